@@ -1,0 +1,64 @@
+"""`tinygrad-sine train` and `tinygrad-sine check`, run as a user runs them."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from helpers import cli
+from tinygrad_sine.nn import SineNet
+from tinygrad_sine.sine import train
+
+
+def test_train_prints_the_seeds_progress_lines_and_writes_figures(tmp_path):
+    result = cli("train", "--epochs", "41", "--interval", "20", "--seed", "3", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = re.findall(r"^Epoch:(\d+)/41 Error:([0-9.e-]+)$", result.stdout, flags=re.M)
+    assert [int(e) for e, _ in lines] == [0, 20, 40]
+    # The printed errors are the library's errors for the same settings.
+    expected = train(SineNet(seed=3), epochs=41, interval=20, seed=3).errors
+    np.testing.assert_allclose([float(v) for _, v in lines], expected, rtol=1e-12)
+    for name in ("snapshots.png", "snapshots.svg", "error.png", "error.svg"):
+        assert (tmp_path / name).stat().st_size > 1000
+        assert name in result.stdout
+    assert (tmp_path / "snapshots.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_manual_engine_prints_the_same_errors_as_auto(tmp_path):
+    outs = [cli("train", "--epochs", "21", "--interval", "10", "--engine", engine,
+                "--out", str(tmp_path / engine)) for engine in ("auto", "manual")]
+    grab = [re.findall(r"^Epoch:\S+ Error:(\S+)$", o.stdout, flags=re.M) for o in outs]
+    assert len(grab[0]) == 3
+    np.testing.assert_allclose(np.array(grab[0], float), np.array(grab[1], float), atol=1e-9)
+
+
+def test_check_prints_the_table_and_exits_zero():
+    result = cli("check", "--seed", "4", "--n-mid", "5,4")
+    assert result.returncode == 0, result.stderr
+    for formula in ("δ_k = y_k − t_k", "∂w_jk = y_j δ_k", "δ_j = ∂y_j (1 − y_j) y_j",
+                    "∂y_i = Σ_q δ_q w_iq"):
+        assert formula in result.stdout
+    assert "OK: all 12 quantities agree" in result.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["train", "--eta", "fast"], "--eta"),
+    (["train", "--epochs", "0"], "--epochs"),
+    (["train", "--n-mid", "3,x"], "--n-mid"),
+    (["check", "--sample", "63"], "--sample must be between 0 and 62"),
+    (["launch"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_line_and_no_traceback(args, needle):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert needle in result.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "check"])
+def test_every_command_has_help(command):
+    result = cli(command, "--help")
+    assert result.returncode == 0 and "usage:" in result.stdout and "--seed" in result.stdout

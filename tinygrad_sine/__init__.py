@@ -1,0 +1,20 @@
+"""tinygrad_sine: a small reverse-mode autodiff engine for learning backpropagation.
+
+The public names live here; the drawing code (``viz``) loads matplotlib and
+graphviz only when a drawing function is called.
+"""
+
+from .autograd import enable_grad, grad, no_grad, topo_order
+from .gradcheck import GradcheckError, gradcheck
+from .value import Value
+
+__all__ = [
+    "Value",
+    "grad",
+    "no_grad",
+    "enable_grad",
+    "topo_order",
+    "gradcheck",
+    "GradcheckError",
+]
+__version__ = "0.1.0"

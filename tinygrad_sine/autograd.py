@@ -1,0 +1,164 @@
+"""Reverse-mode traversal: ``topo_order``, ``backward``, ``grad`` and ``no_grad``.
+
+The chain rule, one node at a time: walk the graph from the root back to
+the leaves (reverse topological order, so a node is handled only after every
+node that uses it), hand each node's gradient to its operation's
+``backward``, and add what comes out to the gradients of its parents.
+Everything here is a loop — no recursion — so a chain of a million nodes is
+fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import value as _value
+from .ops import sum_to
+from .value import Value
+
+
+def topo_order(root: Value) -> list[Value]:
+    """Every node the root depends on, each once, leaves first and the root last.
+
+    Parents are visited in argument order, so the order is deterministic.
+    """
+    order: list[Value] = []
+    seen: set[int] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node.parents):
+            if id(parent) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def backprop(root: Value, seed, create_graph: bool = False) -> tuple[list[Value], dict]:
+    """The chain rule over the whole graph.
+
+    Returns the topological order and a dict ``id(node) -> gradient`` for
+    every node.  Gradients are numpy arrays, or Values when
+    ``create_graph`` is true (then the gradient computation is itself
+    recorded and can be differentiated again).
+    """
+    order = topo_order(root)
+    grads = {id(root): seed}
+    for node in reversed(order):
+        op = node._op
+        if op is None:
+            continue
+        g = grads[id(node)]
+        if create_graph:
+            inputs, y = node.parents, node
+        else:
+            inputs, y = [p.data for p in node.parents], node.data
+        for parent, pg in zip(node.parents, op.backward(g, y, *inputs, *node._args)):
+            if pg.shape != parent.shape:
+                pg = sum_to(pg, parent.shape)  # undo broadcasting, for every op
+            key = id(parent)
+            grads[key] = grads[key] + pg if key in grads else pg
+    return order, grads
+
+
+def _seed(root: Value, grad, where: str):
+    if grad is None:
+        if root.data.size != 1:
+            raise ValueError(
+                f"{where}: the output has shape {root.shape}, not a single number, so "
+                "the starting gradient is ambiguous; pass grad= an array of that shape "
+                "(or reduce first, e.g. out.sum().backward())"
+            )
+        return np.ones_like(root.data)
+    g = grad.data if isinstance(grad, Value) else np.asarray(grad, dtype=np.float64)
+    if g.shape != root.shape:
+        raise ValueError(
+            f"{where}: grad has shape {g.shape} but the output has shape {root.shape}; "
+            "they must match"
+        )
+    return g
+
+
+def backward(root: Value, grad=None) -> None:
+    """Accumulate d(root)/d(node) into ``node.grad`` for every node of the graph.
+
+    Like PyTorch, gradients add up over repeated calls; unlike PyTorch, the
+    graph is kept, so calling twice simply doubles every ``.grad``.
+    """
+    order, grads = backprop(root, _seed(root, grad, "Value.backward"))
+    for node in order:
+        g = grads[id(node)]
+        node._grad = g if node._grad is None else node._grad + g
+
+
+def grad(
+    output: Value,
+    inputs: Value | Sequence[Value],
+    grad_output=None,
+    create_graph: bool = False,
+) -> list[Value]:
+    """The gradients of ``output`` with respect to each of ``inputs``, as Values.
+
+    ``.grad`` attributes are left untouched.  With ``create_graph=True`` the
+    returned gradients are nodes of a new graph (built from the same ops),
+    so they can be differentiated again:
+
+    >>> x = Value(2.0)
+    >>> (dx,) = grad(x ** 3, [x], create_graph=True)   # 3x² = 12
+    >>> (ddx,) = grad(dx, [x])                          # 6x = 12
+    >>> dx.item(), ddx.item()
+    (12.0, 12.0)
+
+    An input the output does not depend on gets a zero gradient (PyTorch
+    would raise unless ``allow_unused``; a zero is the true derivative).
+    """
+    single = isinstance(inputs, Value)
+    inputs = [inputs] if single else list(inputs)
+    seed = _seed(output, grad_output, "grad")
+    if create_graph:
+        seed = grad_output if isinstance(grad_output, Value) else Value(seed)
+        with enable_grad():
+            _, grads = backprop(output, seed, create_graph=True)
+        found = [grads.get(id(x)) for x in inputs]
+        return [Value(np.zeros_like(x.data)) if g is None else g for x, g in zip(inputs, found)]
+    _, grads = backprop(output, seed)
+    found = [grads.get(id(x)) for x in inputs]
+    return [Value(np.zeros_like(x.data) if g is None else g) for x, g in zip(inputs, found)]
+
+
+class _GradMode:
+    """Context manager that switches graph recording off (or on) inside a block."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _value._grad_enabled
+        _value._grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _value._grad_enabled = self.previous
+        return False
+
+
+def no_grad() -> _GradMode:
+    """``with no_grad():`` — operations inside record no graph (results have no parents).
+
+    Use it for updates (``w.data -= eta * w.grad`` needs no graph anyway) and
+    for evaluation, where building the graph is wasted work.
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Switch recording back on inside a ``no_grad`` block."""
+    return _GradMode(True)

@@ -1,0 +1,171 @@
+"""``tinygrad-sine``: the seed's experiment from the command line.
+
+    tinygrad-sine train [--epochs 2001 --eta 0.1 --n-mid 3 --seed 0 ...]
+    tinygrad-sine check [--seed 0 --n-mid 3 --sample 10]
+
+Bad input ends with one line on standard error and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+TOLERANCE = 1e-10  # `check` fails when manual and automatic differ by more
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit status 2."""
+
+
+def _n_mid(text: str):
+    """``3`` → 3, ``5,4`` → (5, 4)."""
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--n-mid takes a whole number or a comma list like 5,4; got {text!r}"
+        ) from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"--n-mid sizes must be at least 1; got {text!r}")
+    return sizes[0] if len(sizes) == 1 else sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _sample_arg(parser):
+    parser.add_argument("--sample", type=int, default=10,
+                        help="index of the data point (0-62) to use (default 10)")
+
+
+def _net_args(parser, seed_help="seed for the weights"):
+    parser.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
+    parser.add_argument("--n-mid", type=_n_mid, default=3,
+                        help="middle units, or a comma list for several layers, e.g. 5,4 (default 3)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tinygrad-sine", description=(
+        "Learn sin(x) with a 1-3-1 network, with backprop both by hand and automatic."))
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("train", help="train the seed's network and write its figures",
+                       description="Train the seed's network as the post does; print progress "
+                       "every --interval epochs; write figures into --out.")
+    p.add_argument("--epochs", type=_positive_int, default=2001, help="epochs (default 2001)")
+    p.add_argument("--eta", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
+    _net_args(p, "seed for the weights and the shuffles")
+    p.add_argument("--interval", type=_positive_int, default=200,
+                   help="record and print every N epochs (default 200)")
+    p.add_argument("--batch-size", type=_positive_int, default=1,
+                   help="samples per update; the gradient is summed over them (default 1)")
+    p.add_argument("--engine", choices=("auto", "manual"), default="auto",
+                   help="auto: the Value graph; manual: the hand-derived numpy backprop")
+    p.add_argument("--wb-width", type=_positive_float, default=0.01,
+                   help="spread of the initial weights (default 0.01)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the figures (default out/)")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("check", help="compare manual and automatic gradients on one sample",
+                       description="Build a network with random weights, take one sample, and "
+                       f"print the seed's quantities both ways; exit 1 if any differ by > {TOLERANCE}.")
+    _net_args(p)
+    _sample_arg(p)
+    p.add_argument("--wb-width", type=_positive_float, default=1.0,
+                   help="spread of the random weights (default 1.0, so no gradient is tiny)")
+    p.set_defaults(run=cmd_check)
+    return parser
+
+
+def _sample(index: int):
+    from .sine import sine_data
+
+    x, t = sine_data()
+    if not 0 <= index < len(x):
+        raise UsageError(f"--sample must be between 0 and {len(x) - 1}, got {index}")
+    return x[index:index + 1].reshape(1, 1), t[index:index + 1].reshape(1, 1)
+
+
+def cmd_train(args) -> int:
+    from .nn import SineNet
+    from .sine import progress_line, train
+
+    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
+    print(f"Training {net!r} on sin(x): {args.epochs} epochs, eta={args.eta}, "
+          f"batch size {args.batch_size}, seed {args.seed}, engine {args.engine}")
+    start = time.perf_counter()
+    history = train(net, epochs=args.epochs, eta=args.eta, interval=args.interval,
+                    seed=args.seed, batch_size=args.batch_size, engine=args.engine,
+                    callback=lambda e, err, h: print(progress_line(e, args.epochs, err), flush=True))
+    seconds = time.perf_counter() - start
+    steps = args.epochs * -(-63 // args.batch_size)
+    print(f"Done: error {history.errors[0]:.4g} at epoch 0 → {history.final_error:.4g} at epoch "
+          f"{history.epochs[-1]}; {seconds:.1f} s, {seconds / steps * 1e6:.1f} µs per update")
+
+    from viz.plots import save_figures
+
+    written = save_figures(history, args.out)
+    print("Figures written:", ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .compare import compare_gradients, format_table
+    from .nn import SineNet
+
+    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
+    x, t = _sample(args.sample)
+    rows = compare_gradients(net, x, t)
+    print(f"{net!r}, seed {args.seed}, sample {args.sample}: x = {x.item():.4f}, t = {t.item():.4f}")
+    print(format_table(rows))
+    worst = max(r.max_abs_diff for r in rows)
+    if worst > TOLERANCE:
+        print(f"FAIL: manual and automatic differ by up to {worst:.3e} (> {TOLERANCE})")
+        return 1
+    print(f"OK: all {len(rows)} quantities agree to {TOLERANCE} (largest difference {worst:.1e})")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, ValueError, TypeError, OSError) as err:
+        print(f"tinygrad-sine {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinygrad-sine: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

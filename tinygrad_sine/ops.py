@@ -1,0 +1,482 @@
+"""Every operation of the engine: its forward computation and its local derivative, side by side.
+
+Each operation is a small class with two static methods:
+
+* ``forward(*inputs, *args)`` computes the output from numpy arrays;
+* ``backward(g, y, *inputs, *args)`` takes ``g`` (the gradient arriving at the
+  output ``y``) and returns one gradient per input, in argument order.
+
+``backward`` is written once and works on two kinds of things.  In a plain
+backward pass it is handed numpy arrays and does numpy arithmetic.  When a
+graph of the gradients is wanted (``grad(..., create_graph=True)``) it is
+handed ``Value`` nodes, and the same lines build new graph nodes — which is
+what makes second derivatives possible.  The few helpers below (``sin``,
+``cos``, ``log``, ``broadcast_to``, ``scatter_add``) are the only places
+that need to know which of the two they were given.
+
+A gradient returned by ``backward`` may still have the *output's* broadcast
+shape; the traversal (``autograd.py``) sums it back down to the input's shape
+with :func:`sum_to`, in one place, for every operation.
+
+Notation in the docstrings: ``∂x`` is the gradient of the final scalar with
+respect to ``x``; ``∂y`` is the gradient arriving at the output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_ARRAY_TYPES = (np.ndarray, np.generic)
+
+
+def raw(x):
+    """The numbers inside ``x``: ``x`` itself for an array, ``x.data`` for a Value."""
+    return x if isinstance(x, _ARRAY_TYPES) else x.data
+
+
+def sin(x):
+    return np.sin(x) if isinstance(x, _ARRAY_TYPES) else x.sin()
+
+
+def cos(x):
+    return np.cos(x) if isinstance(x, _ARRAY_TYPES) else x.cos()
+
+
+def log(x):
+    return np.log(x) if isinstance(x, _ARRAY_TYPES) else x.log()
+
+
+def broadcast_to(x, shape):
+    return np.broadcast_to(x, shape) if isinstance(x, _ARRAY_TYPES) else x.broadcast_to(shape)
+
+
+def scatter_add(g, shape, index):
+    """A zero array of ``shape`` with ``g`` added at ``index`` (repeated indices add up)."""
+    if isinstance(g, _ARRAY_TYPES):
+        return IndexAdd.forward(g, shape, index)
+    return g._scatter_add(shape, index)
+
+
+def sum_to(g, shape: tuple):
+    """Undo numpy broadcasting: sum ``g`` down to ``shape``.
+
+    Broadcasting copies an input along new leading axes and along axes of
+    length 1, so its gradient is the sum over those axes.  Works on arrays
+    and on Values (both have ``.sum(axis, keepdims)`` and ``.reshape``).
+    """
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def reduced_shape(shape: tuple, axis) -> tuple:
+    """The shape of ``x.sum(axis, keepdims=True)`` for ``x`` of ``shape``."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = {a % len(shape) for a in axes}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def swap_last_two(x):
+    """The matrix transpose of the last two axes (``x.mT``)."""
+    axes = list(range(x.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return x.transpose(*axes)
+
+
+class Op:
+    """Base of every operation.  ``name`` is the short name shown as ``Value.op``.
+
+    ``hint`` finishes the error message raised when numpy refuses the inputs.
+    """
+
+    name = ""
+    hint = "are not accepted: check the shapes and values of the inputs"
+
+    @staticmethod
+    def forward(*inputs):  # pragma: no cover - every op overrides it
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(g, y, *inputs):  # pragma: no cover
+        raise NotImplementedError
+
+
+_BROADCAST_HINT = (
+    "do not broadcast (numpy's rule: trailing axes must be equal or 1); "
+    "reshape one side, e.g. with .reshape(...)"
+)
+
+# ---------------------------------------------------------------- arithmetic
+
+
+class Add(Op):
+    """y = a + b;  ∂a = ∂y,  ∂b = ∂y"""
+
+    name, hint = "add", _BROADCAST_HINT
+
+    @staticmethod
+    def forward(a, b):
+        return a + b
+
+    @staticmethod
+    def backward(g, y, a, b):
+        return g, g
+
+
+class Sub(Op):
+    """y = a − b;  ∂a = ∂y,  ∂b = −∂y"""
+
+    name, hint = "sub", _BROADCAST_HINT
+
+    @staticmethod
+    def forward(a, b):
+        return a - b
+
+    @staticmethod
+    def backward(g, y, a, b):
+        return g, -g
+
+
+class Mul(Op):
+    """y = a · b;  ∂a = ∂y · b,  ∂b = ∂y · a"""
+
+    name, hint = "mul", _BROADCAST_HINT
+
+    @staticmethod
+    def forward(a, b):
+        return a * b
+
+    @staticmethod
+    def backward(g, y, a, b):
+        return g * b, g * a
+
+
+class Div(Op):
+    """y = a / b;  ∂a = ∂y / b,  ∂b = −∂y · a / b²"""
+
+    name, hint = "div", _BROADCAST_HINT
+
+    @staticmethod
+    def forward(a, b):
+        return a / b
+
+    @staticmethod
+    def backward(g, y, a, b):
+        return g / b, -g * a / (b * b)
+
+
+class Neg(Op):
+    """y = −x;  ∂x = −∂y"""
+
+    name = "neg"
+
+    @staticmethod
+    def forward(x):
+        return -x
+
+    @staticmethod
+    def backward(g, y, x):
+        return (-g,)
+
+
+class Pow(Op):
+    """y = x^n for a number n;  ∂x = ∂y · n · x^(n−1)"""
+
+    name = "pow"
+
+    @staticmethod
+    def forward(x, n):
+        return x**n
+
+    @staticmethod
+    def backward(g, y, x, n):
+        return (g * n * x ** (n - 1),)
+
+
+class PowValue(Op):
+    """y = a^b with b a Value;  ∂a = ∂y · b · a^(b−1),  ∂b = ∂y · y · ln a"""
+
+    name, hint = "pow", _BROADCAST_HINT
+
+    @staticmethod
+    def forward(a, b):
+        return a**b
+
+    @staticmethod
+    def backward(g, y, a, b):
+        return g * b * a ** (b - 1), g * y * log(a)
+
+
+class Matmul(Op):
+    """y = a @ b;  ∂a = ∂y @ bᵀ,  ∂b = aᵀ @ ∂y   (1-D sides count as a row / a column)"""
+
+    name = "matmul"
+    hint = (
+        "do not align: the last axis of the left side must equal the first axis "
+        "(second-to-last for stacks) of the right side; transpose or reshape one side"
+    )
+
+    @staticmethod
+    def forward(a, b):
+        if np.ndim(a) == 0 or np.ndim(b) == 0:
+            raise ValueError("matmul does not take 0-d operands; use * for scalars")
+        return a @ b
+
+    @staticmethod
+    def backward(g, y, a, b):
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: y is a number
+            return g * b, g * a
+        # A 1-D side acts as a matrix (a row on the left, a column on the right):
+        # add that axis to it and to g, apply the matrix rule, then drop it again.
+        a2 = a.reshape((1, -1)) if a.ndim == 1 else a
+        b2 = b.reshape((-1, 1)) if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:])
+        if b.ndim == 1:
+            g2 = g2.reshape(g2.shape + (1,))
+        ga = g2 @ swap_last_two(b2)
+        gb = swap_last_two(a2) @ g2
+        if a.ndim == 1:
+            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+        if b.ndim == 1:
+            gb = gb.reshape(gb.shape[:-1])
+        return ga, gb
+
+
+# ---------------------------------------------------------- elementwise maths
+
+
+class Exp(Op):
+    """y = eˣ;  ∂x = ∂y · y"""
+
+    name = "exp"
+
+    @staticmethod
+    def forward(x):
+        return np.exp(x)
+
+    @staticmethod
+    def backward(g, y, x):
+        return (g * y,)
+
+
+class Log(Op):
+    """y = ln x;  ∂x = ∂y / x"""
+
+    name = "log"
+
+    @staticmethod
+    def forward(x):
+        return np.log(x)
+
+    @staticmethod
+    def backward(g, y, x):
+        return (g / x,)
+
+
+class Sin(Op):
+    """y = sin x;  ∂x = ∂y · cos x"""
+
+    name = "sin"
+
+    @staticmethod
+    def forward(x):
+        return np.sin(x)
+
+    @staticmethod
+    def backward(g, y, x):
+        return (g * cos(x),)
+
+
+class Cos(Op):
+    """y = cos x;  ∂x = −∂y · sin x"""
+
+    name = "cos"
+
+    @staticmethod
+    def forward(x):
+        return np.cos(x)
+
+    @staticmethod
+    def backward(g, y, x):
+        return (-g * sin(x),)
+
+
+class Tanh(Op):
+    """y = tanh x;  ∂x = ∂y · (1 − y²)"""
+
+    name = "tanh"
+
+    @staticmethod
+    def forward(x):
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(g, y, x):
+        return (g * (1 - y * y),)
+
+
+class Sigmoid(Op):
+    """y = 1 / (1 + e^(−u));  ∂u = ∂y · (1 − y) · y   (the seed's δ_j, in its order)"""
+
+    name = "sigmoid"
+
+    @staticmethod
+    def forward(u):
+        return 1 / (1 + np.exp(-u))
+
+    @staticmethod
+    def backward(g, y, u):
+        return (g * (1 - y) * y,)
+
+
+class Relu(Op):
+    """y = max(x, 0);  ∂x = ∂y · [x > 0]   (0 at x = 0, as in PyTorch)"""
+
+    name = "relu"
+
+    @staticmethod
+    def forward(x):
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def backward(g, y, x):
+        return (g * (raw(x) > 0),)
+
+
+class Identity(Op):
+    """y = x;  ∂x = ∂y   (the seed's output-layer activation, kept as its own node)"""
+
+    name = "identity"
+
+    @staticmethod
+    def forward(x):
+        return x
+
+    @staticmethod
+    def backward(g, y, x):
+        return (g,)
+
+
+# ------------------------------------------------------------ reductions
+
+
+class Sum(Op):
+    """y = Σ x over `axis`;  ∂x = ∂y copied back along the summed axes"""
+
+    name = "sum"
+    hint = "do not fit the axis: use an axis between -ndim and ndim - 1"
+
+    @staticmethod
+    def forward(x, axis, keepdims):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(g, y, x, axis, keepdims):
+        return (broadcast_to(g.reshape(reduced_shape(x.shape, axis)), x.shape),)
+
+
+class Mean(Op):
+    """y = (1/n) Σ x over `axis` (n elements per output);  ∂x = ∂y / n copied back"""
+
+    name = "mean"
+    hint = Sum.hint
+
+    @staticmethod
+    def forward(x, axis, keepdims):
+        return np.mean(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(g, y, x, axis, keepdims):
+        n = np.size(raw(x)) / np.size(raw(y))
+        return (broadcast_to(g.reshape(reduced_shape(x.shape, axis)) / n, x.shape),)
+
+
+# ------------------------------------------------------------ shape moves
+
+
+class Reshape(Op):
+    """y = x viewed with a new shape;  ∂x = ∂y reshaped back"""
+
+    name = "reshape"
+    hint = "cannot be reshaped as asked: the number of elements must stay the same"
+
+    @staticmethod
+    def forward(x, shape):
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def backward(g, y, x, shape):
+        return (g.reshape(x.shape),)
+
+
+class Transpose(Op):
+    """y = x with its axes permuted;  ∂x = ∂y permuted back"""
+
+    name = "transpose"
+    hint = "cannot be transposed as asked: give a permutation of all the axes, or none"
+
+    @staticmethod
+    def forward(x, axes):
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(g, y, x, axes):
+        if axes is None:
+            return (g.transpose(),)
+        return (g.transpose(*np.argsort(axes)),)
+
+
+class BroadcastTo(Op):
+    """y = x copied along new or length-1 axes;  ∂x = ∂y summed back (by `sum_to`)"""
+
+    name = "broadcast_to"
+    hint = _BROADCAST_HINT
+
+    @staticmethod
+    def forward(x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(g, y, x, shape):
+        return (g,)  # the traversal's sum_to does the summing
+
+
+class GetItem(Op):
+    """y = x[index];  ∂x = zeros with ∂y added at index (repeated indices add up)"""
+
+    name = "getitem"
+    hint = "cannot be indexed as asked: the index is out of range or malformed"
+
+    @staticmethod
+    def forward(x, index):
+        return x[index]
+
+    @staticmethod
+    def backward(g, y, x, index):
+        return (scatter_add(g, x.shape, index),)
+
+
+class IndexAdd(Op):
+    """y = zeros(shape) with g added at index;  ∂g = ∂y[index]   (GetItem's backward, as an op)"""
+
+    name = "index_add"
+
+    @staticmethod
+    def forward(g, shape, index):
+        out = np.zeros(shape)
+        np.add.at(out, index, g)
+        return out
+
+    @staticmethod
+    def backward(gy, y, g, shape, index):
+        return (gy[index],)

@@ -1,0 +1,152 @@
+"""The seed's experiment: learn sin(x) on 63 points with a 1-3-1 network.
+
+Settings from the post: ``wb_width = 0.01``, ``eta = 0.1``, ``epoch = 2001``,
+``n_mid = 3``, ``interval = 200``, batch size 1 (one update per sample),
+samples shuffled every epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .manual import ManualSineNet
+from .nn import SGD, SineNet, squared_error
+
+ENGINES = ("auto", "manual")
+
+
+def sine_data() -> tuple[np.ndarray, np.ndarray]:
+    """The seed's data: ``x = arange(0, 2π, 0.1)`` (63 points), ``t = sin(x)``,
+    then ``x`` rescaled to ``[−1, 1)`` by ``x ← (x − π) / π``.
+
+    >>> x, t = sine_data()
+    >>> x.shape, float(x.min()), bool(x.max() < 1)
+    ((63,), -1.0, True)
+    """
+    x = np.arange(0.0, 2 * np.pi, 0.1)
+    t = np.sin(x)
+    return (x - np.pi) / np.pi, t
+
+
+@dataclass
+class History:
+    """What a training run recorded, every ``interval`` epochs.
+
+    ``epochs[i]`` and ``errors[i]`` go together; ``snapshots[epoch]`` is the
+    pair ``(x, y)`` of that epoch's samples in the order they were visited,
+    each ``y`` predicted just before that sample's update (as the post plots).
+    """
+
+    epochs: list[int] = field(default_factory=list)
+    errors: list[float] = field(default_factory=list)
+    snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def final_error(self) -> float:
+        return self.errors[-1]
+
+
+def progress_line(epoch: int, epochs: int, error: float) -> str:
+    """The seed's progress line, e.g. ``Epoch:200/2001 Error:0.0087...``."""
+    return f"Epoch:{epoch}/{epochs} Error:{error}"
+
+
+def train(
+    net: SineNet,
+    epochs: int = 2001,
+    eta: float = 0.1,
+    interval: int = 200,
+    seed: int = 0,
+    batch_size: int = 1,
+    engine: str = "auto",
+    callback: Callable[[int, float, History], None] | None = None,
+) -> History:
+    """Train ``net`` on :func:`sine_data` the way the post does; return a :class:`History`.
+
+    Every epoch draws a fresh permutation of the 63 samples from
+    ``numpy.random.default_rng(seed)`` and walks it ``batch_size`` samples at
+    a time, updating after each batch.  With ``batch_size > 1`` the gradient
+    is the **sum** over the batch's rows (the Σ in the seed's formulas), not
+    a mean, so a larger batch takes a larger step.  Every ``interval``
+    epochs (epoch 0 included) the mean error ``Σ ½(y − t)² / 63`` over that
+    epoch's samples is recorded, each ``y`` taken before its own update,
+    together with the predictions; ``callback(epoch, error, history)`` is
+    then called.
+
+    ``engine="auto"`` uses the ``Value`` graph and ``backward()``;
+    ``engine="manual"`` trains a :class:`~tinygrad_sine.manual.ManualSineNet`
+    copy with the hand-derived formulas and writes its final weights back into
+    ``net``.  For the same seed both take the same shuffles.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"train: engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    for name, val in (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)):
+        if int(val) != val or val < 1:
+            raise ValueError(f"train: {name} must be a whole number ≥ 1, got {val!r}")
+    x_all, t_all = sine_data()
+    n_in, n_out = net.sizes[0], net.sizes[-1]
+    if (n_in, n_out) != (1, 1):
+        raise ValueError(f"train: the sine data needs a 1-…-1 network, got {net!r}")
+    x_all, t_all = x_all.reshape(-1, 1), t_all.reshape(-1, 1)
+    n = len(x_all)
+    rng = np.random.default_rng(seed)
+    history = History(
+        settings=dict(epochs=epochs, eta=eta, interval=interval, seed=seed,
+                      batch_size=batch_size, engine=engine, sizes=net.sizes)
+    )
+    step = _manual_step(net, eta) if engine == "manual" else _auto_step(net, eta)
+
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        record = epoch % interval == 0
+        total, ys = 0.0, []
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            y, err = step(x_all[idx], t_all[idx])
+            if record:
+                total += err
+                ys.append(y)
+        if record:
+            error = total / n
+            history.epochs.append(epoch)
+            history.errors.append(error)
+            history.snapshots[epoch] = (x_all[order, 0], np.concatenate(ys)[:, 0])
+            if callback is not None:
+                callback(epoch, error, history)
+    if engine == "manual":
+        step.manual.copy_weights_to(net)
+    return history
+
+
+def _auto_step(net: SineNet, eta: float):
+    """One SGD step on the Value graph: forward, E.backward(), w ← w − η ∂w."""
+    sgd = SGD(net.parameters(), eta)
+
+    def step(x, t):
+        sgd.zero_grad()
+        y = net(x)
+        e = squared_error(y, t)
+        e.backward()
+        sgd.step()
+        return y.data, e.item()
+
+    return step
+
+
+class _manual_step:
+    """One SGD step with the hand-derived formulas of ``manual.py``."""
+
+    def __init__(self, net: SineNet, eta: float):
+        self.manual = ManualSineNet.from_net(net)
+        self.eta = eta
+
+    def __call__(self, x, t):
+        y = self.manual.forward(x)
+        err = self.manual.error(y, t)
+        self.manual.backward(t)
+        self.manual.update(self.eta)
+        return y, err

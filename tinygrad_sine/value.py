@@ -1,0 +1,319 @@
+"""``Value``: a number or a numpy array that remembers how it was computed.
+
+Every arithmetic operation on Values returns a new Value whose ``parents``
+are its inputs and whose ``op`` names the operation (see ``ops.py``).  The
+result is a graph that ``backward`` (``autograd.py``) walks in reverse.
+
+Design choices a reader may want to know:
+
+* A node points to its parents, never to its children, and an operation is
+  a class, not a closure.  So a graph has no reference cycles and is freed by
+  plain reference counting the moment you drop its root.
+* ``__slots__`` keeps a node small (a few hundred bytes) and quick to build.
+* ``__array_ufunc__ = None`` tells numpy to step aside: ``ndarray * Value``
+  calls ``Value.__rmul__`` and gives a Value, not an array of objects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ops
+
+# Set to False by ``no_grad()``: operations then record no graph.
+_grad_enabled = True
+
+
+def _as_float_array(data, where: str = "Value"):
+    """``data`` as a float64 numpy array, or a TypeError naming what was given."""
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError):  # ragged nested lists, odd objects
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        shown = repr(data)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise TypeError(
+            f"{where}: data must be a number, a (nested) list of numbers or a numeric "
+            f"numpy array; got {type(data).__name__} {shown}"
+        )
+    return np.array(arr, dtype=np.float64)
+
+
+def _apply(op, parents: tuple, args: tuple = ()) -> Value:
+    """Run ``op`` forward on the parents' data and wrap the result in a new node."""
+    try:
+        data = op.forward(*[p.data for p in parents], *args)
+    except (ValueError, IndexError, TypeError) as err:
+        shapes = " and ".join(str(p.shape) for p in parents)
+        extra = f" (with {', '.join(map(repr, args))})" if args else ""
+        raise ValueError(
+            f"Value.{op.name}: shapes {shapes}{extra} {op.hint} [numpy: {err}]"
+        ) from None
+    out = Value.__new__(Value)
+    out.data = data
+    out._grad = None
+    out.label = None
+    if _grad_enabled:
+        out.parents, out._op, out._args = parents, op, args
+    else:
+        out.parents, out._op, out._args = (), None, ()
+    return out
+
+
+def _lift(x) -> Value:
+    """Wrap a number or array as a constant leaf; leave a Value alone."""
+    return x if isinstance(x, Value) else Value(x)
+
+
+def _shape_arg(shape: tuple) -> tuple:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Value:
+    """A scalar or numpy tensor in a computation graph.
+
+    >>> a = Value(2.0, label="a")
+    >>> y = (a * a + 1).sigmoid()
+    >>> y.backward()
+    >>> round(a.grad.item(), 6)   # d/da sigmoid(a² + 1) = y (1 − y) · 2a
+    0.026592
+
+    Attributes: ``data`` (float64 array), ``grad`` (same shape; zeros until a
+    backward pass reaches the node), ``parents`` (the inputs, in argument
+    order, repeats kept), ``op`` (``""`` for a leaf), ``label`` (free text for
+    diagrams and the stepper).
+    """
+
+    __slots__ = ("data", "_grad", "parents", "_op", "_args", "label", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to Value's reflected operators
+
+    def __init__(self, data, label: str | None = None):
+        if isinstance(data, Value):
+            raise TypeError(
+                "Value: data is already a Value; use v.detach() for a copy "
+                "without history, or use v itself"
+            )
+        self.data = _as_float_array(data)
+        self._grad = None
+        self.parents: tuple[Value, ...] = ()
+        self._op = None
+        self._args = ()
+        self.label = label
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def grad(self) -> np.ndarray:
+        """d(root)/d(this node), summed over every backward pass so far."""
+        if self._grad is None:
+            return np.zeros_like(self.data)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = None if value is None else _as_float_array(value, "Value.grad")
+
+    @property
+    def op(self) -> str:
+        """Short name of the operation that made this node; ``""`` for a leaf."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def item(self) -> float:
+        """The single number inside a one-element Value."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"Value.item: only a one-element Value converts to a number; this one "
+                f"has shape {self.shape}. Index it (v[0, 1]) or reduce it (v.sum()) first"
+            )
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __bool__(self) -> bool:
+        return bool(self.item())  # like PyTorch: only a one-element Value has a truth value
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("Value.__len__: a 0-d Value has no length")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def detach(self) -> Value:
+        """A new leaf with a copy of this node's data and no history."""
+        return Value(self.data, label=self.label)
+
+    def zero_grad(self) -> None:
+        """Forget this node's accumulated gradient (it reads as zeros again)."""
+        self._grad = None
+
+    def backward(self, grad=None) -> None:
+        """Fill ``.grad`` of every node of the graph below this one.
+
+        For a one-element Value the seed gradient is 1.  Otherwise pass
+        ``grad``, an array of this Value's shape.  Gradients *accumulate*:
+        a second call adds to ``.grad`` (as in PyTorch); use ``zero_grad``
+        between calls to start afresh.
+        """
+        from .autograd import backward
+
+        backward(self, grad)
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return _apply(ops.Add, (self, _lift(other)))
+
+    def __radd__(self, other):
+        return _apply(ops.Add, (_lift(other), self))
+
+    def __sub__(self, other):
+        return _apply(ops.Sub, (self, _lift(other)))
+
+    def __rsub__(self, other):
+        return _apply(ops.Sub, (_lift(other), self))
+
+    def __mul__(self, other):
+        return _apply(ops.Mul, (self, _lift(other)))
+
+    def __rmul__(self, other):
+        return _apply(ops.Mul, (_lift(other), self))
+
+    def __truediv__(self, other):
+        return _apply(ops.Div, (self, _lift(other)))
+
+    def __rtruediv__(self, other):
+        return _apply(ops.Div, (_lift(other), self))
+
+    def __neg__(self):
+        return _apply(ops.Neg, (self,))
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value):
+            return _apply(ops.PowValue, (self, exponent))
+        if isinstance(exponent, (int, float, np.integer, np.floating)):
+            return _apply(ops.Pow, (self,), (exponent,))
+        return _apply(ops.PowValue, (self, _lift(exponent)))
+
+    def __rpow__(self, base):
+        return _apply(ops.PowValue, (_lift(base), self))
+
+    def __matmul__(self, other):
+        return _apply(ops.Matmul, (self, _lift(other)))
+
+    def __rmatmul__(self, other):
+        return _apply(ops.Matmul, (_lift(other), self))
+
+    def dot(self, other):
+        """Same as ``self @ other``."""
+        return self @ other
+
+    # ------------------------------------------------------------ maths
+    def exp(self):
+        return _apply(ops.Exp, (self,))
+
+    def log(self):
+        return _apply(ops.Log, (self,))
+
+    def sin(self):
+        return _apply(ops.Sin, (self,))
+
+    def cos(self):
+        return _apply(ops.Cos, (self,))
+
+    def tanh(self):
+        return _apply(ops.Tanh, (self,))
+
+    def sigmoid(self):
+        return _apply(ops.Sigmoid, (self,))
+
+    def relu(self):
+        return _apply(ops.Relu, (self,))
+
+    def identity(self):
+        """A new node equal to this one (the seed's output activation)."""
+        return _apply(ops.Identity, (self,))
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, axis=None, keepdims: bool = False):
+        return _apply(ops.Sum, (self,), (_axis_arg(axis), keepdims))
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return _apply(ops.Mean, (self,), (_axis_arg(axis), keepdims))
+
+    # ------------------------------------------------------------ shapes
+    def reshape(self, *shape):
+        """``v.reshape(2, 3)`` or ``v.reshape((2, 3))``; one axis may be -1."""
+        return _apply(ops.Reshape, (self,), (_shape_arg(shape),))
+
+    def transpose(self, *axes):
+        """Reverse the axes, or permute them: ``v.transpose(1, 0, 2)``."""
+        axes = _shape_arg(axes) or None
+        return _apply(ops.Transpose, (self,), (axes,))
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def broadcast_to(self, *shape):
+        return _apply(ops.BroadcastTo, (self,), (_shape_arg(shape),))
+
+    def __getitem__(self, index):
+        if isinstance(index, Value) or (
+            isinstance(index, tuple) and any(isinstance(i, Value) for i in index)
+        ):
+            raise TypeError(
+                "Value.getitem: index with ints, slices or integer arrays, not Values; "
+                "use v[idx.data.astype(int)] if the indices really live in a Value"
+            )
+        if isinstance(index, list):
+            index = np.asarray(index)
+        return _apply(ops.GetItem, (self,), (index,))
+
+    def _scatter_add(self, shape, index):
+        """Zeros of ``shape`` with this Value added at ``index`` (GetItem's backward)."""
+        return _apply(ops.IndexAdd, (self,), (shape, index))
+
+    # ------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        parts = []
+        if self.data.size == 1 and self.ndim == 0:
+            parts.append(f"{self.data.item():.6g}")
+            parts.append(f"grad={self.grad.item():.6g}")
+        else:
+            parts.append(f"shape={self.shape}")
+            parts.append("data=" + _preview(self.data))
+            if self._grad is not None:
+                parts.append("grad=" + _preview(self._grad))
+        if self._op is not None:
+            parts.append(f"op={self.op!r}")
+        if self.label is not None:
+            parts.append(f"label={self.label!r}")
+        return f"Value({', '.join(parts)})"
+
+
+def _axis_arg(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _preview(arr: np.ndarray) -> str:
+    """A one-line glimpse of an array: a few numbers at 4 significant digits."""
+    return np.array2string(
+        np.asarray(arr), precision=4, threshold=6, edgeitems=2, separator=", "
+    ).replace("\n", "")

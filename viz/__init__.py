@@ -1,0 +1,9 @@
+"""Drawing: the seed's figures (matplotlib) and graph diagrams (graphviz).
+
+Both libraries load on first use, inside the drawing functions, so that
+``import viz`` and ``import tinygrad_sine`` stay light.
+"""
+
+from .plots import SNAPSHOT_EPOCHS, plot_error_curve, plot_snapshots, save_figures
+
+__all__ = ["SNAPSHOT_EPOCHS", "plot_snapshots", "plot_error_curve", "save_figures"]

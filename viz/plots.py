@@ -1,0 +1,69 @@
+"""The seed's figures: fit snapshots over the true curve, and the error curve.
+
+The figures are ``matplotlib.figure.Figure`` objects made without pyplot, so
+no display and no backend choice is needed (Jupyter still shows them when
+they are the last expression of a cell).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_sine.sine import History, sine_data
+
+SNAPSHOT_EPOCHS = (0, 200, 400, 1000, 2000)  # the epochs the post shows
+
+
+def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
+    """One panel per recorded epoch: the dashed true curve and the scattered predictions.
+
+    Epochs that the history did not record are left out (with a short run,
+    only the recorded ones are drawn).
+    """
+    from matplotlib.figure import Figure
+
+    shown = [e for e in epochs if e in history.snapshots] or sorted(history.snapshots)[:5]
+    if not shown:
+        raise ValueError("plot_snapshots: the history has no snapshots; train with interval ≥ 1")
+    x, t = sine_data()
+    fig = Figure(figsize=(3.2 * len(shown), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(shown), sharey=True, squeeze=False)[0]
+    for ax, epoch in zip(axes, shown):
+        px, py = history.snapshots[epoch]
+        ax.plot(x, t, linestyle="dashed", color="tab:gray", label="sin")
+        ax.scatter(px, py, s=12, color="tab:blue", label="prediction")
+        ax.set_title("before training" if epoch == 0 else f"epoch {epoch}")
+        ax.set_xlabel("x (rescaled)")
+    axes[0].set_ylabel("y")
+    axes[0].legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def plot_error_curve(history: History):
+    """Mean error Σ ½(y − t)² / 63 against epoch, on a log scale."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 3.2), layout="constrained")
+    ax = fig.subplots()
+    errors = np.maximum(np.asarray(history.errors), np.finfo(float).tiny)
+    ax.semilogy(history.epochs, errors, marker="o")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean error  Σ ½(y − t)² / n")
+    ax.set_title("training error")
+    ax.grid(True, which="both", alpha=0.3)
+    return fig
+
+
+def save_figures(history: History, out_dir, formats=("png", "svg")) -> list[Path]:
+    """Write ``snapshots.*`` and ``error.*`` into ``out_dir``; return the paths written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fig in (("snapshots", plot_snapshots(history)), ("error", plot_error_curve(history))):
+        for fmt in formats:
+            path = out / f"{name}.{fmt}"
+            fig.savefig(path, dpi=110)
+            written.append(path)
+    return written
