@@ -7,9 +7,9 @@ import importlib
 import pkgutil
 
 import pytest
+from helpers import ROOT
 
 import tinygrad_sine
-from helpers import ROOT
 
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
@@ -29,3 +29,17 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(f"tinygrad_sine.{name}")
     result = doctest.testmod(module, optionflags=FLAGS)
     assert result.failed == 0
+
+
+def test_readme_progress_lines_are_what_training_prints():
+    import re
+
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.sine import train
+
+    text = (ROOT / "README.md").read_text()
+    shown = {int(e): float(v) for e, v in re.findall(r"^Epoch:(\d+)/2001 Error:(\S+)$", text, re.M)}
+    assert {0, 200} <= set(shown)
+    history = train(SineNet(seed=0), epochs=201, engine="manual", seed=0)
+    for epoch, error in zip(history.epochs, history.errors):
+        assert shown[epoch] == error

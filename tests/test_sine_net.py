@@ -151,10 +151,11 @@ def test_manual_and_automatic_both_agree_with_central_differences(batch, n_mid):
     for row in rows:
         layer = next(L for L in net.layers if row.layer.endswith(f"(layer {L.index})"))
         shape = row.manual.shape
+        i = layer.index
         if row.quantity == "δ":
-            num = _central_difference(lambda d: _numpy_loss(net, x, t, u_shift=(layer.index, d)), shape)
+            num = _central_difference(lambda d, i=i: _numpy_loss(net, x, t, u_shift=(i, d)), shape)
         elif row.quantity == "∂y":
-            num = _central_difference(lambda d: _numpy_loss(net, x, t, x_shift=(layer.index, d)), shape)
+            num = _central_difference(lambda d, i=i: _numpy_loss(net, x, t, x_shift=(i, d)), shape)
         else:
             param = layer.w if row.quantity == "∂w" else layer.b
             original = param.data.copy()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .autograd import grad, no_grad
+from .autograd import grad
 from .value import Value
 
 
@@ -20,25 +20,25 @@ class GradcheckError(AssertionError):
 
 
 def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: float = 1e-6):
-    """One array per input, of shape ``output.shape + input.shape``: ∂out/∂in by central differences."""
-    with no_grad():
-        out_shape = np.shape(fn(*inputs).data)
-        jacobians = []
-        for x in inputs:
-            original = x.data
-            jac = np.zeros(out_shape + original.shape)
-            for idx in np.ndindex(*original.shape):
+    """∂out/∂in by central differences: one array per input, of shape out.shape + in.shape.
+
+    Graph recording stays on, so ``fn`` may itself call ``grad(..., create_graph=True)``.
+    """
+    out_shape = np.shape(fn(*inputs).data)
+    jacobians = []
+    for x in inputs:
+        original = x.data
+        jac = np.zeros(out_shape + np.shape(original))
+        for idx in np.ndindex(*np.shape(original)):
+            values = []
+            for step in (eps, -eps):
                 bumped = np.array(original, dtype=np.float64)
-                bumped[idx] = original[idx] + eps
+                bumped[idx] += step
                 x.data = bumped
-                plus = np.asarray(fn(*inputs).data)
-                bumped = np.array(original, dtype=np.float64)
-                bumped[idx] = original[idx] - eps
-                x.data = bumped
-                minus = np.asarray(fn(*inputs).data)
-                x.data = original
-                jac[(...,) + idx] = (plus - minus) / (2 * eps)
-            jacobians.append(jac)
+                values.append(np.asarray(fn(*inputs).data))
+            x.data = original
+            jac[(...,) + idx] = (values[0] - values[1]) / (2 * eps)
+        jacobians.append(jac)
     return jacobians
 
 
@@ -70,6 +70,11 @@ def gradcheck(
         autos = grad(out, inputs, grad_output=seed)
         for i, (x, auto, num) in enumerate(zip(inputs, autos, numeric)):
             num = num[out_idx]
+            if auto.shape != x.shape:
+                raise GradcheckError(
+                    f"gradcheck: the automatic gradient of input {i} has shape {auto.shape}, "
+                    f"but the input has shape {x.shape}"
+                )
             bad = np.abs(auto.data - num) > atol + rtol * np.abs(num)
             if bad.any():
                 where = tuple(int(k) for k in np.argwhere(bad)[0])

@@ -83,7 +83,10 @@ class ManualMiddle(ManualLayer):
         return 1 / (1 + np.exp(-u))
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        """δ_j = ∂y_j (1 − y_j) y_j, then ∂w_ij = y_i δ_j, ∂b_j = δ_j; returns ∂y_i = Σ_q δ_q w_iq."""
+        """δ_j = ∂y_j (1 − y_j) y_j, then ∂w_ij = y_i δ_j, ∂b_j = δ_j.
+
+        Returns ∂y_i = Σ_q δ_q w_iq for the layer below.
+        """
         self.delta = grad_y * (1 - self.y) * self.y
         return self._weight_gradients()
 

@@ -45,5 +45,6 @@ def assert_manual_matches_auto(net, x, t, atol: float = 1e-10) -> None:
     layer and the seed's formula.
     """
     for row in compare_gradients(net, x, t):
+        node = row.node.label or row.node.op
         assert_grad_close(row.auto, row.manual, atol=atol, rtol=0.0,
-                          formula=f"{row.layer}: {row.formula} (node {row.node.label or row.node.op!r})")
+                          formula=f"{row.layer}: {row.formula} (node {node!r})")
