@@ -25,20 +25,23 @@ def topo_order(root: Value) -> list[Value]:
     Parents are visited in argument order, so the order is deterministic.
     """
     order: list[Value] = []
-    seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    seen: set[int] = {id(root)}
+    # A depth-first walk.  Each stack entry is a node and an iterator over its
+    # parents; a node joins `order` once all of its parents have.
+    stack = [(root, iter(root.parents))]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node.parents):
+        node, parents = stack[-1]
+        for parent in parents:
             if id(parent) not in seen:
-                stack.append((parent, False))
+                seen.add(id(parent))
+                if not parent.parents:  # a leaf: nothing to walk into
+                    order.append(parent)
+                    continue
+                stack.append((parent, iter(parent.parents)))
+                break  # walk into this parent now, come back for the rest later
+        else:  # every parent is in `order`
+            stack.pop()
+            order.append(node)
     return order
 
 
@@ -53,19 +56,20 @@ def backprop(root: Value, seed, create_graph: bool = False) -> tuple[list[Value]
     order = topo_order(root)
     grads = {id(root): seed}
     for node in reversed(order):
-        op = node._op
+        op, parents = node._op, node.parents
         if op is None:
-            continue
+            continue  # a leaf: nothing to pass on
         g = grads[id(node)]
-        if create_graph:
-            inputs, y = node.parents, node
+        if create_graph:  # hand the op the nodes, so its arithmetic builds a graph
+            local = op.backward(g, node, *parents, *node._args)
         else:
-            inputs, y = [p.data for p in node.parents], node.data
-        for parent, pg in zip(node.parents, op.backward(g, y, *inputs, *node._args)):
-            if pg.shape != parent.shape:
-                pg = sum_to(pg, parent.shape)  # undo broadcasting, for every op
+            local = op.backward(g, node.data, *[p.data for p in parents], *node._args)
+        for parent, pg in zip(parents, local):
+            if pg.shape != parent.data.shape:
+                pg = sum_to(pg, parent.data.shape)  # undo broadcasting, for every op
             key = id(parent)
-            grads[key] = grads[key] + pg if key in grads else pg
+            before = grads.get(key)
+            grads[key] = pg if before is None else before + pg
     return order, grads
 
 
@@ -77,7 +81,7 @@ def _seed(root: Value, grad, where: str):
                 "the starting gradient is ambiguous; pass grad= an array of that shape "
                 "(or reduce first, e.g. out.sum().backward())"
             )
-        return np.ones_like(root.data)
+        return np.float64(1.0) if root.ndim == 0 else np.ones(root.shape)
     g = grad.data if isinstance(grad, Value) else np.asarray(grad, dtype=np.float64)
     if g.shape != root.shape:
         raise ValueError(
@@ -96,7 +100,9 @@ def backward(root: Value, grad=None) -> None:
     order, grads = backprop(root, _seed(root, grad, "Value.backward"))
     for node in order:
         g = grads[id(node)]
-        node._grad = g if node._grad is None else node._grad + g
+        # A copy the first time: ops pass arrays through (Add gives both parents
+        # the same g), and each node's .grad must be its own array.
+        node._grad = g.copy() if node._grad is None else node._grad + g
 
 
 def grad(

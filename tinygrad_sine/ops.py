@@ -47,7 +47,9 @@ def log(x):
 
 
 def broadcast_to(x, shape):
-    return np.broadcast_to(x, shape) if isinstance(x, _ARRAY_TYPES) else x.broadcast_to(shape)
+    if isinstance(x, _ARRAY_TYPES):
+        return x + np.zeros(shape)  # a fresh array; np.broadcast_to's view is slower to make
+    return x.broadcast_to(shape)
 
 
 def scatter_add(g, shape, index):
@@ -67,12 +69,12 @@ def sum_to(g, shape: tuple):
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    if lead:  # new leading axes: sum them away
+        g = g.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if stretched:  # axes of length 1 that were copied out: sum them, keep the axis
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
 
 
 def reduced_shape(shape: tuple, axis) -> tuple:
@@ -232,6 +234,8 @@ class Matmul(Op):
 
     @staticmethod
     def backward(g, y, a, b):
+        if a.ndim == 2 and b.ndim == 2:  # two matrices: the rule itself
+            return g @ b.T, a.T @ g
         if a.ndim == 1 and b.ndim == 1:  # a dot product: y is a number
             return g * b, g * a
         # A 1-D side acts as a matrix (a row on the left, a column on the right):
@@ -378,7 +382,7 @@ class Sum(Op):
 
     @staticmethod
     def forward(x, axis, keepdims):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(g, y, x, axis, keepdims):
@@ -393,7 +397,7 @@ class Mean(Op):
 
     @staticmethod
     def forward(x, axis, keepdims):
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        return x.mean(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(g, y, x, axis, keepdims):
@@ -433,7 +437,7 @@ class Transpose(Op):
     def backward(g, y, x, axes):
         if axes is None:
             return (g.transpose(),)
-        return (g.transpose(*np.argsort(axes)),)
+        return (g.transpose(*np.argsort([a % len(axes) for a in axes])),)
 
 
 class BroadcastTo(Op):
