@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 import pytest
-
 from helpers import cli
+
 from tinygrad_sine.nn import SineNet
 from tinygrad_sine.sine import train
 

@@ -6,6 +6,8 @@ graphviz only when a drawing function is called.
 
 from .autograd import enable_grad, grad, no_grad, topo_order
 from .gradcheck import GradcheckError, gradcheck
+from .show import show, show_text  # the function `show` shadows the module of that name
+from .stepper import Stepper
 from .value import Value
 
 __all__ = [
@@ -16,5 +18,8 @@ __all__ = [
     "topo_order",
     "gradcheck",
     "GradcheckError",
+    "show",
+    "show_text",
+    "Stepper",
 ]
 __version__ = "0.1.0"

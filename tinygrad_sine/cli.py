@@ -2,6 +2,8 @@
 
     tinygrad-sine train [--epochs 2001 --eta 0.1 --n-mid 3 --seed 0 ...]
     tinygrad-sine check [--seed 0 --n-mid 3 --sample 10]
+    tinygrad-sine graph [--seed 0 --sample 10 --out graph.svg --collapse --no-grad]
+    tinygrad-sine step  [--seed 0 --sample 10 --n-mid 3]
 
 Bad input ends with one line on standard error and exit status 2.
 """
@@ -103,6 +105,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wb-width", type=_positive_float, default=1.0,
                    help="spread of the random weights (default 1.0, so no gradient is tiny)")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("graph", help="draw one training step's graph (after backward) to SVG",
+                       description="Build the seed's network, take one sample, run E.backward() "
+                       "and draw the graph with data, gradients and the seed's formulas.")
+    _net_args(p)
+    _sample_arg(p)
+    p.add_argument("--wb-width", type=_positive_float, default=0.01,
+                   help="spread of the initial weights (default 0.01, the seed's)")
+    p.add_argument("--out", type=Path, default=Path("graph.svg"),
+                   help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
+    p.add_argument("--collapse", action="store_true", help="draw each layer as one box")
+    p.add_argument("--no-grad", action="store_true", help="leave the gradients out")
+    p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                   help="top to bottom (default) or left to right")
+    p.set_defaults(run=cmd_graph)
+
+    p = sub.add_parser("step", help="walk one training step node by node at a prompt",
+                       description="Step through the forward and backward pass of one training "
+                       "step of the seed's network.  Commands come from standard input, so a "
+                       "pipe can drive it; type help at the prompt for the list.")
+    _net_args(p)
+    _sample_arg(p)
+    p.add_argument("--wb-width", type=_positive_float, default=0.01,
+                   help="spread of the initial weights (default 0.01, the seed's)")
+    p.set_defaults(run=cmd_step)
     return parser
 
 
@@ -135,6 +162,17 @@ def cmd_train(args) -> int:
 
     written = save_figures(history, args.out)
     print("Figures written:", ", ".join(str(p) for p in written))
+    from viz.graph import GraphvizNotFound, render_graph
+
+    from .stepper import training_step
+
+    loss = training_step(net, *_sample(10), backward=True)  # one step at the trained weights
+    try:
+        path = render_graph(loss, args.out / "graph.svg", rankdir="TB")
+    except GraphvizNotFound as err:  # no `dot`: keep the DOT source, and say why
+        print(f"graph.svg skipped: {err}")
+        path = render_graph(loss, args.out / "graph.dot", rankdir="TB")
+    print("Graph of one training step (sample 10, trained weights) written:", path)
     return 0
 
 
@@ -153,6 +191,43 @@ def cmd_check(args) -> int:
         return 1
     print(f"OK: all {len(rows)} quantities agree to {TOLERANCE} (largest difference {worst:.1e})")
     return 0
+
+
+def _seed_step(args):
+    """The network and the error E of one training step on sample ``--sample`` (no backward yet)."""
+    from .nn import SineNet
+    from .stepper import training_step
+
+    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
+    x, t = _sample(args.sample)
+    about = (f"{net!r}, seed {args.seed}, sample {args.sample}: x = {x.item():.4f}, "
+             f"t = {t.item():.4f}, E = ½ Σ (y − t)²")
+    return net, training_step(net, x, t), about
+
+
+def cmd_graph(args) -> int:
+    from viz.graph import GraphvizNotFound, render_graph
+
+    _, loss, about = _seed_step(args)
+    loss.backward()
+    try:
+        path = render_graph(loss, args.out, collapse=args.collapse, show_grad=not args.no_grad,
+                            rankdir=args.rankdir, title=f"One training step of {about}")
+    except GraphvizNotFound as err:
+        raise UsageError(str(err)) from None
+    print(f"Wrote {path}: one training step of {about}")
+    return 0
+
+
+def cmd_step(args) -> int:
+    from .stepper import Stepper, prompt
+
+    _, loss, about = _seed_step(args)
+    stepper = Stepper(loss)
+    print(f"Stepping through one training step of {about}")
+    print(f"{len(stepper)} steps: {len(stepper) // 2} forward, then {len(stepper) // 2} backward. "
+          "Type n for the next step, help for the commands, q to quit.")
+    return prompt(stepper)
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,240 @@
+"""The Stepper: one forward and one backward pass, a node at a time."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_sine import Stepper, Value, topo_order
+from tinygrad_sine.compare import FORMULAS, seed_quantities
+from tinygrad_sine.manual import ManualSineNet
+from tinygrad_sine.nn import SineNet
+from tinygrad_sine.stepper import prompt, training_step
+
+X, T = np.array([[0.4]]), np.array([[0.9]])
+
+
+def seed_graph(n_mid=3, seed=0):
+    net = SineNet(n_mid=n_mid, wb_width=1.0, seed=seed)  # wide weights: no gradient is tiny
+    return net, training_step(net, X, T)
+
+
+def walk_to_end(s: Stepper) -> int:
+    steps = 0
+    while s.next() is not None:
+        steps += 1
+    return steps
+
+
+def assert_stepped_grads_equal_backward(root: Value, s: Stepper) -> None:
+    nodes = topo_order(root)
+    assert all(not np.any(n.grad) for n in nodes)  # stepping wrote no .grad
+    root.backward()
+    stepped = s.grads()
+    assert set(stepped) == {id(n) for n in nodes}
+    for n in nodes:
+        np.testing.assert_allclose(stepped[id(n)], n.grad, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("n_mid", [3, (4, 2)])
+def test_stepping_backward_to_the_end_gives_backwards_gradients(n_mid):
+    _, loss = seed_graph(n_mid)
+    s = Stepper(loss)
+    walk_to_end(s)
+    assert_stepped_grads_equal_backward(loss, s)
+
+
+# Random small graphs: shared nodes, a parent used twice by one op, broadcasting.
+OPS = [
+    lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b,
+    lambda a, b: a * a + b, lambda a, b: (a * 0.5).tanh() * b,
+    lambda a, b: a.sigmoid() - b.sin(), lambda a, b: a / (b * b + 1.0),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 50), st.integers(0, 50)),
+                min_size=1, max_size=8),
+       st.integers(0, 2**32 - 1))
+def test_stepped_gradients_equal_backward_on_random_graphs(program, seed):
+    rng = np.random.default_rng(seed)
+    nodes = [Value(rng.normal(size=(2, 3)), label="a"), Value(rng.normal(size=3), label="b"),
+             Value(rng.normal(), label="c")]
+    for op, i, j in program:
+        nodes.append(OPS[op](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+    root = nodes[-1].sum()
+    s = Stepper(root)
+    assert len(s) == 2 * len(topo_order(root))
+    walk_to_end(s)
+    assert_stepped_grads_equal_backward(root, s)
+
+
+def test_the_number_of_steps_is_one_forward_and_one_backward_per_node():
+    net, loss = seed_graph()
+    s = Stepper(loss)
+    n = len(topo_order(loss))
+    assert len(s) == 2 * n == walk_to_end(s)
+    assert [step.phase for step in s] == ["forward"] * n + ["backward"] * n
+    assert [step.index for step in s] == list(range(2 * n))
+    forward_nodes = [id(step.node) for step in s if step.phase == "forward"]
+    backward_nodes = [id(step.node) for step in s if step.phase == "backward"]
+    assert sorted(forward_nodes) == sorted(id(v) for v in topo_order(loss))
+    assert backward_nodes == forward_nodes[::-1]
+    seen = set()
+    for step in s:  # forward: every input is computed before the node that uses it
+        if step.phase == "forward":
+            assert all(id(p) in seen for p in step.node.parents)
+            seen.add(id(step.node))
+
+
+def test_next_then_prev_returns_to_the_same_step_and_the_ends_hold():
+    _, loss = seed_graph()
+    s = Stepper(loss)
+    assert s.current is None and s.prev() is None and s.position == -1
+    first = s.next()
+    assert first is s[0]
+    s.next(5)
+    here = s.current
+    s.next()
+    assert s.prev() is here and s.current is here
+    s.goto(-1)
+    assert s.next() is None and s.current is s[-1]
+
+
+def test_goto_by_label_finds_the_forward_then_the_backward_step():
+    net, loss = seed_graph()
+    s = Stepper(loss)
+    u1 = net.layers[0].u
+    first = s.goto("u1")
+    assert first.phase == "forward" and first.node is u1
+    second = s.goto("u1")
+    assert second.phase == "backward" and second.node is u1
+    assert s.goto("u1") is first  # wraps around
+    assert s.goto(3) is s[3] and s.goto("3") is s[3] and s.goto(-1) is s[len(s) - 1]
+
+
+def test_goto_refuses_unknown_names_and_steps_naming_what_exists():
+    _, loss = seed_graph()
+    s = Stepper(loss)
+    with pytest.raises(ValueError, match=r"'u9'.*u1"):
+        s.goto("u9")
+    with pytest.raises(IndexError, match=str(len(s) - 1)):
+        s.goto(len(s))
+
+
+def test_gradients_part_way_are_those_reached_so_far():
+    net, loss = seed_graph()
+    s = Stepper(loss)
+    u2, u1 = net.layers[1].u, net.layers[0].u
+    s.goto("u2")
+    s.goto("u2")  # backward step of u2: u2's gradient has arrived, u1's has not
+    assert s.grad(u2) is not None and s.grad(u1) is None
+    loss.backward()
+    np.testing.assert_allclose(s.grad("u2"), u2.grad)
+
+
+def test_seed_nodes_show_formula_and_the_manual_value_beside_the_automatic_one():
+    net, loss = seed_graph()
+    manual = ManualSineNet.from_net(net)
+    manual.forward(X)
+    manual.backward(T)
+    expected = {}
+    for m in manual.layers:  # the hand-derived values, by node
+        layer = net.layers[m.index - 1]
+        expected[id(layer.u)], expected[id(layer.w)] = m.delta, m.grad_w
+        expected[id(layer.b)], expected[id(layer.x)] = m.grad_b, m.grad_x
+    s = Stepper(loss)
+    shown = [step for step in s if step.seed]
+    assert all(step.phase == "backward" for step in shown)
+    assert {id(step.node) for step in shown} == set(expected)
+    for step in shown:
+        for q in step.seed:
+            np.testing.assert_allclose(q.manual, expected[id(step.node)], rtol=1e-12)
+            assert q.formula in step.text and "manual" in step.text and "auto" in step.text
+            assert "✓" in step.text
+    formulas_by_node = {id(node): f for _, _, f, node, _ in seed_quantities(net)}
+    assert {id(st.node): st.seed[0].formula for st in shown} == formulas_by_node
+
+
+def test_backward_step_explains_arrival_local_derivative_and_contributions():
+    a = Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    s = Stepper(b)
+    step = s.goto("b") and s.goto("b")  # the backward step of b
+    assert step.phase == "backward"
+    assert "∂a = ∂y · b,  ∂b = ∂y · a" in step.text  # Mul's derivative, as math
+    assert step.text.count("gets 3") == 2  # ∂b · a = 1 · 3, sent twice to a
+    assert "(1 of 2)" in step.text and "(2 of 2): 6" in step.text  # the running total
+    leaf = s.goto("a")
+    assert leaf.phase == "backward" and "∂a = 6" in leaf.text  # 2a at a = 3
+
+
+def test_forward_step_shows_op_inputs_and_output():
+    net, loss = seed_graph()
+    step = Stepper(loss).goto("u1")
+    assert "u1 = add(matmul#1, b1)" in step.text
+    assert "y = a + b" in step.text
+    assert "b1 (3,)" in step.text and "u1 (1, 3)" in step.text
+
+
+def test_a_non_scalar_root_needs_a_seed_gradient():
+    v = Value([1.0, 2.0], label="v")
+    with pytest.raises(ValueError, match="grad="):
+        Stepper(v * 3)
+    s = Stepper(v * 3, grad=[1.0, -1.0])
+    walk_to_end(s)
+    np.testing.assert_allclose(s.grad(v), [3.0, -3.0])
+
+
+def test_constructing_and_walking_changes_neither_data_nor_grad():
+    net, loss = seed_graph()
+    before = [n.data.copy() for n in topo_order(loss)]
+    s = Stepper(loss)
+    walk_to_end(s)
+    s.formulas()
+    for n, d in zip(topo_order(loss), before):
+        assert np.array_equal(n.data, d) and not np.any(n.grad)
+
+
+def test_formulas_pair_every_seed_quantity_with_matching_values():
+    net, loss = seed_graph()
+    rows = Stepper(loss).formulas()
+    assert [r.formula for r in rows] == [f for _, _, f, _, _ in seed_quantities(net)]
+    assert all(r.max_abs_diff < 1e-12 for r in rows)
+    table = Stepper(loss).formulas_table()
+    assert all(f in table for f in FORMULAS.values())
+    other = Value(2.0, label="z") * 3
+    assert Stepper(other).formulas() == [] and "no seed formulas" in Stepper(other).formulas_table()
+
+
+def test_render_highlights_the_current_node(tmp_path, require_dot):
+    net, loss = seed_graph()
+    s = Stepper(loss)
+    s.goto("u1")
+    s.goto("u1")
+    path = s.render(tmp_path / "step.svg")
+    svg = ET.parse(path).getroot()
+    texts = ["".join(t.itertext()) for t in svg.iter() if t.tag.endswith("}text")]
+    assert "u1" in texts and "visited" in texts and "current / highlighted" in texts
+    assert 'stroke="#d62728"' in path.read_text(encoding="utf-8")
+    assert "grad —" in texts  # w1 has not heard from u1 yet at this step
+
+
+def test_prompt_runs_commands_from_a_stream():
+    _, loss = seed_graph()
+    out = io.StringIO()
+    commands = "n\nn 2\np\nw\ngoto E\ngoto E\nn 0\ngoto\nfoo\nl\n"
+    assert prompt(Stepper(loss), io.StringIO(commands), out, interactive=False) == 0
+    text = out.getvalue()
+    assert "step 0 · forward" in text and "step 2 · forward" in text
+    assert "step 1 of" in text  # where, after n, n 2, p
+    assert "∂E = 1" in text  # the second goto E: E's backward step
+    assert "error: the step count" in text and "error: goto needs" in text
+    assert "unknown command 'foo'" in text and "commands:" in text
+    assert "> [" in text  # the list marks the current step

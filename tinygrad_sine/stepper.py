@@ -1,0 +1,414 @@
+"""Walk a graph one node at a time: the forward pass, then backprop, step by step.
+
+    >>> from tinygrad_sine import Value, Stepper
+    >>> a = Value(2.0, label="a")
+    >>> s = Stepper(a * a)
+    >>> len(s)                      # 2 nodes: 2 forward steps, then 2 backward steps
+    4
+    >>> s.goto("a").phase           # the next step about `a`: its forward step
+    'forward'
+    >>> s.goto(-1).text.splitlines()[1]
+    '  gradient arriving  ∂a = 4   (total of 2 contributions, from mul#1)'
+
+The backward steps replay the same loop as ``autograd.backprop`` — reverse
+topological order, each op's ``backward`` on the gradient arriving at its
+output, ``sum_to`` to undo broadcasting, contributions added up per parent —
+but record every contribution, so each step can say what it sent where.
+
+The stepper only reads the graph.  It never writes ``.grad`` (PyTorch and
+micrograd users might expect stepping through backward to fill ``.grad``;
+here, as for every view of a graph, looking changes nothing).  The
+gradients as they stand at the current step are ``s.grad(node)`` and
+``s.grads()``; at the last step they equal what ``root.backward()`` would
+leave in ``.grad``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from .autograd import _seed
+from .compare import GradientRow, format_table
+from .ops import sum_to
+from .show import (
+    GraphInfo,
+    SeedQuantity,
+    describe,
+    op_bindings,
+    op_parts,
+    preview,
+    seed_lines,
+    shape_text,
+    show_text,
+)
+from .value import Value
+
+_WIDTH = 60  # characters of array preview in a step's text
+
+
+@dataclass(frozen=True, repr=False)
+class Step:
+    """One step: ``phase`` is ``"forward"`` or ``"backward"``; ``text`` explains it."""
+
+    index: int
+    phase: str
+    node: Value
+    text: str
+    title: str  # the one-line summary `list` shows
+    seed: tuple[SeedQuantity, ...] = field(default=())  # the seed's quantities at this node
+
+    def __repr__(self) -> str:
+        return f"<Step {self.index}: {self.title}>"
+
+
+class Stepper:
+    """The steps of one forward and one backward pass over the graph below ``root``.
+
+    Forward: one step per node in topological order (leaves first), showing
+    the op, its inputs and its output.  Backward: one step per node in
+    reverse order, showing the gradient arriving at the node, the op's local
+    derivative as math, the contribution sent to each parent, and the running
+    total when a parent hears from several children.  At nodes that carry
+    one of the seed's quantities (δ, ∂y, ∂w, ∂b in a ``SineNet`` graph) the
+    backward step shows the formula and the manual value beside the
+    automatic one.
+
+    ``grad`` seeds the backward pass for a root with more than one element
+    (as in ``root.backward(grad)``).  The stepper starts *before* the first
+    step; ``next()`` moves to step 0.  It never changes the graph.
+    """
+
+    def __init__(self, root: Value, grad=None):
+        self.root = root
+        self.info: GraphInfo = describe(root)
+        self._seed = _seed(root, grad, "Stepper")
+        # id(node) -> [(step index, running total)] in the order contributions arrive
+        self._arrivals: dict[int, list[tuple[int, np.ndarray]]] = {}
+        self._steps: list[Step] = [self._forward_step(i, n) for i, n in enumerate(self.info.order)]
+        self._backward_steps()
+        self._first_step = {}  # (phase, id(node)) -> step index
+        for step in self._steps:
+            self._first_step.setdefault((step.phase, id(step.node)), step.index)
+        self._pos = -1
+
+    # ------------------------------------------------------------ building the steps
+    def _forward_step(self, index: int, node: Value) -> Step:
+        info, name = self.info, self.info.name(node)
+        later = self.info.by_node.get(id(node), ())
+        if node._op is None:
+            title = f"{name}: {info.kind(node)} {shape_text(node)}"
+            lines = [f"  value  {preview(node.data, _WIDTH)}"]
+        else:
+            forward, _, names = op_parts(node)
+            title = info.call(node)
+            lines = [f"  operation  {forward}", f"             where {op_bindings(node, info)}"]
+            for n, p in zip(names, node.parents):
+                shown = f"{info.name(p)} {shape_text(p)} = {preview(p.data, _WIDTH)}"
+                lines.append(f"  input {n}    {shown}")
+            lines.append(f"  output     {name} {shape_text(node)} = {preview(node.data, _WIDTH)}")
+        for q in later:
+            lines.append(f"  (carries {q.symbol} of the {q.layer.name}; see its backward step)")
+        head = f"step {index} · forward · {title}"
+        return Step(index, "forward", node, "\n".join([head, *lines]), f"forward   {title}")
+
+    def _backward_steps(self) -> None:
+        """Replay backprop in reverse topological order, recording every contribution."""
+        info, order = self.info, self.info.order
+        users: dict[int, list[Value]] = {}  # id(parent) -> the nodes that use it, once per use
+        for node in order:
+            for p in node.parents:
+                users.setdefault(id(p), []).append(node)
+        totals = {id(self.root): self._seed}
+        for index, node in enumerate(reversed(order), start=len(order)):
+            name, g = info.name(node), totals[id(node)]
+            if node is self.root:
+                self._arrivals[id(node)] = [(index, g)]
+                came = f"(the start: ∂{name}/∂{name} = 1)" if self.root.size == 1 else "(given)"
+            else:
+                n = len(users[id(node)])
+                from_ = ", ".join(dict.fromkeys(info.name(u) for u in users[id(node)]))
+                came = f"(total of {n} contributions, from {from_})" if n > 1 else f"(from {from_})"
+            lines = [f"  gradient arriving  ∂{name} = {preview(g, _WIDTH)}   {came}"]
+            if node._op is not None:
+                lines += self._send(index, node, g, totals, users)
+            seed = tuple(info.by_node.get(id(node), ()))
+            for q in seed:
+                lines += seed_lines(q, g)
+            summary = f"∂{name} = {preview(g, 30)}" + "".join(f"   ({q.symbol})" for q in seed)
+            head = f"step {index} · backward · {info.call(node)}"
+            self._steps.append(Step(index, "backward", node, "\n".join([head, *lines]),
+                                    f"backward  {summary}", seed))
+
+    def _send(self, index: int, node: Value, g, totals: dict, users: dict) -> list[str]:
+        """Apply the op's local derivative to ``g``; add each result to its parent's total."""
+        info = self.info
+        _, local, names = op_parts(node)
+        parents = node.parents
+        lines = [f"  local derivative   {local}",
+                 f"                     where ∂y = ∂{info.name(node)}, {op_bindings(node, info)}"]
+        outs = node._op.backward(g, node.data, *[p.data for p in parents], *node._args)
+        for n, parent, pg in zip(names, parents, outs):
+            note = ""
+            if pg.shape != parent.shape:
+                pg = sum_to(pg, parent.shape)  # undo broadcasting, as autograd does
+                note = f"   (summed back to shape {parent.shape})"
+            key = id(parent)
+            totals[key] = totals[key] + pg if key in totals else pg
+            self._arrivals.setdefault(key, []).append((index, totals[key]))
+            lines.append(f"  → {n} = {info.name(parent)} gets {preview(pg, _WIDTH)}{note}")
+            heard, expected = len(self._arrivals[key]), len(users[key])
+            if expected > 1:
+                lines.append(f"      running total of ∂{info.name(parent)} "
+                             f"({heard} of {expected}): {preview(totals[key], _WIDTH)}")
+        return lines
+
+    # ------------------------------------------------------------ looking at the steps
+    def __repr__(self) -> str:
+        return f"<Stepper over {self.info.name(self.root)}, {len(self)} steps; {self.where()}>"
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self._steps)
+
+    def __getitem__(self, index: int) -> Step:
+        return self._steps[index]
+
+    @property
+    def position(self) -> int:
+        """The current step's index; -1 before the first step."""
+        return self._pos
+
+    @property
+    def current(self) -> Step | None:
+        """The current step, or None before the first one."""
+        return self._steps[self._pos] if self._pos >= 0 else None
+
+    def grads(self, index: int | None = None) -> dict[int, np.ndarray]:
+        """``id(node) -> gradient`` as it stands after step ``index`` (default: the current step).
+
+        Nodes no contribution has reached yet are missing.  After the last
+        step every node is there, with the gradient ``root.backward()`` gives.
+        """
+        index = self._pos if index is None else index
+        found = {}
+        for key, arrivals in self._arrivals.items():
+            for at, total in arrivals:
+                if at > index:
+                    break
+                found[key] = total
+        return {key: total.copy() for key, total in found.items()}  # yours to change
+
+    def grad(self, node: Value | str) -> np.ndarray | None:
+        """The gradient of ``node`` (a Value or a name) at the current step; None if none yet."""
+        if isinstance(node, str):
+            nodes = self.info.find(node)
+            if not nodes:
+                raise ValueError(self._unknown("Stepper.grad", node))
+            node = nodes[0]
+        return self.grads().get(id(node))
+
+    def where(self) -> str:
+        """Where the stepper stands, in one line."""
+        if self._pos < 0:
+            return f"before the first step (steps 0–{len(self) - 1}); next() to begin"
+        step = self.current
+        return f"step {step.index} of 0–{len(self) - 1} · {step.title}"
+
+    def visited(self) -> list[Value]:
+        """The nodes whose step in this phase is done (forward: computed; backward: final)."""
+        step = self.current
+        if step is None:
+            return []
+        return [s.node for s in self._steps[: self._pos + 1] if s.phase == step.phase]
+
+    # ------------------------------------------------------------ moving
+    def next(self, count: int = 1) -> Step | None:
+        """Move ``count`` steps on and return the new step; None (staying put) past the end."""
+        if self._pos + count >= len(self):
+            return None
+        self._pos += count
+        return self.current
+
+    def prev(self, count: int = 1) -> Step | None:
+        """Move ``count`` steps back and return the new step; None (staying put) before step 0."""
+        if self._pos - count < 0:
+            return None
+        self._pos -= count
+        return self.current
+
+    def goto(self, target: int | str) -> Step:
+        """Go to a step by index (negative counts from the end) or by node name.
+
+        A name jumps to the *next* step about that node after the current one,
+        wrapping around: from the start ``goto("u1")`` finds u1's forward
+        step, and a second ``goto("u1")`` its backward step.
+        """
+        if isinstance(target, str) and not self.info.find(target):
+            try:
+                target = int(target)
+            except ValueError:
+                raise ValueError(self._unknown("Stepper.goto", target)) from None
+        if isinstance(target, str):
+            n = len(self)
+            for k in range(1, n + 1):
+                step = self._steps[(self._pos + k) % n]
+                if self.info.name(step.node) == target:
+                    self._pos = step.index
+                    return step
+        if not -len(self) <= target < len(self):
+            raise IndexError(f"Stepper.goto: step {target} does not exist; "
+                             f"the steps are 0–{len(self) - 1}")
+        self._pos = target % len(self)
+        return self.current
+
+    def _unknown(self, where: str, name: str) -> str:
+        names = ", ".join(dict.fromkeys(self.info.names[id(n)] for n in self.info.order))
+        return f"{where}: no node is called {name!r}; the names are: {names}"
+
+    # ------------------------------------------------------------ the seed's formulas
+    def formulas(self) -> list[GradientRow]:
+        """The seed's quantities with their manual and automatic (final stepped) values.
+
+        Empty when the graph is not the seed's error ``E`` over a ``SineNet``.
+        """
+        final = self.grads(len(self) - 1)
+        return [GradientRow(q.layer.name, q.quantity, q.formula, q.node, q.manual,
+                            final[id(q.node)])
+                for q in self.info.quantities if q.manual is not None]
+
+    def formulas_table(self) -> str:
+        """:meth:`formulas` as ``compare.format_table`` prints it (manual beside automatic)."""
+        rows = self.formulas()
+        if not rows:
+            return "(no seed formulas here: the graph is not the error E of a SineNet)"
+        return format_table(rows)
+
+    # ------------------------------------------------------------ drawing
+    def render(self, path: str | Path, **options) -> Path:
+        """Draw the graph to ``path`` (.svg/.png/.pdf/.dot) with the current node highlighted.
+
+        Nodes already visited in the current phase are shaded; in the backward
+        phase each node shows its gradient as it stands at this step.
+        ``options`` go to ``viz.draw_graph``.  (The drawing code lives in
+        ``viz`` and is imported here, on use, so the engine never needs graphviz.)
+        """
+        from viz.graph import render_graph
+
+        step = self.current
+        backward = step is not None and step.phase == "backward"
+        drawing = dict(highlight=[step.node] if step else [], shade=self.visited(),
+                       show_grad=backward, grads=self.grads() if backward else None)
+        drawing.update(options)
+        return render_graph(self.root, path, **drawing)
+
+
+PROMPT_HELP = """commands:
+  n, next [N]        the next step (or N steps on); an empty line does the same
+  p, prev [N]        the step before
+  g, goto LABEL|N    the next step about node LABEL (u1, w2, E, matmul#1 …), or step N
+  l, list            every step, with > at the current one
+  w, where           where you are
+  tree               the graph as a text tree, gradients as they stand now
+  show FILE.svg      draw the graph (.svg/.png/.pdf/.dot), current node highlighted
+  formulas           the seed's formulas: manual beside automatic
+  help               this text
+  q, quit            leave"""
+
+
+def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | None = None,
+           interactive: bool | None = None) -> int:
+    """A small command loop over ``stepper`` (the ``tinygrad-sine step`` prompt); returns 0.
+
+    Reads one command per line from ``infile`` (standard input by default),
+    so a pipe can drive it.  ``interactive`` (default: whether ``infile`` is a
+    terminal) shows a ``step>`` prompt; otherwise each command is echoed as
+    ``> command`` so the transcript reads well.  Mistakes print a message and
+    the loop goes on; an unknown command prints the help.
+    """
+    infile = sys.stdin if infile is None else infile
+    out = sys.stdout if outfile is None else outfile
+    interactive = infile.isatty() if interactive is None else interactive
+
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    while True:
+        if interactive and infile is sys.stdin:
+            try:
+                line = input("step> ")
+            except EOFError:
+                break
+        else:
+            line = infile.readline()
+            if not line:
+                break
+            say(f"> {line.rstrip()}")
+        word, _, arg = line.strip().partition(" ")
+        word, arg = word.lower(), arg.strip()
+        if word in ("q", "quit", "exit"):
+            break
+        try:
+            say(_command(stepper, word, arg))
+        except (ValueError, IndexError, OSError, RuntimeError) as err:
+            say(f"error: {err}")
+    return 0
+
+
+def _command(s: Stepper, word: str, arg: str) -> str:
+    """Carry out one prompt command and return what to print."""
+    if word in ("", "n", "next", "p", "prev"):
+        if arg and (not arg.isdigit() or int(arg) < 1):
+            raise ValueError(f"the step count must be a whole number ≥ 1, got {arg!r}")
+        count = int(arg) if arg else 1
+        step = s.prev(count) if word in ("p", "prev") else s.next(count)
+        if step is None:
+            return f"(no step there: {s.where()})"
+        return step.text
+    if word in ("g", "goto"):
+        if not arg:
+            raise ValueError("goto needs a node name or a step number, e.g. goto u1 or goto 5")
+        return s.goto(arg).text
+    if word in ("l", "list"):
+        return "\n".join(f"{'>' if st.index == s.position else ' '} [{st.index:>2}] {st.title}"
+                         for st in s)
+    if word in ("w", "where"):
+        return s.where()
+    if word == "tree":
+        step = s.current
+        backward = step is not None and step.phase == "backward"
+        return show_text(s.root, show_grad=backward, grads=s.grads())
+    if word == "show":
+        if not arg:
+            raise ValueError("show needs a file name, e.g. show step.svg")
+        return f"wrote {s.render(arg)}"
+    if word in ("f", "formulas"):
+        return s.formulas_table()
+    if word in ("h", "help", "?"):
+        return PROMPT_HELP
+    return f"unknown command {word!r}\n{PROMPT_HELP}"
+
+
+def training_step(net, x, t, backward: bool = False) -> Value:
+    """The graph of one training step of ``net``: ``E = ½ Σ (net(x) − t)²`` on one batch.
+
+    ``x`` and ``t`` are arrays of shape ``(batch, n_in)`` and ``(batch, n_out)``.
+    With ``backward=True`` the parameters' old gradients are cleared and
+    ``E.backward()`` is run, as a training step does before its update
+    (the update itself is not made).
+    """
+    from .nn import squared_error
+
+    if backward:
+        net.zero_grad()
+    loss = squared_error(net(Value(x, label="x")), Value(t, label="t"))
+    if backward:
+        loss.backward()
+    return loss

@@ -1,0 +1,321 @@
+"""Diagrams of a computation graph: ``draw_graph`` (a ``graphviz.Digraph``) and ``render_graph``.
+
+What a diagram shows:
+
+* one box per Value — its name (label, or a generated ``op#n``), kind and
+  shape, a preview of its data and of its gradient — and one small oval per
+  operation, with edges in argument order (``a * a`` draws two edges);
+* colours for the kinds of node: parameters, inputs/constants, intermediate
+  values and the root (a legend says which is which);
+* for a ``SineNet`` graph, a dashed cluster around each layer's nodes, and at
+  the nodes that carry one of the seed's quantities the formula (δ at ``u``,
+  ∂y at a layer's output, ∂w and ∂b at the parameters) with the manual value
+  beside the automatic one (see ``tinygrad_sine/show.py`` for how they are found).
+
+Every piece of text goes into Graphviz as an HTML-like label, escaped with
+``html.escape``: quotes, ``<``, ``>``, ``&``, braces, ``|`` and backslashes
+(``\\delta_j``) show as written, and a newline becomes a line break.  So no
+label can break the DOT source.
+
+Graphviz is loaded inside the functions, never at import time.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_sine.autograd import topo_order
+from tinygrad_sine.show import (
+    GraphInfo,
+    SeedLayer,
+    describe,
+    find_seed_layers,
+    op_parts,
+    preview,
+    shape_text,
+)
+from tinygrad_sine.value import Value
+
+FORMATS = ("svg", "png", "pdf", "dot")
+INSTALL_HINT = (
+    "install Graphviz's `dot` program (Debian/Ubuntu: sudo apt-get install graphviz; "
+    "macOS: brew install graphviz; conda: conda install -c conda-forge graphviz; "
+    "others: https://graphviz.org/download/), or write a .dot file, which needs no Graphviz"
+)
+
+# (fill, border) per kind of node; light fills so that black text stays readable
+STYLE = {
+    "parameter": ("#fde7b0", "#b7791f"),
+    "input": ("#d6e8f7", "#3b78b0"),
+    "constant": ("#d6e8f7", "#3b78b0"),
+    "intermediate": ("#ffffff", "#666666"),
+    "root": ("#d3efd3", "#2f7d32"),
+}
+SHADE = "#d0d0d0"  # visited nodes (the stepper)
+HIGHLIGHT = "#d62728"  # highlighted nodes: a thick red border
+SEED_COLOUR = "#6a1b9a"  # the seed's formulas
+FONT = "Helvetica"
+
+
+class GraphvizNotFound(RuntimeError):
+    """Graphviz (the ``dot`` program, or the Python package) is missing.
+
+    The message says how to install it.  A ``RuntimeError``, so ``except
+    RuntimeError`` catches it too.
+    """
+
+
+def _graphviz():
+    """The ``graphviz`` package, imported on first use."""
+    try:
+        import graphviz
+    except ImportError:
+        raise GraphvizNotFound(
+            "the Python package 'graphviz' is missing: pip install graphviz"
+        ) from None
+    return graphviz
+
+
+def _html(text) -> str:
+    """``text`` safe inside an HTML-like label: entities escaped, newlines as line breaks."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    # Other control characters are not allowed in SVG's XML: show them as \x.. escapes.
+    text = "".join(c if c >= " " or c == "\n" else f"\\x{ord(c):02x}" for c in text)
+    return '<BR ALIGN="LEFT"/>'.join(html.escape(line, quote=True) for line in text.split("\n"))
+
+
+def _table(rows: list[str]) -> str:
+    """An HTML-like label: one left-aligned row per entry (entries are already escaped)."""
+    cells = "".join(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{r}</TD></TR>' for r in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def _small(text: str, colour: str = "#444444") -> str:
+    return f'<FONT POINT-SIZE="10" COLOR="{colour}">{_html(text)}</FONT>'
+
+
+def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]:
+    """The seed's formula at ``node``, and its manual value beside the automatic one."""
+    rows = []
+    for q in info.by_node.get(id(node), ()):
+        rows.append(f'<FONT POINT-SIZE="11" COLOR="{SEED_COLOUR}"><B>{_html(q.formula)}</B></FONT>')
+        if q.manual is not None and show_grad:
+            same = grad is not None and np.allclose(q.manual, grad, rtol=1e-7, atol=1e-10)
+            verdict = "  ✓ = auto" if same else "  (auto differs)" if grad is not None else ""
+            rows.append(_small(f"manual {preview(q.manual)}{verdict}", SEED_COLOUR))
+    return rows
+
+
+def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool, grad) -> str:
+    rows = [f'<FONT POINT-SIZE="13"><B>{_html(info.name(node))}</B></FONT>',
+            _small(f"{info.kind(node)} · {shape_text(node)}", "#666666")]
+    if show_data:
+        rows.append(_small(f"data {preview(node.data)}"))
+    if show_grad:
+        rows.append(_small("grad " + ("—" if grad is None else preview(grad))))
+    return _table(rows + _seed_rows(info, node, grad, show_grad))
+
+
+def _layer_label(layer: SeedLayer, info: GraphInfo, show_data: bool, show_grad: bool,
+                 grad_of) -> str:
+    """The box that stands for a whole layer when ``collapse=True``."""
+    act = layer.y.op
+    n = info.name
+    rows = [f'<FONT POINT-SIZE="13"><B>{_html(f"layer {layer.index} · {layer.kind}")}</B></FONT>',
+            _small(f"{n(layer.y)} = {act}({n(layer.x)} @ {n(layer.w)} + {n(layer.b)})"),
+            _small(f"{n(layer.w)} {shape_text(layer.w)}   {n(layer.b)} {shape_text(layer.b)}",
+                   "#666666")]
+    if show_data:
+        rows.append(_small(f"{n(layer.y)} data {preview(layer.y.data)}"))
+    if show_grad:
+        g = grad_of(layer.y)
+        rows.append(_small(f"{n(layer.y)} grad " + ("—" if g is None else preview(g))))
+    for q in info.quantities:
+        if q.layer is layer:
+            rows += _seed_rows(info, q.node, grad_of(q.node), show_grad)
+    return _table(rows)
+
+
+def _legend(shaded: bool, highlighted: bool, seeded: bool) -> str:
+    cells = []
+    for kind, text in (("parameter", "parameter"), ("input", "input / constant"),
+                       ("intermediate", "intermediate"), ("root", "root")):
+        fill, border = STYLE[kind]
+        cells.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1">{text}</TD>')
+    if shaded:
+        cells.append(f'<TD BGCOLOR="{SHADE}" BORDER="1">visited</TD>')
+    if highlighted:
+        cells.append(f'<TD COLOR="{HIGHLIGHT}" BORDER="3">current / highlighted</TD>')
+    if seeded:
+        cells.append(f'<TD BORDER="0"><FONT COLOR="{SEED_COLOUR}">seed formula</FONT></TD>')
+    return ('<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>'
+            + "".join(cells) + "</TR></TABLE>>")
+
+
+def _resolve(nodes: Iterable, info: GraphInfo, where: str) -> set[int]:
+    """ids of the given Values or names; an error names anything not in the graph."""
+    ids, members = set(), {id(n) for n in info.order}
+    for item in nodes:
+        if isinstance(item, str):
+            found = info.find(item)
+            if not found:
+                raise ValueError(f"draw_graph: {where} names {item!r}, "
+                                 "which is no node of this graph")
+            ids.update(id(n) for n in found)
+        elif isinstance(item, Value) and id(item) in members:
+            ids.add(id(item))
+        else:
+            raise ValueError(f"draw_graph: {where} holds {item!r}, "
+                             "which is not a node of this graph")
+    return ids
+
+
+def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
+               highlight: Iterable = (), rankdir: str = "LR", collapse: bool = False,
+               max_nodes: int = 500, shade: Iterable = (), grads: dict | None = None,
+               title: str | None = None, legend: bool = True):
+    """The graph below ``root`` as a ``graphviz.Digraph`` (Jupyter shows it inline).
+
+    ``highlight`` and ``shade`` are Values or names to mark with a red border
+    or a grey fill; ``rankdir`` is ``"LR"``, ``"TB"``, ``"RL"`` or ``"BT"``;
+    ``collapse=True`` draws each ``SineNet`` layer as one box.  ``grads``
+    (``id(node) -> array``) replaces ``.grad`` in the boxes, which is how the
+    stepper shows gradients part way through backprop.  A graph with more
+    than ``max_nodes`` value nodes is refused before Graphviz is involved, so
+    a huge graph never turns into a ``dot`` run that does not finish.
+
+    >>> from tinygrad_sine import Value
+    >>> a = Value(2.0, label="a")
+    >>> dot = draw_graph(a * a, show_grad=False)
+    >>> dot.source.count("v0 -> op1")          # a is used twice: two edges
+    2
+    """
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    if not isinstance(root, Value):
+        raise TypeError("draw_graph: expected the Value at the top of a graph, "
+                        f"got {type(root).__name__}")
+    order = topo_order(root)
+    if len(order) > max_nodes and not collapse:
+        found = len(find_seed_layers(order))
+        fold = (f"pass collapse=True to draw each of its {found} SineNet layers as one box, or "
+                if found else "collapse=True folds SineNet layers (none here), so ")
+        raise ValueError(f"draw_graph: the graph has {len(order)} value nodes, more than "
+                         f"max_nodes={max_nodes}; {fold}raise max_nodes "
+                         "(dot gets slow on big graphs)")
+    info = describe(root)
+    layers = info.layers if collapse else []
+    box = {id(m): f"layer{k}" for k, layer in enumerate(layers) for m in layer.members}
+    drawn = sum(1 for n in order if id(n) not in box) + len(layers)
+    if drawn > max_nodes:
+        raise ValueError(f"draw_graph: even with collapse=True the graph has {drawn} nodes to "
+                         f"draw, more than max_nodes={max_nodes}; raise max_nodes")
+    marked = _resolve(highlight, info, "highlight")
+    shaded = _resolve(shade, info, "shade")
+    order = info.order  # the same order (and so the same v<i> ids) as the stepper's
+    pos = {id(n): i for i, n in enumerate(order)}
+    ident = {id(n): box.get(id(n), f"v{pos[id(n)]}") for n in order}
+
+    def grad_of(node: Value):
+        return grads.get(id(node)) if grads is not None else node._grad
+
+    def style(key: int, kind: str) -> dict:
+        fill, border = STYLE[kind]
+        attrs = {"fillcolor": SHADE if key in shaded else fill, "color": border}
+        if key in marked:
+            attrs.update(color=HIGHLIGHT, penwidth="3")
+        elif kind == "root":
+            attrs["penwidth"] = "2"
+        return attrs
+
+    gv = _graphviz()
+    dot = gv.Digraph("tinygrad_sine", graph_attr={
+        "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
+        "ranksep": "0.35", "newrank": "true"},
+        node_attr={"fontname": FONT, "shape": "box", "style": "rounded,filled",
+                   "margin": "0.08,0.04"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "color": "#555555", "arrowsize": "0.7"})
+    if title is not None:
+        dot.attr(label=f"<<B>{_html(title)}</B>>", labelloc="t", fontsize="16")
+
+    def add_value(g, node: Value) -> None:
+        key = id(node)
+        g.node(ident[key], _value_label(node, info, show_data, show_grad, grad_of(node)),
+               **style(key, info.kind(node)))
+        if node._op is not None:
+            g.node(f"op{pos[key]}", f"<{_html(node.op)}>", shape="ellipse", style="filled",
+                   fillcolor="#eeeeee", color="#999999", fontsize="10", height="0.3",
+                   margin="0.04,0.02")
+
+    in_cluster = {id(m) for layer in info.layers for m in layer.members}
+    for k, layer in enumerate(info.layers):
+        if collapse:
+            key = id(layer.y)
+            kind = "root" if any(m is root for m in layer.members) else "intermediate"
+            dot.node(f"layer{k}", _layer_label(layer, info, show_data, show_grad, grad_of),
+                     **style(key, kind))
+            continue
+        with dot.subgraph(name=f"cluster_layer{k}") as c:
+            c.attr(label=f"<<I>{_html(f'layer {layer.index} · {layer.kind} ({layer.y.op})')}</I>>",
+                   style="rounded,dashed", color="#999999", fontsize="11", labeljust="l")
+            for m in layer.members:
+                add_value(c, m)
+    for node in order:
+        if id(node) not in in_cluster:
+            add_value(dot, node)
+    # Edges, in argument order: each input into the op, the op into its result.
+    for node in order:
+        key = id(node)
+        if key in box:
+            continue
+        if node._op is not None:
+            names = [""] * len(node.parents)
+            if len(node.parents) > 1:  # name the sides of a + b, a @ b …: order matters
+                names = op_parts(node)[2][: len(node.parents)]
+            for parent, name in zip(node.parents, names):
+                label = f"<{_html(name)}>" if name else None
+                dot.edge(ident[id(parent)], f"op{pos[key]}", label=label)
+            dot.edge(f"op{pos[key]}", ident[key])
+    for k, layer in enumerate(layers):  # a collapsed layer takes its input x
+        dot.edge(ident[id(layer.x)], f"layer{k}", label="x")
+    if legend:
+        with dot.subgraph(name="cluster_legend") as c:
+            c.attr(label="", color="white")
+            c.node("legend", _legend(bool(shaded), bool(marked), bool(info.quantities)),
+                   shape="plaintext", style="")
+    return dot
+
+
+def render_graph(root: Value, path: str | Path, **options) -> Path:
+    """Draw ``root``'s graph into ``path`` (``.svg``, ``.png``, ``.pdf`` or ``.dot``); return it.
+
+    ``options`` are those of :func:`draw_graph`.  ``.dot`` writes the DOT
+    source and needs only the Python package; the other formats run
+    Graphviz's ``dot`` and raise :class:`GraphvizNotFound`, with install
+    instructions, when it is missing.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"render_graph: cannot write {str(path)!r}: the file name must end in "
+                         ".svg, .png, .pdf or .dot")
+    dot = draw_graph(root, **options)
+    if fmt == "dot":
+        data = dot.source.encode("utf-8")
+    else:
+        gv = _graphviz()
+        try:
+            data = dot.pipe(format=fmt)
+        except gv.ExecutableNotFound:
+            raise GraphvizNotFound(
+                f"render_graph: cannot write {path.name}: {INSTALL_HINT}") from None
+        except gv.CalledProcessError as err:
+            stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
+            raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
