@@ -14,7 +14,8 @@ from tinygrad_sine import Stepper, Value, topo_order
 from tinygrad_sine.compare import FORMULAS, seed_quantities
 from tinygrad_sine.manual import ManualSineNet
 from tinygrad_sine.nn import SineNet
-from tinygrad_sine.stepper import prompt, training_step
+from tinygrad_sine.repl import prompt
+from tinygrad_sine.stepper import training_step
 
 X, T = np.array([[0.4]]), np.array([[0.9]])
 

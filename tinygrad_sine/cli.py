@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="samples per update; the gradient is summed over them (default 1)")
     p.add_argument("--engine", choices=("auto", "manual"), default="auto",
                    help="auto: the Value graph; manual: the hand-derived numpy backprop")
+    p.add_argument("--compile", action="store_true",
+                   help="trace the automatic step once and run it as generated numpy code")
     p.add_argument("--wb-width", type=_positive_float, default=0.01,
                    help="spread of the initial weights (default 0.01)")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the figures (default out/)")
@@ -146,12 +148,15 @@ def cmd_train(args) -> int:
     from .nn import SineNet
     from .sine import progress_line, train
 
+    if args.compile and args.engine == "manual":
+        raise UsageError("--compile compiles the automatic engine; drop --engine manual")
+    engine = "compiled" if args.compile else args.engine
     net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
     print(f"Training {net!r} on sin(x): {args.epochs} epochs, eta={args.eta}, "
-          f"batch size {args.batch_size}, seed {args.seed}, engine {args.engine}")
+          f"batch size {args.batch_size}, seed {args.seed}, engine {engine}")
     start = time.perf_counter()
     history = train(net, epochs=args.epochs, eta=args.eta, interval=args.interval,
-                    seed=args.seed, batch_size=args.batch_size, engine=args.engine,
+                    seed=args.seed, batch_size=args.batch_size, engine=engine,
                     callback=lambda e, err, h: print(progress_line(e, args.epochs, err), flush=True))
     seconds = time.perf_counter() - start
     steps = args.epochs * -(-63 // args.batch_size)
@@ -220,7 +225,8 @@ def cmd_graph(args) -> int:
 
 
 def cmd_step(args) -> int:
-    from .stepper import Stepper, prompt
+    from .repl import prompt
+    from .stepper import Stepper
 
     _, loss, about = _seed_step(args)
     stepper = Stepper(loss)

@@ -1,0 +1,99 @@
+"""The ``tinygrad-sine step`` prompt: a tiny command loop over a :class:`Stepper`.
+
+It reads one command per line from standard input, so a pipe can drive it:
+
+    printf 'n\\ngoto u1\\nformulas\\nq\\n' | tinygrad-sine step
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from .show import show_text
+from .stepper import Stepper
+
+PROMPT_HELP = """commands:
+  n, next [N]        the next step (or N steps on); an empty line does the same
+  p, prev [N]        the step before
+  g, goto LABEL|N    the next step about node LABEL (u1, w2, E, matmul#1 …), or step N
+  l, list            every step, with > at the current one
+  w, where           where you are
+  tree               the graph as a text tree, gradients as they stand now
+  show FILE.svg      draw the graph (.svg/.png/.pdf/.dot), current node highlighted
+  formulas           the seed's formulas: manual beside automatic
+  help               this text
+  q, quit            leave"""
+
+
+def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | None = None,
+           interactive: bool | None = None) -> int:
+    """A small command loop over ``stepper`` (the ``tinygrad-sine step`` prompt); returns 0.
+
+    Reads one command per line from ``infile`` (standard input by default),
+    so a pipe can drive it.  ``interactive`` (default: whether ``infile`` is a
+    terminal) shows a ``step>`` prompt; otherwise each command is echoed as
+    ``> command`` so the transcript reads well.  Mistakes print a message and
+    the loop goes on; an unknown command prints the help.
+    """
+    infile = sys.stdin if infile is None else infile
+    out = sys.stdout if outfile is None else outfile
+    interactive = infile.isatty() if interactive is None else interactive
+
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    while True:
+        if interactive and infile is sys.stdin:
+            try:
+                line = input("step> ")
+            except EOFError:
+                break
+        else:
+            line = infile.readline()
+            if not line:
+                break
+            say(f"> {line.rstrip()}")
+        word, _, arg = line.strip().partition(" ")
+        word, arg = word.lower(), arg.strip()
+        if word in ("q", "quit", "exit"):
+            break
+        try:
+            say(_command(stepper, word, arg))
+        except (ValueError, IndexError, OSError, RuntimeError) as err:
+            say(f"error: {err}")
+    return 0
+
+
+def _command(s: Stepper, word: str, arg: str) -> str:
+    """Carry out one prompt command and return what to print."""
+    if word in ("", "n", "next", "p", "prev"):
+        if arg and (not arg.isdigit() or int(arg) < 1):
+            raise ValueError(f"the step count must be a whole number ≥ 1, got {arg!r}")
+        count = int(arg) if arg else 1
+        step = s.prev(count) if word in ("p", "prev") else s.next(count)
+        if step is None:
+            return f"(no step there: {s.where()})"
+        return step.text
+    if word in ("g", "goto"):
+        if not arg:
+            raise ValueError("goto needs a node name or a step number, e.g. goto u1 or goto 5")
+        return s.goto(arg).text
+    if word in ("l", "list"):
+        return "\n".join(f"{'>' if st.index == s.position else ' '} [{st.index:>2}] {st.title}"
+                         for st in s)
+    if word in ("w", "where"):
+        return s.where()
+    if word == "tree":
+        step = s.current
+        backward = step is not None and step.phase == "backward"
+        return show_text(s.root, show_grad=backward, grads=s.grads())
+    if word == "show":
+        if not arg:
+            raise ValueError("show needs a file name, e.g. show step.svg")
+        return f"wrote {s.render(arg)}"
+    if word in ("f", "formulas"):
+        return s.formulas_table()
+    if word in ("h", "help", "?"):
+        return PROMPT_HELP
+    return f"unknown command {word!r}\n{PROMPT_HELP}"
