@@ -34,12 +34,16 @@ apt_install() {  # apt_install PACKAGE...
 }
 
 command -v python3 >/dev/null 2>&1 || apt_install python3
-python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 command -v dot >/dev/null 2>&1 || apt_install graphviz
 
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating the virtual environment $VENV"
-  python3 -m venv "$VENV"
+  # Debian splits venv's pip bootstrap into python3-venv: install it when venv fails.
+  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+    rm -rf "$VENV"
+    apt_install python3-venv
+    python3 -m venv "$VENV"
+  fi
 fi
 stamp="$VENV/.installed"
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
