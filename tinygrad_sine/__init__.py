@@ -5,6 +5,7 @@ graphviz only when a drawing function is called.
 """
 
 from .autograd import enable_grad, grad, no_grad, topo_order
+from .compile import TraceError, compile  # the function `compile` shadows its module
 from .gradcheck import GradcheckError, gradcheck
 from .show import show, show_text  # the function `show` shadows the module of that name
 from .stepper import Stepper
@@ -21,5 +22,7 @@ __all__ = [
     "show",
     "show_text",
     "Stepper",
+    "compile",
+    "TraceError",
 ]
 __version__ = "0.1.0"

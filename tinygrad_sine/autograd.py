@@ -63,7 +63,12 @@ def backprop(root: Value, seed, create_graph: bool = False) -> tuple[list[Value]
         if create_graph:  # hand the op the nodes, so its arithmetic builds a graph
             local = op.backward(g, node, *parents, *node._args)
         else:
-            local = op.backward(g, node.data, *[p.data for p in parents], *node._args)
+            if len(parents) == 2:  # spelled out for the common cases, as in value._apply
+                local = op.backward(g, node.data, parents[0].data, parents[1].data, *node._args)
+            elif len(parents) == 1:
+                local = op.backward(g, node.data, parents[0].data, *node._args)
+            else:
+                local = op.backward(g, node.data, *[p.data for p in parents], *node._args)
         for parent, pg in zip(parents, local):
             if pg.shape != parent.data.shape:
                 pg = sum_to(pg, parent.data.shape)  # undo broadcasting, for every op
@@ -100,9 +105,14 @@ def backward(root: Value, grad=None) -> None:
     order, grads = backprop(root, _seed(root, grad, "Value.backward"))
     for node in order:
         g = grads[id(node)]
-        # A copy the first time: ops pass arrays through (Add gives both parents
-        # the same g), and each node's .grad must be its own array.
-        node._grad = g.copy() if node._grad is None else node._grad + g
+        if node._grad is not None:
+            node._grad = node._grad + g
+        elif type(g) is np.ndarray:
+            # A copy the first time: ops pass arrays through (Add gives both
+            # parents the same g), and each node's .grad must be its own array.
+            node._grad = g.copy()
+        else:  # an np.float64 cannot be changed in place, so it needs no copy
+            node._grad = g
 
 
 def grad(

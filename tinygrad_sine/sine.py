@@ -15,7 +15,7 @@ import numpy as np
 from .manual import ManualSineNet
 from .nn import SGD, SineNet, squared_error
 
-ENGINES = ("auto", "manual")
+ENGINES = ("auto", "manual", "compiled")
 
 
 def sine_data() -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +78,9 @@ def train(
     then called.
 
     ``engine="auto"`` uses the ``Value`` graph and ``backward()``;
+    ``engine="compiled"`` traces the same step once with
+    :func:`~tinygrad_sine.compile.compile` and then runs the generated numpy
+    code (same numbers as ``"auto"``, faster);
     ``engine="manual"`` trains a :class:`~tinygrad_sine.manual.ManualSineNet`
     copy with the hand-derived formulas and writes its final weights back into
     ``net``.  For the same seed both take the same shuffles.
@@ -98,7 +101,8 @@ def train(
         settings=dict(epochs=epochs, eta=eta, interval=interval, seed=seed,
                       batch_size=batch_size, engine=engine, sizes=net.sizes)
     )
-    step = _manual_step(net, eta) if engine == "manual" else _auto_step(net, eta)
+    steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}
+    step = steps[engine](net, eta)
 
     for epoch in range(epochs):
         order = rng.permutation(n)
@@ -135,6 +139,27 @@ def _auto_step(net: SineNet, eta: float):
         return y.data, e.item()
 
     return step
+
+
+class _compiled_step:
+    """One SGD step with generated code: traced on the first batch, replayed after."""
+
+    def __init__(self, net: SineNet, eta: float):
+        self.net, self.eta, self.compiled = net, eta, None
+
+    def loss(self, x, t):
+        y = self.net(x)
+        return squared_error(y, t), y
+
+    def __call__(self, x, t):
+        if self.compiled is None:
+            from .compile import compile
+
+            self.compiled = compile(self.loss, x, t)
+        e, grads, (y,) = self.compiled(x, t)
+        for p, g in zip(self.compiled.params, grads):
+            p.data -= self.eta * g
+        return y, float(e)
 
 
 class _manual_step:

@@ -31,8 +31,10 @@ def _as_float_array(data, where: str = "Value"):
     number is kept as an ``np.float64`` scalar rather than a 0-d array
     because numpy does arithmetic on those about five times faster.
     """
-    if type(data) is float or type(data) is np.float64:  # the common case, made quick
+    if type(data) is float or type(data) is np.float64:  # the common cases, made quick
         return np.float64(data)
+    if type(data) is np.ndarray and data.dtype == np.float64 and data.ndim:
+        return data.copy()
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError):  # ragged nested lists, odd objects
@@ -52,7 +54,12 @@ def _as_float_array(data, where: str = "Value"):
 def _apply(op, parents: tuple, args: tuple = ()) -> Value:
     """Run ``op`` forward on the parents' data and wrap the result in a new node."""
     try:
-        data = op.forward(*[p.data for p in parents], *args)
+        if len(parents) == 2:  # spelled out for the common cases: a list costs more than the op
+            data = op.forward(parents[0].data, parents[1].data, *args)
+        elif len(parents) == 1:
+            data = op.forward(parents[0].data, *args)
+        else:
+            data = op.forward(*[p.data for p in parents], *args)
     except (ValueError, IndexError, TypeError) as err:
         shapes = " and ".join(str(p.shape) for p in parents)
         extra = f" (with {', '.join(map(repr, args))})" if args else ""
@@ -118,7 +125,7 @@ class Value:
     def grad(self) -> np.ndarray:
         """d(root)/d(this node), summed over every backward pass so far."""
         if self._grad is None:
-            return np.zeros_like(self.data)
+            return np.zeros(self.data.shape)[()]  # np.float64 for a scalar, like .data
         return self._grad
 
     @grad.setter

@@ -1,0 +1,335 @@
+"""Issue 5's speed targets, measured in one run, as ratios between contenders.
+
+    python benchmarks/bench.py                      # the whole table (a few minutes)
+    python benchmarks/bench.py --quick              # a smoke run: small sizes, few rounds
+    python benchmarks/bench.py --json bench.json    # also write the rows as JSON
+
+The machine this runs on is usually shared and noisy, so no number here is
+read alone: every row times two contenders in the same process, alternating
+them round by round (A B, then B A, …), and keeps each one's best round.  The
+ratio of those two is what the target is about.  Contenders that are not
+installed (micrograd, PyTorch) are skipped with a note; they are never
+dependencies of tinygrad_sine.  Before timing, every contender is run on the
+same samples from the same weights and must give the same losses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import contenders as C  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def available(module: str) -> str | None:
+    """The version of ``module`` if it imports, else None."""
+    try:
+        __import__(module)
+    except ImportError:
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return "installed"
+
+
+# ---------------------------------------------------------------- timing
+
+
+def timed_round(step, batches) -> float:
+    """Seconds per step over one pass through ``batches``."""
+    start = time.perf_counter()
+    for x, t in batches:
+        step(x, t)
+    return (time.perf_counter() - start) / len(batches)
+
+
+def alternate(entries: dict, rounds: int) -> dict:
+    """µs per step for each ``name: (step, batches)``, best of ``rounds``, taken in turns."""
+    names = list(entries)
+    for name in names:  # warm up (and let `compile` trace) outside the timing
+        step, batches = entries[name]
+        timed_round(step, batches[:20])
+    best = {name: float("inf") for name in names}
+    for r in range(rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            step, batches = entries[name]
+            best[name] = min(best[name], timed_round(step, batches))
+    return {name: sec * 1e6 for name, sec in best.items()}
+
+
+def same_losses(makers: dict, kinds: dict, weights, batch: int, steps: int = 40,
+                eta: float = C.ETA) -> float:
+    """Run every contender on the same samples; return the largest loss difference."""
+    losses = {}
+    for name, make in makers.items():
+        step, _ = make(weights, eta)
+        losses[name] = [step(x, t) for x, t in C.samples(batch, steps, seed=1, kind=kinds[name])]
+    ref = next(iter(losses.values()))
+    worst = max(abs(a - b) for ls in losses.values() for a, b in zip(ls, ref))
+    if worst > 1e-9:
+        raise SystemExit(f"bench: contenders disagree on the losses by {worst:.3g}: "
+                         f"{sorted(losses)}")
+    return worst
+
+
+# ---------------------------------------------------------------- rows
+
+
+class Table:
+    def __init__(self):
+        self.rows, self.notes = [], []
+
+    def add(self, what, ours, ref_name, ref, target=None, unit="µs/step"):
+        ratio = ours / ref if ref else None
+        met = None if target is None or ratio is None else ratio <= target
+        self.rows.append(dict(what=what, ours=ours, reference=ref_name, ref=ref, unit=unit,
+                              ratio=ratio, target=target, met=met))
+        shown = f"{ratio:.2f}×" if ratio is not None else "—"
+        status = "" if met is None else ("met" if met else "NOT met")
+        against = f" vs {ref_name} {ref:.3g}" if ref is not None else ""
+        print(f"  {what}: {ours:.3g}{against} {unit} → {shown} {status}", flush=True)
+
+    def note(self, text):
+        self.notes.append(text)
+        print("  note:", text, flush=True)
+
+    def markdown(self) -> str:
+        lines = ["| measurement | ours | reference | ref | ratio | target | met |",
+                 "| --- | ---: | --- | ---: | ---: | ---: | --- |"]
+        for r in self.rows:
+            ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else "—"
+            target = f"≤ {r['target']}×" if r["target"] is not None else "(info)"
+            met = {True: "yes", False: "**no**", None: ""}[r["met"]]
+            lines.append(f"| {r['what']} | {_fmt(r['ours'])} {r['unit']} | {r['reference']} | "
+                         f"{_fmt(r['ref'])} | {ratio} | {target} | {met} |")
+        return "\n".join(lines + [""] + [f"- {n}" for n in self.notes])
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.3g}" if v < 1000 else f"{v:,.0f}"
+
+
+def bench_steps(table: Table, args) -> None:
+    weights = C.init_weights()
+    n, rounds = args.steps, args.rounds
+    have_mg, have_torch = available("micrograd"), available("torch")
+    if not have_mg:
+        table.note("micrograd is not installed (pip install micrograd): its row is skipped")
+    if not have_torch:
+        table.note("PyTorch is not installed (pip install torch): its rows are skipped")
+
+    print("checking that the contenders compute the same losses …", flush=True)
+    tensor = {"eager": C.make_eager, "compiled": C.make_compiled, "manual": C.make_manual}
+    kinds = dict.fromkeys(tensor, "numpy")
+    scalar = {"scalar": C.make_scalar, "floats": C.make_plain_floats}
+    kinds.update(dict.fromkeys(scalar, "float"))
+    if have_mg:
+        scalar["micrograd"] = C.make_micrograd
+        kinds["micrograd"] = "float"
+    if have_torch:
+        tensor["torch"] = C.make_torch
+        kinds["torch"] = "torch"
+    worst = same_losses({**tensor, **scalar}, kinds, weights, batch=1)
+    full_eta = C.ETA / 63  # the gradient is summed over the batch: η = 0.1 would diverge
+    worst = max(worst, same_losses({"eager": C.make_eager, "compiled": C.make_compiled,
+                                    "manual": C.make_manual}, kinds, weights, batch=63,
+                                   steps=10, eta=full_eta))
+    table.note(f"all contenders give the same losses on the same samples "
+               f"(largest difference {worst:.1e})")
+
+    batch1 = C.samples(1, n)
+    floats = C.samples(1, n, kind="float")
+
+    def entry(make, batches, *eta):
+        return make(weights, *eta)[0], batches
+
+    print("batch size 1, tensor mode …", flush=True)
+    entries = {"eager": entry(C.make_eager, batch1), "manual": entry(C.make_manual, batch1),
+               "compiled": entry(C.make_compiled, batch1)}
+    if have_torch:
+        entries["torch"] = entry(C.make_torch, C.samples(1, n, kind="torch"))
+    us = alternate(entries, rounds)
+    table.add("eager autograd, tensor, batch 1", us["eager"], "manual numpy", us["manual"], 2.0)
+    table.add("compiled step, batch 1", us["compiled"], "manual numpy", us["manual"], 1.0)
+    if have_torch:
+        table.add("eager autograd, tensor, batch 1", us["eager"],
+                  f"PyTorch {have_torch} eager (float64, 1 thread)", us["torch"], 1.0)
+        table.add("compiled step, batch 1", us["compiled"],
+                  "PyTorch eager", us["torch"], None)
+
+    print("batch size 1, scalar mode …", flush=True)
+    entries = {"scalar": entry(C.make_scalar, floats), "floats": entry(C.make_plain_floats, floats)}
+    if have_mg:
+        entries["micrograd"] = entry(C.make_micrograd, floats)
+    us_s = alternate(entries, rounds)
+    if have_mg:
+        table.add("eager autograd, scalar Values", us_s["scalar"],
+                  f"micrograd {have_mg}", us_s["micrograd"], 0.5)
+    table.add("compiled step, batch 1", us["compiled"], "plain Python floats (by hand)",
+              us_s["floats"], None)
+
+    print("full batch (63 samples per update) …", flush=True)
+    full = C.samples(63, max(n // 10, 20))
+    us_f = alternate({"eager": entry(C.make_eager, full, full_eta),
+                      "manual": entry(C.make_manual, full, full_eta),
+                      "compiled": entry(C.make_compiled, full, full_eta)}, rounds)
+    table.add("eager autograd, full batch", us_f["eager"], "manual numpy, full batch",
+              us_f["manual"], 1.3)
+    table.add("compiled step, full batch", us_f["compiled"], "manual numpy, full batch",
+              us_f["manual"], None)
+    table.note(f"the seed's run is 126,063 batch-1 steps: {us['eager'] * 0.126063:.1f} s eager, "
+               f"{us['compiled'] * 0.126063:.1f} s compiled, {us['manual'] * 0.126063:.1f} s "
+               f"manual; 2001 full-batch epochs: {us_f['eager'] * 2001e-6:.2f} s eager, "
+               f"{us_f['manual'] * 2001e-6:.2f} s manual")
+
+
+def bench_chain(table: Table, args) -> None:
+    from tinygrad_sine import Value
+
+    print("chains of tanh nodes …", flush=True)
+
+    def chain(n):
+        best_f = best_b = float("inf")
+        for _ in range(args.chain_repeat):
+            gc.collect()
+            start = time.perf_counter()
+            v = Value(0.5)
+            for _ in range(n):
+                v = v.tanh()
+            mid = time.perf_counter()
+            v.backward()
+            end = time.perf_counter()
+            del v
+            best_f, best_b = min(best_f, mid - start), min(best_b, end - mid)
+        return best_f / n * 1e6, best_b / n * 1e6
+
+    per_node, paused = {}, {}
+    for n in args.chain:
+        forward, backward = chain(n)
+        per_node[n] = forward + backward
+        table.add(f"chain of {n:,} nodes: forward", forward, "—", None, None, "µs/node")
+        table.add(f"chain of {n:,} nodes: backward", backward, "—", None, None, "µs/node")
+    small, large = min(per_node), max(per_node)
+    table.add(f"chain: forward + backward per node, {large:,} vs {small:,}", per_node[large],
+              f"{small:,} nodes", per_node[small], 2.0, "µs/node")
+    gc.disable()  # the same, with Python's cyclic GC paused: the engine's own work alone
+    try:
+        for n in (small, large):
+            paused[n] = sum(chain(n))
+    finally:
+        gc.enable()
+    table.add(f"the same with the cyclic GC paused, {large:,} vs {small:,}", paused[large],
+              f"{small:,} nodes", paused[small], None, "µs/node")
+    table.note("linear time: a walk quadratic in the length would make the per-node time at "
+               f"{large:,} nodes {large // small}× that at {small:,}; what growth there "
+               "is comes from Python's cyclic GC (which scans the growing graph) and from "
+               "the graph outgrowing the CPU caches")
+
+    n = args.chain_memory
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    v = Value(0.5)
+    for _ in range(n):
+        v = v.tanh()
+    graph = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.reset_peak()
+    v.backward()
+    after, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del v
+    table.add(f"chain of {n:,}: memory of the graph", graph / n, "—", None, None, "bytes/node")
+    table.add(f"chain of {n:,}: after backward (.grad kept)", (after - before) / n, "—", None,
+              None, "bytes/node")
+    table.add(f"chain of {n:,}: peak during backward", (peak - before) / n, "—", None, None,
+              "bytes/node")
+
+
+def import_time(module: str) -> float:
+    """Cumulative µs of ``import module`` in a fresh interpreter (``-X importtime``)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # time the import as installed: from .pyc files
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"],
+                         capture_output=True, text=True, env=env, check=True).stderr
+    times = [int(m.group(1)) for m in
+             re.finditer(rf"^import time:\s+\d+ \|\s+(\d+) \| {re.escape(module)}$", out, re.M)]
+    return times[-1]
+
+
+def bench_import(table: Table, args) -> None:
+    print("import times …", flush=True)
+    import_time("tinygrad_sine")  # write the .pyc files first
+    best = {"tinygrad_sine": float("inf"), "numpy": float("inf")}
+    for r in range(args.import_runs):
+        for mod in (best if r % 2 == 0 else list(best)[::-1]):
+            best[mod] = min(best[mod], import_time(mod))
+    table.add("import tinygrad_sine", best["tinygrad_sine"] / 1e3, "import numpy",
+              best["numpy"] / 1e3, 1.5, "ms")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and few rounds (a smoke run)")
+    parser.add_argument("--rounds", type=int, default=9,
+                        help="alternating rounds per row (default 9)")
+    parser.add_argument("--steps", type=int, default=2000,
+                        help="batch-1 steps per round (default 2000)")
+    parser.add_argument("--json", type=Path, help="also write the table here as JSON")
+    parser.add_argument("--only", choices=("steps", "chain", "import"), action="append",
+                        help="run only these parts (repeatable)")
+    args = parser.parse_args(argv)
+    args.chain, args.chain_repeat, args.chain_memory = (10**4, 10**5, 10**6), 3, 10**5
+    args.import_runs = 7
+    if args.quick:
+        args.rounds, args.steps = 2, 100
+        args.chain, args.chain_repeat, args.chain_memory = (10**3, 10**4), 1, 10**3
+        args.import_runs = 1
+    parts = args.only or ["steps", "chain", "import"]
+
+    table = Table()
+    started = time.time()
+    if "steps" in parts:
+        bench_steps(table, args)
+    if "chain" in parts:
+        bench_chain(table, args)
+    if "import" in parts:
+        bench_import(table, args)
+
+    print()
+    print(table.markdown())
+    info = dict(python=platform.python_version(), numpy=np.__version__,
+                micrograd=available("micrograd"), torch=available("torch"),
+                machine=f"{platform.machine()}, {os.cpu_count()} cores",
+                date=time.strftime("%Y-%m-%d"), seconds=round(time.time() - started, 1),
+                rounds=args.rounds, steps_per_round=args.steps)
+    print(f"\n{info['machine']}, Python {info['python']}, numpy {info['numpy']}; "
+          f"{args.rounds} alternating rounds of {args.steps} steps; {info['seconds']} s")
+    if args.json:
+        args.json.write_text(json.dumps(dict(info=info, rows=table.rows, notes=table.notes),
+                                        indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

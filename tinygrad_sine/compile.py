@@ -1,0 +1,378 @@
+"""``compile``: trace a loss function once, then replay it without building nodes.
+
+    step = compile(lambda x, t: squared_error(net(x), t), x0, t0)
+    loss, grads = step(x, t)            # grads line up with step.params
+    print(step.source)                  # the forward and backward pass as Python
+
+How it works, in four steps:
+
+1. **Trace.**  ``fn`` runs eagerly, twice, on the example inputs wrapped as
+   Values.  The graph it builds is the recipe (and must be the same both
+   times).  A leaf that is the same object in both runs lives outside ``fn``
+   (the weights): a *parameter*, whose ``.data`` is read afresh on every
+   call and whose gradient is returned.  A leaf made inside ``fn`` (the
+   ``0.5`` in ``0.5 * e``) is a constant, written into the code.
+2. **Write the code** (``codegen.py``).  Every op's own ``forward`` and
+   ``backward`` (from ``ops.py``) run once more on *symbols*: stand-ins
+   that answer ``+``, ``@``, ``np.exp`` … by writing the expression down
+   instead of computing it.  So the generated lines are the ops' math, one
+   line per node, named after the nodes' labels: ``u1 = x @ w1 + b1``,
+   ``grad_w1 = x.T @ grad_u1``.  Gradients nobody asked for (of the inputs
+   and constants) are not computed, and arithmetic on two plain numbers is
+   done once while writing (½ · 2 = 1, so the seed's δ reads ``sub1``).
+3. **Check.**  The code is run on the example inputs and its gradients are
+   compared with eager autograd's; a difference is a bug and raises.
+4. **Replay.**  A call checks the inputs' shapes (new shapes are traced
+   afresh) and runs the code: plain numpy, no Value nodes.
+
+What a trace cannot see is Python deciding something from the numbers
+(``if loss.item() > 1: ...``): the code keeps the branch taken when it was
+traced.  Turning a Value into a Python number (``item``, ``float``, ``bool``)
+while tracing is therefore refused.  Decisions made from ``.data`` cannot be
+intercepted; ``check=True`` traces every call again and refuses any call whose
+graph (its op sequence, shapes or constants) differs from the compiled one.
+Side effects of ``fn`` (such as a layer remembering its last input) do not
+happen on a compiled call.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import keyword
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .autograd import backprop, enable_grad, topo_order
+from .codegen import Generator
+from .value import Value
+
+__all__ = ["compile", "CompiledFunction", "TraceError"]
+
+
+class TraceError(ValueError):
+    """``fn`` cannot be compiled, or a call does not match what was compiled."""
+
+
+# ------------------------------------------------------------------ tracing
+
+
+class _Trace:
+    """One eager run of ``fn``: its graph, inputs and leaves."""
+
+    def __init__(self, fn, inputs: Sequence, names: Sequence[str]):
+        self.inputs = [Value(np.asarray(_raw(x), dtype=np.float64), label=n)
+                       for x, n in zip(inputs, names)]
+        with enable_grad(), _no_python_numbers():
+            out = fn(*self.inputs)
+        outs = out if isinstance(out, tuple) else (out,)
+        if not outs or not all(isinstance(o, Value) for o in outs):
+            got = ", ".join(type(o).__name__ for o in outs)
+            raise TraceError(
+                f"compile: fn must return a Value (the loss), or a tuple (loss, *outputs) of "
+                f"Values; it returned {got}")
+        if outs[0].size != 1:
+            raise TraceError(
+                f"compile: the loss must be a single number, but fn's result has shape "
+                f"{outs[0].shape}; reduce it first, e.g. with .sum()")
+        self.loss, self.outputs, self.tuple_out = outs[0], outs[1:], isinstance(out, tuple)
+        order, seen = [], set()
+        for root in outs:
+            for node in topo_order(root):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+        self.order = order
+        self.index = {id(n): i for i, n in enumerate(order)}
+        self.input_ids = {id(v) for v in self.inputs}
+
+    def signature(self, persistent: frozenset = frozenset()) -> list:
+        """What the graph is, node by node: op, arguments, parents, shape.
+
+        Leaves not in ``persistent`` (ids) are constants written into the
+        code, so their numbers are part of what the graph is.
+        """
+        sig = []
+        for node in self.order:
+            if id(node) in self.input_ids:
+                entry = ("input", self.inputs.index(node), node.shape)
+            elif node._op is None:
+                entry = ("leaf", node.shape) if id(node) in persistent else (
+                    "leaf", node.shape, _key((np.asarray(node.data),)))
+            else:
+                entry = (node.op, _key(node._args),
+                         tuple(self.index[id(p)] for p in node.parents), node.shape)
+            sig.append(entry)
+        return sig
+
+    def leaves(self) -> list:
+        return [n for n in self.order if n._op is None and id(n) not in self.input_ids]
+
+
+def _raw(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _key(args) -> tuple:
+    """A comparable stand-in for op arguments (arrays by content)."""
+    out = []
+    for a in args:
+        if isinstance(a, np.ndarray):
+            out.append(("array", a.shape, a.tobytes()))
+        elif isinstance(a, tuple):
+            out.append(_key(a))
+        else:
+            out.append(repr(a))
+    return tuple(out)
+
+
+class _no_python_numbers:
+    """While tracing, ``Value.item``, ``float(v)`` and ``bool(v)`` raise: Python would decide.
+
+    It swaps those methods on the ``Value`` class for the length of the trace
+    and puts them back afterwards, whatever happens.
+    """
+
+    names = ("item", "__float__", "__bool__", "__int__", "__index__")
+
+    def __enter__(self):
+        self.saved = {n: Value.__dict__[n] for n in self.names if n in Value.__dict__}
+        for name in self.saved:
+            setattr(Value, name, _refuse(name))
+
+    def __exit__(self, *exc):
+        for name, method in self.saved.items():
+            setattr(Value, name, method)
+        return False
+
+
+def _refuse(name):
+    def refuse(self, *args):
+        raise TraceError(
+            f"compile: fn turned a Value into a Python number (Value.{name.strip('_')}) while "
+            "being traced. A compiled function replays only the ops, so a Python `if`/`while` "
+            "on a Value's number would be frozen at the branch taken now. Use ops for such "
+            "choices (relu, a 0/1 mask), or move the conversion (e.g. printing) out of fn")
+    return refuse
+
+
+# ------------------------------------------------------------------ the compiled function
+
+
+class _Program:
+    """The code for one set of input shapes."""
+
+    def __init__(self, trace: _Trace, persistent, wrt, fname):
+        gen = Generator(trace, persistent, wrt, fname)
+        self.source = gen.source(fname)
+        self.signature = trace.signature(frozenset(map(id, persistent)))
+        self.shapes = tuple(v.shape for v in trace.inputs)
+        namespace = dict(gen.namespace)
+        # (builtins.compile: this module's own `compile` hides Python's)
+        exec(builtins.compile(self.source, f"<tinygrad_sine.compile {fname}>", "exec"), namespace)
+        self.run = namespace[fname]
+
+
+class CompiledFunction:
+    """``fn`` traced once and written out as numpy code; see :func:`compile`.
+
+    Calling it returns ``(loss, grads)`` (or ``(loss, grads, outputs)`` when
+    ``fn`` returned a tuple); ``grads[k]`` is ∂loss/∂``params[k]``.
+    ``source`` is the generated code for the example inputs' shapes.
+    """
+
+    def __init__(self, fn, example_inputs, wrt=None, check: bool = False):
+        if not callable(fn):
+            raise TypeError(f"compile: fn must be callable, got {type(fn).__name__}")
+        if not example_inputs:
+            raise TypeError("compile: give example inputs after fn, e.g. compile(fn, x0, t0)")
+        self.fn, self.check = fn, check
+        self.names = _input_names(fn, len(example_inputs))
+        name = getattr(fn, "__name__", "")
+        self.fname = name if name.isidentifier() and not keyword.iskeyword(name) and not (
+            name == "np" or name.startswith("_")) else "compiled_step"
+        trace, self.persistent = self._trace_twice(example_inputs)
+        self.params = self._wrt(wrt, self.persistent)
+        program = _Program(trace, self.persistent, self.params, self.fname)
+        self._verify(program, trace)
+        self._programs = {program.shapes: program}
+        self.source = program.source
+
+    def _trace_twice(self, inputs):
+        """Trace ``fn`` twice: the graph, and its parameters (the leaves met both times)."""
+        first = _Trace(self.fn, inputs, self.names)
+        second = _Trace(self.fn, inputs, self.names)
+        everything = frozenset(map(id, first.leaves() + second.leaves()))
+        if first.signature(everything) != second.signature(everything):
+            raise TraceError(
+                f"compile: fn built two different graphs from the same inputs "
+                f"({_first_difference(first, second)}); it must be deterministic: pass random "
+                "numbers in as inputs instead of drawing them inside fn")
+        persistent = []
+        for a, b in zip(first.leaves(), second.leaves()):
+            if a is b:
+                persistent.append(a)
+            elif not np.array_equal(a.data, b.data):
+                raise TraceError(
+                    f"compile: fn makes a leaf{_called(a)} of shape {a.shape} with different "
+                    "numbers on each run; make it an input, or create it outside fn")
+        return second, persistent
+
+    def _wrt(self, wrt, persistent):
+        if wrt is None:
+            return list(persistent)
+        wrt = list(wrt)
+        known = {id(p) for p in persistent}
+        for k, p in enumerate(wrt):
+            if not isinstance(p, Value) or id(p) not in known:
+                raise TraceError(
+                    f"compile: wrt[{k}]{_called(p) if isinstance(p, Value) else ''} is not a "
+                    "leaf that the loss depends on and that exists outside fn (a parameter); "
+                    f"the parameters found are: {', '.join(_describe(q) for q in persistent)}")
+        return wrt
+
+    def _verify(self, program, trace):
+        """Run the new code on the traced inputs; its gradients must be eager autograd's."""
+        loss, grads = program.run(*[v.data for v in trace.inputs],
+                                  *[p.data for p in self.persistent])[:2]
+        _, eager = backprop(trace.loss, np.ones(trace.loss.shape)[()])
+        for p, g in zip(self.params, grads):
+            want = eager.get(id(p), np.zeros(p.shape))
+            if np.shape(g) != p.shape or not np.allclose(g, want, rtol=1e-9, atol=1e-12):
+                raise AssertionError(  # pragma: no cover - a bug in this module
+                    f"compile: the generated code's gradient for {_describe(p)} differs from "
+                    f"eager autograd's; please report this with the code:\n{program.source}")
+        if not np.allclose(loss, trace.loss.data, rtol=1e-12, atol=0):  # pragma: no cover
+            raise AssertionError("compile: the generated code's loss differs from eager's")
+
+    def __call__(self, *inputs):
+        data = inputs
+        for x in inputs:  # float64 arrays pass straight through; anything else is converted
+            if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
+                data = [_as_input(x) for x in inputs]
+                break
+        program = self._programs.get(tuple([x.shape for x in data]))
+        if program is None or self.check:
+            if len(inputs) != len(self.names):
+                raise TypeError(f"compile: the compiled {self.fname} takes {len(self.names)} "
+                                f"inputs ({', '.join(self.names)}), got {len(inputs)}")
+            if program is None:  # new shapes: trace again
+                program = self._program_for(data)
+            else:
+                self._check(program, _Trace(self.fn, data, self.names))
+        return program.run(*data, *[p.data for p in self.persistent])
+
+    def _program_for(self, data):
+        trace, persistent = self._trace_twice(data)
+        if {id(p) for p in persistent} != {id(p) for p in self.persistent}:
+            shapes = ", ".join(str(np.shape(x)) for x in data)
+            raise TraceError(
+                f"compile: for inputs of shapes {shapes} fn uses other parameters than for the "
+                "example inputs (its control flow depends on the shapes); compile it "
+                "separately for each case")
+        program = _Program(trace, self.persistent, self.params, self.fname)
+        self._verify(program, trace)
+        self._programs[program.shapes] = program
+        return program
+
+    def _check(self, program, trace):
+        now = trace.signature(frozenset(map(id, self.persistent)))
+        if now != program.signature:
+            raise TraceError(
+                f"compile: for these inputs fn builds a different graph than it did when "
+                f"compiled ({_first_difference_sig(program.signature, now)}). "
+                "Its Python control flow depends on the data, which compiled code cannot "
+                "follow; branch with ops instead, or call fn eagerly")
+        leaves = trace.leaves()
+        for p in self.persistent:
+            if not any(p is q for q in leaves):
+                raise TraceError(f"compile: for these inputs fn no longer uses {_describe(p)}; "
+                                 "its control flow depends on the data")
+
+    def sources(self) -> dict:
+        """The generated code for every input shape seen so far, by shapes."""
+        return {shapes: p.source for shapes, p in self._programs.items()}
+
+    def __repr__(self):
+        return (f"<compiled {self.fname}({', '.join(self.names)}) with "
+                f"{len(self.params)} parameters>")
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _as_input(x):
+    if type(x) is float:
+        return np.float64(x)
+    if isinstance(x, Value):
+        return x.data
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return x
+    arr = np.asarray(x, dtype=np.float64)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _input_names(fn, n: int) -> list[str]:
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = names[:n] if len(names) >= n else [f"in{k}" for k in range(n)]
+    return [n if n not in ("np",) else n + "_" for n in names]
+
+
+def _called(v) -> str:
+    return f" (label {v.label!r})" if v.label else ""
+
+
+def _describe(v) -> str:
+    return v.label or f"an unlabelled leaf of shape {v.shape}"
+
+
+def _first_difference(a: _Trace, b: _Trace) -> str:
+    everything = frozenset(map(id, a.leaves() + b.leaves()))
+    return _first_difference_sig(a.signature(everything), b.signature(everything))
+
+
+def _first_difference_sig(a: list, b: list) -> str:
+    def show(entry):
+        return f"a leaf of shape {entry[1]}" + (" (a constant)" if len(entry) > 2 else "") if (
+            entry[0] == "leaf") else (
+            f"input {entry[1]} of shape {entry[2]}" if entry[0] == "input"
+            else f"'{entry[0]}' of shape {entry[3]}")
+    for k, (x, y) in enumerate(zip(a, b)):
+        if x[:2] == y[:2] == ("leaf", x[1]) and x != y:
+            return f"node {k}: the constant of shape {x[1]} now has other numbers"
+        if x != y:
+            return f"node {k}: compiled {show(x)}, now {show(y)}"
+    return f"compiled {len(a)} nodes, now {len(b)}"
+
+
+def compile(
+    fn: Callable[..., Value],
+    *example_inputs,
+    wrt: Sequence[Value] | None = None,
+    check: bool = False,
+) -> CompiledFunction:
+    """Trace ``fn`` on ``example_inputs`` and return it as generated numpy code.
+
+    ``fn`` takes arrays (or numbers) and returns a scalar loss Value, or a
+    tuple ``(loss, *outputs)``.  The compiled function takes new inputs of the
+    same shapes and returns ``(loss, grads)`` — or ``(loss, grads, outputs)``
+    — with ``grads[k]`` the gradient for ``params[k]``: by default every leaf
+    the loss depends on that exists outside ``fn`` (a network's weights),
+    in the order the graph meets them; ``wrt`` chooses them.  ``.grad`` is
+    not touched and no Value nodes are built: update with
+    ``p.data -= eta * g``.  Inputs of new shapes are traced again.
+    ``check=True`` retraces every call and raises :class:`TraceError` if the
+    graph differs (data-dependent Python control flow); it is slow.
+
+    >>> w = Value([[0.5], [-1.0]], label="w")
+    >>> step = compile(lambda x: ((x @ w).tanh() ** 2).sum(), np.ones((1, 2)))
+    >>> loss, (grad_w,) = step(np.array([[1.0, 0.0]]))
+    >>> print(step.source.splitlines()[3])
+        tanh1 = np.tanh(x @ w)
+    """
+    return CompiledFunction(fn, example_inputs, wrt=wrt, check=check)
