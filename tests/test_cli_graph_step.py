@@ -42,7 +42,8 @@ def test_step_driven_through_a_pipe_prints_the_steps_and_formulas():
         assert formula in out
     diffs = re.findall(r"\s(\d\.\de[+-]\d\d)$", out, flags=re.M)
     assert len(diffs) == 8 and all(float(d) < 1e-12 for d in diffs)
-    assert "backward · E = mul(const#1, sum#1)" in out and "∂E = 1" in out
+    assert "backward · E = squared_error(y2, t)" in out and "∂E = 1" in out
+    assert "∂y = ∂E · (y − t)" in out  # the seed's output-layer derivative, y − t
 
 
 def test_step_prints_help_for_an_unknown_command_and_goes_on():
@@ -63,8 +64,8 @@ def test_step_reports_mistakes_at_the_prompt_in_one_line():
 def test_step_with_two_middle_layers_walks_every_node():
     result = cli("step", "--n-mid", "4,2", stdin="l\n")
     listed = re.findall(r"^  \[\s*(\d+)\] (forward|backward)", result.stdout, flags=re.M)
-    # 3 layers × 5 nodes, x, t, and the error's sub, pow, sum, ½, E = 22 nodes
-    assert len(listed) == 2 * 22 and [int(i) for i, _ in listed] == list(range(44))
+    # 3 layers × 5 nodes (w, b, matmul, u, y), then x, t and E = 18 nodes
+    assert len(listed) == 2 * 18 and [int(i) for i, _ in listed] == list(range(36))
 
 
 def test_step_show_writes_a_diagram(tmp_path, require_dot):

@@ -75,7 +75,9 @@ def test_seed_quantities_sit_where_compare_says_and_kinds_are_told_apart():
     kinds = {info.name(n): info.kind(n) for n in info.order}
     assert kinds["w1"] == kinds["b2"] == "parameter"
     assert kinds["x"] == kinds["t"] == "input"
-    assert kinds["const#1"] == "constant" and kinds["E"] == "root" and kinds["u1"] == "intermediate"
+    assert kinds["E"] == "root" and kinds["u1"] == "intermediate"
+    doubled = 2 * net.layers[0].w  # the 2 becomes an unlabelled leaf: a constant
+    assert describe(doubled).kind(doubled.parents[0]) == "constant"
     text = show_text(loss)
     for _, _, formula, node, _ in seed_quantities(net):
         line = next(line for line in text.splitlines() if f"─ {node.label} " in line)

@@ -297,3 +297,21 @@ def test_train_rejects_bad_settings_with_named_errors():
         train(SineNet(seed=0), epochs=1, batch_size=0)
     with pytest.raises(ValueError, match="needs a 1-…-1 network"):
         train(SineNet(n_in=2, seed=0), epochs=1)
+
+
+def test_squared_error_op_matches_the_composed_formula_and_central_differences():
+    from tinygrad_sine import enable_grad, grad, gradcheck
+
+    rng = np.random.default_rng(4)
+    y0, t0 = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
+    y, t = Value(y0), Value(t0)
+    fused, composed = squared_error(y, t), 0.5 * ((y - t) ** 2).sum()
+    assert fused.op == "squared_error" and fused.parents == (y, t)
+    assert fused.item() == pytest.approx(composed.item(), rel=1e-15)
+    assert gradcheck(lambda a, b: squared_error(a, b), [Value(y0), Value(t0)])
+
+    def first_derivative(a, b):  # its own derivative is differentiable too
+        with enable_grad():
+            return grad(squared_error(a, b), [a], create_graph=True)[0].sum()
+
+    assert gradcheck(first_derivative, [Value(y0), Value(t0)])

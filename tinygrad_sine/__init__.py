@@ -9,10 +9,11 @@ from .compile import TraceError, compile  # the function `compile` shadows its m
 from .gradcheck import GradcheckError, gradcheck
 from .show import show, show_text  # the function `show` shadows the module of that name
 from .stepper import Stepper
-from .value import Value
+from .value import Value, apply
 
 __all__ = [
     "Value",
+    "apply",
     "grad",
     "no_grad",
     "enable_grad",

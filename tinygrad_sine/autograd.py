@@ -87,7 +87,8 @@ def _seed(root: Value, grad, where: str):
                 "(or reduce first, e.g. out.sum().backward())"
             )
         return np.float64(1.0) if root.ndim == 0 else np.ones(root.shape)
-    g = grad.data if isinstance(grad, Value) else np.asarray(grad, dtype=np.float64)
+    # A copy, so that the gradients never share memory with the caller's array.
+    g = np.array(grad.data if isinstance(grad, Value) else grad, dtype=np.float64)
     if g.shape != root.shape:
         raise ValueError(
             f"{where}: grad has shape {g.shape} but the output has shape {root.shape}; "

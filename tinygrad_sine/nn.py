@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .value import Value
+from .ops import SquaredError
+from .value import Value, apply
 
 # The seed's names for the units of each layer: input i, middle j, output k.
 _SIGMOID = Value.sigmoid
@@ -154,19 +155,21 @@ class SineNet:
 
 
 def squared_error(y: Value, t) -> Value:
-    """The seed's sum of squared errors (二乗和誤差): E = ½ Σ (y − t)².
+    """The seed's sum of squared errors (二乗和誤差): E = ½ Σ (y − t)², labelled ``E``.
 
     Summed, not averaged, over the batch: that is the Σ in the seed's
-    formulas, and with it δ_k = y_k − t_k exactly.
+    formulas, and with it δ_k = y_k − t_k exactly.  It is one node (the
+    ``SquaredError`` op, whose derivative is y − t, as in the post) rather
+    than four; ``0.5 * ((y - t) ** 2).sum()`` gives the same numbers.
     """
     if not isinstance(t, Value):
         t = Value(t, label="t")
-    if np.shape(t.data) != y.shape:
+    if t.shape != y.shape:
         raise ValueError(
             f"squared_error: y has shape {y.shape} but t has shape {t.shape}; "
             "they must match (reshape t to (batch, n_out))"
         )
-    e = 0.5 * ((y - t) ** 2).sum()
+    e = apply(SquaredError, y, t)
     e.label = "E"
     return e
 

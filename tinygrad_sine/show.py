@@ -240,18 +240,10 @@ def find_seed_layers(order: list[Value]) -> list[SeedLayer]:
 
 
 def _squared_error_target(root: Value, y: Value) -> Value | None:
-    """``t`` when ``root`` is ``nn.squared_error(y, t)`` = ``0.5 * ((y − t) ** 2).sum()``."""
-    if root.op != "mul" or len(root.parents) != 2:
+    """``t`` when ``root`` is ``nn.squared_error(y, t)``, the seed's E = ½ Σ (y − t)²."""
+    if root.op != "squared_error" or root.parents[0] is not y:
         return None
-    half, total = root.parents
-    if half._op is not None or half.data.size != 1 or half.data.item() != 0.5:
-        return None
-    if total.op != "sum" or total.parents[0].op != "pow" or total.parents[0]._args != (2,):
-        return None
-    diff = total.parents[0].parents[0]
-    if diff.op != "sub" or diff.parents[0] is not y:
-        return None
-    return diff.parents[1]
+    return root.parents[1]
 
 
 def _seed_quantities(layers: list[SeedLayer], target: Value | None) -> list[SeedQuantity]:
@@ -291,7 +283,13 @@ def op_bindings(node: Value, info: GraphInfo) -> str:
     """``"y = u1, a = matmul#1, b = b1"``: the op's letters bound to this node's names and args."""
     names = op_parts(node)[2]
     values = [info.name(p) for p in node.parents] + [repr(a) for a in node._args]
-    return ", ".join([f"y = {info.name(node)}"] + [f"{n} = {v}" for n, v in zip(names, values)])
+    out = output_letter(node)
+    return ", ".join([f"{out} = {info.name(node)}"] + [f"{n} = {v}" for n, v in zip(names, values)])
+
+
+def output_letter(node: Value) -> str:
+    """The op's name for its output: the second parameter of its ``backward`` (``y``, or ``E``)."""
+    return list(inspect.signature(node._op.backward).parameters)[1]
 
 
 def seed_lines(q: SeedQuantity, auto: np.ndarray) -> list[str]:

@@ -39,6 +39,7 @@ from .show import (
     SeedQuantity,
     describe,
     op_bindings,
+    output_letter,
     op_parts,
     preview,
     seed_lines,
@@ -148,7 +149,8 @@ class Stepper:
         _, local, names = op_parts(node)
         parents = node.parents
         lines = [f"  local derivative   {local}",
-                 f"                     where ∂y = ∂{info.name(node)}, {op_bindings(node, info)}"]
+                 f"                     where ∂{output_letter(node)} = ∂{info.name(node)}, "
+                 f"{op_bindings(node, info)}"]
         outs = node._op.backward(g, node.data, *[p.data for p in parents], *node._args)
         for n, parent, pg in zip(names, parents, outs):
             note = ""

@@ -82,6 +82,27 @@ def _lift(x) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
+def apply(op, *inputs, args: tuple = ()) -> Value:
+    """Apply an operation class from ``ops.py`` (or your own ``Op`` subclass) to inputs.
+
+    Inputs may be Values, numbers or arrays; ``args`` are the op's fixed
+    extra arguments (an axis, a shape …).  This is how to add an operation:
+
+    >>> from tinygrad_sine import ops
+    >>> class Square(ops.Op):
+    ...     "y = x²;  ∂x = ∂y · 2x"
+    ...     name = "square"
+    ...     forward = staticmethod(lambda x: x * x)
+    ...     backward = staticmethod(lambda g, y, x: (g * 2 * x,))
+    >>> v = Value(3.0)
+    >>> s = apply(Square, v)
+    >>> s.backward()
+    >>> s.item(), v.grad.item()
+    (9.0, 6.0)
+    """
+    return _apply(op, tuple(_lift(x) for x in inputs), args)
+
+
 def _shape_arg(shape: tuple) -> tuple:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
