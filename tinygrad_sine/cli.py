@@ -72,7 +72,8 @@ def _sample_arg(parser):
 def _net_args(parser, seed_help="seed for the weights"):
     parser.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
     parser.add_argument("--n-mid", type=_n_mid, default=3,
-                        help="middle units, or a comma list for several layers, e.g. 5,4 (default 3)")
+                        help="middle units, or a comma list for several middle layers, "
+                        "e.g. 5,4 (default 3)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,12 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="trace the automatic step once and run it as generated numpy code")
     p.add_argument("--wb-width", type=_positive_float, default=0.01,
                    help="spread of the initial weights (default 0.01)")
-    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the figures (default out/)")
+    p.add_argument("--out", type=Path, default=Path("out"),
+                   help="folder for the figures (default out/)")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("check", help="compare manual and automatic gradients on one sample",
                        description="Build a network with random weights, take one sample, and "
-                       f"print the seed's quantities both ways; exit 1 if any differ by > {TOLERANCE}.")
+                       "print the seed's quantities both ways; exit 1 if any differ by "
+                       f"> {TOLERANCE}.")
     _net_args(p)
     _sample_arg(p)
     p.add_argument("--wb-width", type=_positive_float, default=1.0,
@@ -157,7 +160,8 @@ def cmd_train(args) -> int:
     start = time.perf_counter()
     history = train(net, epochs=args.epochs, eta=args.eta, interval=args.interval,
                     seed=args.seed, batch_size=args.batch_size, engine=engine,
-                    callback=lambda e, err, h: print(progress_line(e, args.epochs, err), flush=True))
+                    callback=lambda e, err, h: print(progress_line(e, args.epochs, err),
+                                                     flush=True))
     seconds = time.perf_counter() - start
     steps = args.epochs * -(-63 // args.batch_size)
     print(f"Done: error {history.errors[0]:.4g} at epoch 0 → {history.final_error:.4g} at epoch "
@@ -188,7 +192,8 @@ def cmd_check(args) -> int:
     net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
     x, t = _sample(args.sample)
     rows = compare_gradients(net, x, t)
-    print(f"{net!r}, seed {args.seed}, sample {args.sample}: x = {x.item():.4f}, t = {t.item():.4f}")
+    print(f"{net!r}, seed {args.seed}, sample {args.sample}: "
+          f"x = {x.item():.4f}, t = {t.item():.4f}")
     print(format_table(rows))
     worst = max(r.max_abs_diff for r in rows)
     if worst > TOLERANCE:
