@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -23,7 +24,11 @@ def test_train_prints_the_seeds_progress_lines_and_writes_figures(tmp_path):
     for name in ("snapshots.png", "snapshots.svg", "error.png", "error.svg"):
         assert (tmp_path / name).stat().st_size > 1000
         assert name in result.stdout
-    assert (tmp_path / "snapshots.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("snapshots.png", "error.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("snapshots.svg", "error.svg"):  # valid XML, an SVG document
+        root = ElementTree.parse(tmp_path / name).getroot()
+        assert root.tag.endswith("svg")
 
 
 def test_train_manual_engine_prints_the_same_errors_as_auto(tmp_path):
@@ -48,6 +53,9 @@ def test_check_prints_the_table_and_exits_zero():
     (["train", "--epochs", "0"], "--epochs"),
     (["train", "--n-mid", "3,x"], "--n-mid"),
     (["check", "--sample", "63"], "--sample must be between 0 and 62"),
+    (["check", "--seed", "-1"], "--seed"),
+    (["train", "--batch-size", "64"], "more than the 63 samples"),
+    (["train", "--epochs", "1", "--out", "/proc/no/such/dir"], "No such file"),
     (["launch"], "invalid choice"),
 ])
 def test_bad_input_exits_2_with_one_line_and_no_traceback(args, needle):
@@ -58,7 +66,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(args, needle):
     assert needle in result.stderr
 
 
-@pytest.mark.parametrize("command", ["train", "check"])
+@pytest.mark.parametrize("command", ["train", "check", "graph", "step"])
 def test_every_command_has_help(command):
     result = cli(command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout and "--seed" in result.stdout

@@ -43,3 +43,16 @@ def test_readme_progress_lines_are_what_training_prints():
     history = train(SineNet(seed=0), epochs=201, engine="manual", seed=0)
     for epoch, error in zip(history.epochs, history.errors):
         assert shown[epoch] == error
+
+
+def test_readme_step_transcript_is_what_step_prints():
+    import re
+
+    from helpers import cli
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^\$ printf '(.*?)' \| tinygrad-sine step\n\.\.\.\n(.*?)^```", text, re.M | re.S)
+    commands, shown = found.group(1).replace("\\n", "\n"), found.group(2)
+    result = cli("step", stdin=commands)
+    assert result.returncode == 0
+    assert shown in result.stdout

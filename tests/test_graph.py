@@ -16,7 +16,7 @@ from tinygrad_sine.compare import FORMULAS, seed_quantities
 from tinygrad_sine.nn import SineNet, squared_error
 from viz import GraphvizNotFound, draw_graph, render_graph
 
-NASTY = 'a"b<c>&{d}|e\\delta_j\'s\nnew line'  # every character that can break DOT
+NASTY = 'a"b<c>&{d}|e\\delta_j\'s \\Gamma \\N \\E a\\\\b\nnew line'  # all that can break DOT
 
 
 def parse_dot(source: str):
@@ -162,7 +162,10 @@ def test_without_dot_on_path_svg_fails_with_the_install_hint_and_dot_still_works
     assert isinstance(caught.value, RuntimeError)
     assert "apt-get install graphviz" in str(caught.value) and ".dot" in str(caught.value)
     assert not (tmp_path / "x.svg").exists()
-    assert "digraph" in render_graph(loss, tmp_path / "x.dot").read_text(encoding="utf-8")
+    # x.dot is written beside the requested file, and .dot output works on its own too
+    assert "x.dot" in str(caught.value)
+    assert (tmp_path / "x.dot").read_text(encoding="utf-8").lstrip().startswith("digraph")
+    assert "digraph" in render_graph(loss, tmp_path / "y.dot").read_text(encoding="utf-8")
 
 
 def test_an_oversize_graph_is_refused_and_collapse_draws_it():

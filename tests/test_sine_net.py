@@ -297,6 +297,11 @@ def test_train_rejects_bad_settings_with_named_errors():
         train(SineNet(seed=0), epochs=1, batch_size=0)
     with pytest.raises(ValueError, match="needs a 1-…-1 network"):
         train(SineNet(n_in=2, seed=0), epochs=1)
+    with pytest.raises(ValueError, match="batch_size 64 is more than the 63 samples"):
+        train(SineNet(seed=0), epochs=1, batch_size=64)
+    for eta in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="eta must be a finite number ≥ 0"):
+            train(SineNet(seed=0), epochs=1, eta=eta)
 
 
 def test_squared_error_op_matches_the_composed_formula_and_central_differences():

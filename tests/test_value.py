@@ -358,7 +358,7 @@ def test_scalar_repr_shows_data_grad_op_and_label():
 
 def test_scalar_repr_format_before_backward():
     y = Value(0.0).sigmoid()
-    assert re.fullmatch(r"Value\(0\.5, grad=0, op='sigmoid'\)", repr(y))
+    assert re.fullmatch(r"Value\(0\.5, grad=0\.0, op='sigmoid'\)", repr(y))
 
 
 def test_leaf_scalar_repr_has_no_op():

@@ -137,8 +137,12 @@ def grad(
     An input the output does not depend on gets a zero gradient (PyTorch
     would raise unless ``allow_unused``; a zero is the true derivative).
     """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
     single = isinstance(inputs, Value)
     inputs = [inputs] if single else list(inputs)
+    if not all(isinstance(x, Value) for x in inputs):
+        raise TypeError("grad: inputs must be Values (the leaves or nodes to differentiate by)")
     seed = _seed(output, grad_output, "grad")
     if create_graph:
         seed = grad_output if isinstance(grad_output, Value) else Value(seed)

@@ -54,6 +54,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -70,7 +80,7 @@ def _sample_arg(parser):
 
 
 def _net_args(parser, seed_help="seed for the weights"):
-    parser.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
+    parser.add_argument("--seed", type=_seed_int, default=0, help=f"{seed_help} (default 0)")
     parser.add_argument("--n-mid", type=_n_mid, default=3,
                         help="middle units, or a comma list for several middle layers, "
                         "e.g. 5,4 (default 3)")
@@ -154,6 +164,10 @@ def cmd_train(args) -> int:
     if args.compile and args.engine == "manual":
         raise UsageError("--compile compiles the automatic engine; drop --engine manual")
     engine = "compiled" if args.compile else args.engine
+    if args.batch_size > 63:
+        raise UsageError(f"--batch-size {args.batch_size} is more than the 63 samples; "
+                         "use --batch-size 63 for full-batch training")
+    args.out.mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be
     net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
     print(f"Training {net!r} on sin(x): {args.epochs} epochs, eta={args.eta}, "
           f"batch size {args.batch_size}, seed {args.seed}, engine {engine}")

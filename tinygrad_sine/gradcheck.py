@@ -24,22 +24,31 @@ def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: f
 
     Graph recording stays on, so ``fn`` may itself call ``grad(..., create_graph=True)``.
     """
-    out_shape = np.shape(fn(*inputs).data)
+    out_shape = np.shape(_call(fn, inputs).data)
     jacobians = []
     for x in inputs:
         original = x.data
         jac = np.zeros(out_shape + np.shape(original))
-        for idx in np.ndindex(*np.shape(original)):
-            values = []
-            for step in (eps, -eps):
-                bumped = np.array(original, dtype=np.float64)
-                bumped[idx] += step
-                x.data = bumped
-                values.append(np.asarray(fn(*inputs).data))
+        try:
+            for idx in np.ndindex(*np.shape(original)):
+                values = []
+                for step in (eps, -eps):
+                    bumped = np.array(original, dtype=np.float64)
+                    bumped[idx] += step
+                    x.data = bumped
+                    values.append(np.asarray(fn(*inputs).data))
+                jac[(...,) + idx] = (values[0] - values[1]) / (2 * eps)
+        finally:  # the inputs come back unchanged, even if fn raises
             x.data = original
-            jac[(...,) + idx] = (values[0] - values[1]) / (2 * eps)
         jacobians.append(jac)
     return jacobians
+
+
+def _call(fn, inputs) -> Value:
+    out = fn(*inputs)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: fn must return a Value, got {type(out).__name__}")
+    return out
 
 
 def gradcheck(
@@ -61,9 +70,7 @@ def gradcheck(
     """
     inputs = [x if isinstance(x, Value) else Value(x) for x in inputs]
     numeric = numerical_jacobian(fn, inputs, eps)
-    out = fn(*inputs)
-    if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: fn must return a Value, got {type(out).__name__}")
+    out = _call(fn, inputs)
     for out_idx in np.ndindex(*out.shape):
         seed = np.zeros(out.shape)
         seed[out_idx] = 1.0

@@ -107,6 +107,7 @@ class ManualSineNet:
         return cls(layers)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Each layer in turn, from the input side; returns the output layer's y."""
         for layer in self.layers:
             x = layer.forward(x)
         return x
@@ -119,6 +120,7 @@ class ManualSineNet:
         return grad
 
     def update(self, eta: float) -> None:
+        """Gradient descent on every layer: w ← w − η ∂w, b ← b − η ∂b."""
         for layer in self.layers:
             layer.update(eta)
 

@@ -78,6 +78,7 @@ class Layer:
         return y
 
     def parameters(self) -> list[Value]:
+        """``[w, b]``."""
         return [self.w, self.b]
 
     def __repr__(self) -> str:
@@ -144,9 +145,11 @@ class SineNet:
         return x
 
     def parameters(self) -> list[Value]:
+        """``[w1, b1, w2, b2, …]``, input side first."""
         return [p for layer in self.layers for p in layer.parameters()]
 
     def zero_grad(self) -> None:
+        """Clear the parameters' ``.grad`` (gradients accumulate otherwise)."""
         for p in self.parameters():
             p.zero_grad()
 
@@ -182,9 +185,11 @@ class SGD:
         self.eta = eta
 
     def step(self) -> None:
+        """w ← w − η ∂w for every parameter, in place (the graph of the step is not needed)."""
         for p in self.params:
             p.data -= self.eta * p.grad
 
     def zero_grad(self) -> None:
+        """Clear every parameter's ``.grad`` before the next backward pass."""
         for p in self.params:
             p.zero_grad()

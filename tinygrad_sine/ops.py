@@ -200,6 +200,8 @@ class Pow(Op):
 
     @staticmethod
     def backward(g, y, x, n):
+        if n == 0:  # x⁰ = 1 is a constant (and 0 · 0⁻¹ would be nan at x = 0)
+            return (g * 0.0,)
         return (g * n * x ** (n - 1),)
 
 

@@ -16,6 +16,8 @@ Design choices a reader may want to know:
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from . import ops
@@ -61,10 +63,13 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
         else:
             data = op.forward(*[p.data for p in parents], *args)
     except (ValueError, IndexError, TypeError) as err:
-        shapes = " and ".join(str(p.shape) for p in parents)
-        extra = f" (with {', '.join(map(repr, args))})" if args else ""
+        shapes = ("shape " if len(parents) == 1 else "shapes ") + " and ".join(
+            str(p.shape) for p in parents)
+        names = list(inspect.signature(op.forward).parameters)[len(parents):]
+        extra = ", ".join(f"{n}={a!r}" for n, a in zip(names, args))
+        extra = f" ({extra})" if extra else ""
         raise ValueError(
-            f"Value.{op.name}: shapes {shapes}{extra} {op.hint} [numpy: {err}]"
+            f"Value.{op.name}: {shapes}{extra} {op.hint} [numpy: {err}]"
         ) from None
     out = Value.__new__(Value)
     out.data = data
@@ -77,9 +82,21 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
     return out
 
 
-def _lift(x) -> Value:
-    """Wrap a number or array as a constant leaf; leave a Value alone."""
-    return x if isinstance(x, Value) else Value(x)
+def _lift(x, where: str = "apply") -> Value:
+    """Wrap a number or array as a constant leaf; leave a Value alone.
+
+    ``where`` names the operation in the error for something that is not a number.
+    """
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value(x)
+    except TypeError:
+        shown = repr(x) if len(repr(x)) <= 40 else repr(x)[:37] + "..."
+        raise TypeError(
+            f"Value.{where}: cannot combine a Value with {type(x).__name__} {shown}; "
+            "use a number, a numeric array or a Value"
+        ) from None
 
 
 def apply(op, *inputs, args: tuple = ()) -> Value:
@@ -160,14 +177,17 @@ class Value:
 
     @property
     def shape(self) -> tuple:
+        """The shape of ``data`` (``()`` for a single number)."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes of ``data``."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements of ``data``."""
         return self.data.size
 
     def item(self) -> float:
@@ -180,17 +200,20 @@ class Value:
         return self.data.item()
 
     def __float__(self) -> float:
+        """``float(v)`` for a one-element Value."""
         return self.item()
 
     def __bool__(self) -> bool:
         return bool(self.item())  # like PyTorch: only a one-element Value has a truth value
 
     def __len__(self) -> int:
+        """The length of the first axis."""
         if self.ndim == 0:
             raise TypeError("Value.__len__: a 0-d Value has no length")
         return self.shape[0]
 
     def __iter__(self):
+        """``v[0], v[1], …`` along the first axis, each a graph node."""
         return (self[i] for i in range(len(self)))
 
     def detach(self) -> Value:
@@ -215,47 +238,62 @@ class Value:
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
-        return _apply(ops.Add, (self, _lift(other)))
+        """``self + other`` (ops.Add: ∂a = ∂y, ∂b = ∂y)."""
+        return _apply(ops.Add, (self, _lift(other, "add")))
 
     def __radd__(self, other):
-        return _apply(ops.Add, (_lift(other), self))
+        """``other + self``."""
+        return _apply(ops.Add, (_lift(other, "add"), self))
 
     def __sub__(self, other):
-        return _apply(ops.Sub, (self, _lift(other)))
+        """``self − other`` (ops.Sub: ∂a = ∂y, ∂b = −∂y)."""
+        return _apply(ops.Sub, (self, _lift(other, "sub")))
 
     def __rsub__(self, other):
-        return _apply(ops.Sub, (_lift(other), self))
+        """``other − self``."""
+        return _apply(ops.Sub, (_lift(other, "sub"), self))
 
     def __mul__(self, other):
-        return _apply(ops.Mul, (self, _lift(other)))
+        """``self · other`` (ops.Mul: ∂a = ∂y · b, ∂b = ∂y · a)."""
+        return _apply(ops.Mul, (self, _lift(other, "mul")))
 
     def __rmul__(self, other):
-        return _apply(ops.Mul, (_lift(other), self))
+        """``other · self``."""
+        return _apply(ops.Mul, (_lift(other, "mul"), self))
 
     def __truediv__(self, other):
-        return _apply(ops.Div, (self, _lift(other)))
+        """``self / other`` (ops.Div: ∂a = ∂y / b, ∂b = −∂y · a / b²)."""
+        return _apply(ops.Div, (self, _lift(other, "div")))
 
     def __rtruediv__(self, other):
-        return _apply(ops.Div, (_lift(other), self))
+        """``other / self``."""
+        return _apply(ops.Div, (_lift(other, "div"), self))
 
     def __neg__(self):
+        """``−self`` (ops.Neg)."""
         return _apply(ops.Neg, (self,))
 
     def __pow__(self, exponent):
+        """``self ** exponent``: a number (ops.Pow: ∂x = ∂y · n xⁿ⁻¹) or a Value (ops.PowValue)."""
         if isinstance(exponent, Value):
             return _apply(ops.PowValue, (self, exponent))
+        if isinstance(exponent, np.ndarray) and exponent.ndim == 0:
+            exponent = exponent.item()  # a 0-d array is a number
         if isinstance(exponent, (int, float, np.integer, np.floating)):
             return _apply(ops.Pow, (self,), (exponent,))
-        return _apply(ops.PowValue, (self, _lift(exponent)))
+        return _apply(ops.PowValue, (self, _lift(exponent, "pow")))
 
     def __rpow__(self, base):
-        return _apply(ops.PowValue, (_lift(base), self))
+        """``base ** self`` (ops.PowValue: ∂b = ∂y · y · ln a)."""
+        return _apply(ops.PowValue, (_lift(base, "pow"), self))
 
     def __matmul__(self, other):
-        return _apply(ops.Matmul, (self, _lift(other)))
+        """``self @ other`` (ops.Matmul: ∂a = ∂y @ bᵀ, ∂b = aᵀ @ ∂y)."""
+        return _apply(ops.Matmul, (self, _lift(other, "matmul")))
 
     def __rmatmul__(self, other):
-        return _apply(ops.Matmul, (_lift(other), self))
+        """``other @ self``."""
+        return _apply(ops.Matmul, (_lift(other, "matmul"), self))
 
     def dot(self, other):
         """Same as ``self @ other``."""
@@ -263,24 +301,31 @@ class Value:
 
     # ------------------------------------------------------------ maths
     def exp(self):
+        """eˣ elementwise (ops.Exp: ∂x = ∂y · y)."""
         return _apply(ops.Exp, (self,))
 
     def log(self):
+        """ln x elementwise (ops.Log: ∂x = ∂y / x)."""
         return _apply(ops.Log, (self,))
 
     def sin(self):
+        """sin x elementwise (ops.Sin: ∂x = ∂y · cos x)."""
         return _apply(ops.Sin, (self,))
 
     def cos(self):
+        """cos x elementwise (ops.Cos: ∂x = −∂y · sin x)."""
         return _apply(ops.Cos, (self,))
 
     def tanh(self):
+        """tanh x elementwise (ops.Tanh: ∂x = ∂y · (1 − y²))."""
         return _apply(ops.Tanh, (self,))
 
     def sigmoid(self):
+        """1 / (1 + e^(−u)) elementwise (ops.Sigmoid: ∂u = ∂y · (1 − y) · y)."""
         return _apply(ops.Sigmoid, (self,))
 
     def relu(self):
+        """max(x, 0) elementwise (ops.Relu: ∂x = ∂y · [x > 0])."""
         return _apply(ops.Relu, (self,))
 
     def identity(self):
@@ -289,9 +334,11 @@ class Value:
 
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims: bool = False):
+        """Σ over ``axis`` (all axes when None), like ``ndarray.sum`` (ops.Sum)."""
         return _apply(ops.Sum, (self,), (_axis_arg(axis), keepdims))
 
     def mean(self, axis=None, keepdims: bool = False):
+        """The mean over ``axis`` (all axes when None), like ``ndarray.mean`` (ops.Mean)."""
         return _apply(ops.Mean, (self,), (_axis_arg(axis), keepdims))
 
     # ------------------------------------------------------------ shapes
@@ -306,12 +353,18 @@ class Value:
 
     @property
     def T(self):
+        """The transpose (axes reversed), like ``ndarray.T``."""
         return self.transpose()
 
     def broadcast_to(self, *shape):
+        """Copies along new or length-1 axes, like ``np.broadcast_to`` (ops.BroadcastTo)."""
         return _apply(ops.BroadcastTo, (self,), (_shape_arg(shape),))
 
     def __getitem__(self, index):
+        """``v[index]``: ints, slices, ``None``, ``...`` and integer arrays (ops.GetItem).
+
+        Repeated integer indices add up in the gradient.
+        """
         if isinstance(index, Value) or (
             isinstance(index, tuple) and any(isinstance(i, Value) for i in index)
         ):
@@ -331,8 +384,8 @@ class Value:
     def __repr__(self) -> str:
         parts = []
         if self.data.size == 1 and self.ndim == 0:
-            parts.append(f"{self.data.item():.6g}")
-            parts.append(f"grad={self.grad.item():.6g}")
+            parts.append(_number(self.data.item()))
+            parts.append("grad=" + _number(self.grad.item()))
         else:
             parts.append(f"shape={self.shape}")
             parts.append("data=" + _preview(self.data))
@@ -347,6 +400,12 @@ class Value:
 
 def _axis_arg(axis):
     return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _number(x: float) -> str:
+    """Six significant digits, still looking like a float: 3.0, not 3."""
+    text = f"{x:.6g}"
+    return text if any(c in text for c in ".enai") else text + ".0"
 
 
 def _preview(arr: np.ndarray) -> str:

@@ -85,7 +85,11 @@ def _html(text) -> str:
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     # Other control characters are not allowed in SVG's XML: show them as \x.. escapes.
     text = "".join(c if c >= " " or c == "\n" else f"\\x{ord(c):02x}" for c in text)
-    return '<BR ALIGN="LEFT"/>'.join(html.escape(line, quote=True) for line in text.split("\n"))
+    # Graphviz reads its own escapes (\N, \G, \E …) even inside HTML labels and
+    # turns \\ into one backslash, so each backslash is doubled: a LaTeX-style
+    # \Gamma_j then shows as written.
+    lines = (html.escape(line, quote=True).replace("\\", "\\\\") for line in text.split("\n"))
+    return '<BR ALIGN="LEFT"/>'.join(lines)
 
 
 def _table(rows: list[str]) -> str:
@@ -295,8 +299,10 @@ def render_graph(root: Value, path: str | Path, **options) -> Path:
 
     ``options`` are those of :func:`draw_graph`.  ``.dot`` writes the DOT
     source and needs only the Python package; the other formats run
-    Graphviz's ``dot`` and raise :class:`GraphvizNotFound`, with install
-    instructions, when it is missing.
+    Graphviz's ``dot``.  When ``dot`` is missing, the DOT source is written
+    beside the requested file (``x.svg`` → ``x.dot``, to render later or
+    elsewhere) and :class:`GraphvizNotFound` is raised with install
+    instructions.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -311,8 +317,12 @@ def render_graph(root: Value, path: str | Path, **options) -> Path:
         try:
             data = dot.pipe(format=fmt)
         except gv.ExecutableNotFound:
+            fallback = path.with_suffix(".dot")
+            fallback.parent.mkdir(parents=True, exist_ok=True)
+            fallback.write_text(dot.source, encoding="utf-8")
             raise GraphvizNotFound(
-                f"render_graph: cannot write {path.name}: {INSTALL_HINT}") from None
+                f"render_graph: cannot write {path.name}: {INSTALL_HINT} "
+                f"(the DOT source is in {fallback})") from None
         except gv.CalledProcessError as err:
             stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
             raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
