@@ -14,7 +14,6 @@ import argparse
 import cProfile
 import pstats
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -22,6 +21,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import contenders as C  # noqa: E402
 import numpy as np  # noqa: E402
+from bench_engine import best_of  # noqa: E402
 
 from tinygrad_sine import Value  # noqa: E402
 from tinygrad_sine.autograd import backprop, backward, topo_order  # noqa: E402
@@ -30,13 +30,7 @@ from tinygrad_sine.nn import SGD, SineNet, squared_error  # noqa: E402
 
 def best(fn, number: int = 3000, rounds: int = 5) -> float:
     """µs per call of ``fn()``, best of ``rounds``."""
-    result = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        result = min(result, (time.perf_counter() - start) / number)
-    return result * 1e6
+    return best_of(fn, rounds, number) * 1e6
 
 
 def tensor_phases() -> dict:

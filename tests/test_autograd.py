@@ -167,10 +167,9 @@ def test_grad_setter_accepts_arrays_and_none():
 
 
 def test_grad_arrays_of_different_nodes_are_independent():
-    # ENGINE BUG (left failing on purpose): Add.backward returns the *same*
-    # array object for both parents and backward() stores it as is, so a.grad
-    # and b.grad alias each other: an in-place update of one gradient (grad
-    # clipping, scaling, `a.grad += ...`) silently changes the other.
+    # Add.backward returns the *same* array object for both parents; backward()
+    # must still give each node its own .grad, or an in-place update of one
+    # gradient (clipping, scaling, `a.grad += ...`) would change the other.
     a, b = Value([1.0, 2.0]), Value([3.0, 4.0])
     (a + b).sum().backward()
     a.grad += 1.0
@@ -179,11 +178,8 @@ def test_grad_arrays_of_different_nodes_are_independent():
 
 
 def test_backward_does_not_keep_the_callers_grad_array():
-    # ENGINE BUG (left failing on purpose), same root cause as above: _seed uses
-    # np.asarray(grad) (no copy) and ops such as Identity/Add/Reshape pass it on
-    # as is, so x.grad *is* (or views) the caller's array: changing the caller's
-    # array afterwards changes x.grad, and an in-place update of x.grad
-    # changes the caller's array.
+    # Ops such as Identity/Add/Reshape pass the seed on as is, so without a copy
+    # x.grad would be (or view) the caller's array.
     seed = np.array([1.0, 2.0])
     x = Value([5.0, 6.0])
     x.identity().backward(grad=seed)

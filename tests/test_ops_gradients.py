@@ -335,12 +335,8 @@ def test_transpose_gradient(name):
 
 @pytest.mark.parametrize("axes", [(-1, 0, 1), (0, -1, -2), (2, 0, -2)], ids=str)
 def test_transpose_with_negative_axes_gradient(axes):
-    # ENGINE BUG (left failing on purpose): ops.Transpose.backward inverts the
-    # permutation with np.argsort(axes) on the raw axes.  numpy's forward accepts
-    # negative axes, but argsort of e.g. (-1, 0, 1) is (0, 1, 2), not (1, 2, 0),
-    # the inverse of (2, 0, 1).  The gradient comes back in the wrong layout:
-    # x.grad gets a shape other than x.shape (older sum_to reshaped it and the
-    # numbers were silently scrambled instead).
+    # The inverse permutation must be taken of the axes made positive: argsort
+    # of the raw (-1, 0, 1) is (0, 1, 2), not (1, 2, 0), the inverse of (2, 0, 1).
     x = normal(_rng("transpose-neg", axes), (2, 3, 4))
     y = x.transpose(*axes)
     np.testing.assert_array_equal(y.data, np.transpose(x.data, axes))
@@ -549,27 +545,10 @@ _HYP = settings(max_examples=30, deadline=None, database=None)
 
 
 @_HYP
-@given(pair=broadcast_pairs("add"))
-def test_hypothesis_add_broadcast_gradient(pair):
-    _hypothesis_binary_check("add", pair)
-
-
-@_HYP
-@given(pair=broadcast_pairs("sub"))
-def test_hypothesis_sub_broadcast_gradient(pair):
-    _hypothesis_binary_check("sub", pair)
-
-
-@_HYP
-@given(pair=broadcast_pairs("mul"))
-def test_hypothesis_mul_broadcast_gradient(pair):
-    _hypothesis_binary_check("mul", pair)
-
-
-@_HYP
-@given(pair=broadcast_pairs("div"))
-def test_hypothesis_div_broadcast_gradient(pair):
-    _hypothesis_binary_check("div", pair)
+@given(case=st.sampled_from(["add", "sub", "mul", "div"]).flatmap(
+    lambda op: broadcast_pairs(op).map(lambda pair: (op, pair))))
+def test_hypothesis_binary_broadcast_gradient(case):
+    _hypothesis_binary_check(*case)
 
 
 @_HYP
