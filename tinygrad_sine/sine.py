@@ -90,13 +90,12 @@ def train(
     for name, val in (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)):
         if int(val) != val or val < 1:
             raise ValueError(f"train: {name} must be a whole number ≥ 1, got {val!r}")
-    n_samples = len(sine_data()[0])
-    if batch_size > n_samples:
-        raise ValueError(f"train: batch_size {batch_size} is more than the {n_samples} samples; "
-                         f"use batch_size={n_samples} for full-batch training")
     if not (np.isfinite(eta) and eta >= 0):
         raise ValueError(f"train: eta must be a finite number ≥ 0 (0 trains nothing), got {eta!r}")
     x_all, t_all = sine_data()
+    if batch_size > len(x_all):
+        raise ValueError(f"train: batch_size {batch_size} is more than the {len(x_all)} samples; "
+                         f"use batch_size={len(x_all)} for full-batch training")
     n_in, n_out = net.sizes[0], net.sizes[-1]
     if (n_in, n_out) != (1, 1):
         raise ValueError(f"train: the sine data needs a 1-…-1 network, got {net!r}")
