@@ -25,15 +25,15 @@ def topo_order(root: Value) -> list[Value]:
     Parents are visited in argument order, so the order is deterministic.
     """
     order: list[Value] = []
-    seen: set[int] = {id(root)}
+    seen: set[Value] = {root}
     # A depth-first walk.  Each stack entry is a node and an iterator over its
     # parents; a node joins `order` once all of its parents have.
     stack = [(root, iter(root.parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if id(parent) not in seen:
-                seen.add(id(parent))
+            if parent not in seen:
+                seen.add(parent)
                 if not parent.parents:  # a leaf: nothing to walk into
                     order.append(parent)
                     continue
@@ -48,18 +48,19 @@ def topo_order(root: Value) -> list[Value]:
 def backprop(root: Value, seed, create_graph: bool = False) -> tuple[list[Value], dict]:
     """The chain rule over the whole graph.
 
-    Returns the topological order and a dict ``id(node) -> gradient`` for
-    every node.  Gradients are numpy arrays, or Values when
+    Returns the topological order and a dict ``node -> gradient`` for every
+    node (a Value hashes by identity, like a PyTorch tensor, which is why
+    ``==`` on Values is not overloaded).  Gradients are numpy arrays, or Values when
     ``create_graph`` is true (then the gradient computation is itself
     recorded and can be differentiated again).
     """
     order = topo_order(root)
-    grads = {id(root): seed}
+    grads = {root: seed}
     for node in reversed(order):
         op, parents = node._op, node.parents
         if op is None:
             continue  # a leaf: nothing to pass on
-        g = grads[id(node)]
+        g = grads[node]
         if create_graph:  # hand the op the nodes, so its arithmetic builds a graph
             local = op.backward(g, node, *parents, *node._args)
         else:
@@ -72,9 +73,8 @@ def backprop(root: Value, seed, create_graph: bool = False) -> tuple[list[Value]
         for parent, pg in zip(parents, local):
             if pg.shape != parent.data.shape:
                 pg = sum_to(pg, parent.data.shape)  # undo broadcasting, for every op
-            key = id(parent)
-            before = grads.get(key)
-            grads[key] = pg if before is None else before + pg
+            before = grads.get(parent)
+            grads[parent] = pg if before is None else before + pg
     return order, grads
 
 
@@ -105,7 +105,7 @@ def backward(root: Value, grad=None) -> None:
     """
     order, grads = backprop(root, _seed(root, grad, "Value.backward"))
     for node in order:
-        g = grads[id(node)]
+        g = grads[node]
         if node._grad is not None:
             node._grad = node._grad + g
         elif type(g) is np.ndarray:
@@ -148,10 +148,10 @@ def grad(
         seed = grad_output if isinstance(grad_output, Value) else Value(seed)
         with enable_grad():
             _, grads = backprop(output, seed, create_graph=True)
-        found = [grads.get(id(x)) for x in inputs]
+        found = [grads.get(x) for x in inputs]
         return [Value(np.zeros_like(x.data)) if g is None else g for x, g in zip(inputs, found)]
     _, grads = backprop(output, seed)
-    found = [grads.get(id(x)) for x in inputs]
+    found = [grads.get(x) for x in inputs]
     return [Value(np.zeros_like(x.data) if g is None else g) for x, g in zip(inputs, found)]
 
 

@@ -65,7 +65,8 @@ class Layer:
     def __call__(self, x) -> Value:
         if not isinstance(x, Value):
             x = Value(x, label="x")
-        if x.ndim != 2 or x.shape[1] != self.n_in:
+        shape = x.data.shape
+        if len(shape) != 2 or shape[1] != self.n_in:
             raise ValueError(
                 f"{type(self).__name__}{self.index}: input has shape {x.shape}, expected "
                 f"(batch, {self.n_in}); reshape a single sample with x.reshape(1, -1)"

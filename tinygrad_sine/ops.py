@@ -71,6 +71,8 @@ def sum_to(g, shape: tuple):
     lead = g.ndim - len(shape)
     if lead:  # new leading axes: sum them away
         g = g.sum(axis=tuple(range(lead)))
+        if g.shape == shape:  # the common case of a bias: (batch, n) summed to (n,)
+            return g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:  # axes of length 1 that were copied out: sum them, keep the axis
         g = g.sum(axis=stretched, keepdims=True)
@@ -230,7 +232,7 @@ class Matmul(Op):
 
     @staticmethod
     def forward(a, b):
-        if np.ndim(a) == 0 or np.ndim(b) == 0:
+        if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul does not take 0-d operands; use * for scalars")
         return a @ b
 

@@ -117,7 +117,7 @@ def apply(op, *inputs, args: tuple = ()) -> Value:
     >>> s.item(), v.grad.item()
     (9.0, 6.0)
     """
-    return _apply(op, tuple(_lift(x) for x in inputs), args)
+    return _apply(op, tuple(map(_lift, inputs)), args)
 
 
 def _shape_arg(shape: tuple) -> tuple:
