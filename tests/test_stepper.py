@@ -157,7 +157,7 @@ def test_seed_nodes_show_formula_and_the_manual_value_beside_the_automatic_one()
         for q in step.seed:
             np.testing.assert_allclose(q.manual, expected[id(step.node)], rtol=1e-12)
             assert q.formula in step.text and "manual" in step.text and "auto" in step.text
-            assert "✓" in step.text
+            assert "✓" in step.text and "✗" not in step.text
     formulas_by_node = {id(node): f for _, _, f, node, _ in seed_quantities(net)}
     assert {id(st.node): st.seed[0].formula for st in shown} == formulas_by_node
 
@@ -191,6 +191,20 @@ def test_a_non_scalar_root_needs_a_seed_gradient():
     s = Stepper(v * 3, grad=[1.0, -1.0])
     walk_to_end(s)
     np.testing.assert_allclose(s.grad(v), [3.0, -3.0])
+
+
+def test_a_given_seed_gradient_is_named_as_given_not_as_one():
+    a = Value(2.0, label="a")
+    b = a * a
+    b.label = "b"
+    default = Stepper(b).goto(len(topo_order(b)))  # the first backward step: the root's
+    assert "(the start: ∂b/∂b = 1)" in default.text
+    s = Stepper(b, grad=3.0)
+    first = s.goto(len(topo_order(b)))
+    assert first.node is b and "∂b = 3" in first.text and "(given)" in first.text
+    assert "= 1)" not in first.text
+    walk_to_end(s)
+    assert s.grad(a).item() == pytest.approx(3.0 * 2 * 2.0)  # 3 · d(a²)/da at a = 2
 
 
 def test_constructing_and_walking_changes_neither_data_nor_grad():

@@ -86,13 +86,11 @@ class Stepper:
         self.root = root
         self.info: GraphInfo = describe(root)
         self._seed = _seed(root, grad, "Stepper")
+        self._seed_given = grad is not None
         # id(node) -> [(step index, running total)] in the order contributions arrive
         self._arrivals: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._steps: list[Step] = [self._forward_step(i, n) for i, n in enumerate(self.info.order)]
         self._backward_steps()
-        self._first_step = {}  # (phase, id(node)) -> step index
-        for step in self._steps:
-            self._first_step.setdefault((step.phase, id(step.node)), step.index)
         self._pos = -1
 
     # ------------------------------------------------------------ building the steps
@@ -127,7 +125,7 @@ class Stepper:
             name, g = info.name(node), totals[id(node)]
             if node is self.root:
                 self._arrivals[id(node)] = [(index, g)]
-                came = f"(the start: ∂{name}/∂{name} = 1)" if self.root.size == 1 else "(given)"
+                came = "(given)" if self._seed_given else f"(the start: ∂{name}/∂{name} = 1)"
             else:
                 n = len(users[id(node)])
                 from_ = ", ".join(dict.fromkeys(info.name(u) for u in users[id(node)]))
