@@ -218,7 +218,7 @@ def cmd_check(args) -> int:
 
 
 def _seed_step(args):
-    """The network and the error E of one training step on sample ``--sample`` (no backward yet)."""
+    """The error E of one training step on sample ``--sample`` (no backward yet), and a caption."""
     from .nn import SineNet
     from .stepper import training_step
 
@@ -226,13 +226,13 @@ def _seed_step(args):
     x, t = _sample(args.sample)
     about = (f"{net!r}, seed {args.seed}, sample {args.sample}: x = {x.item():.4f}, "
              f"t = {t.item():.4f}, E = ½ Σ (y − t)²")
-    return net, training_step(net, x, t), about
+    return training_step(net, x, t), about
 
 
 def cmd_graph(args) -> int:
     from viz.graph import GraphvizNotFound, render_graph
 
-    _, loss, about = _seed_step(args)
+    loss, about = _seed_step(args)
     loss.backward()
     try:
         path = render_graph(loss, args.out, collapse=args.collapse, show_grad=not args.no_grad,
@@ -247,7 +247,7 @@ def cmd_step(args) -> int:
     from .repl import prompt
     from .stepper import Stepper
 
-    _, loss, about = _seed_step(args)
+    loss, about = _seed_step(args)
     stepper = Stepper(loss)
     print(f"Stepping through one training step of {about}")
     print(f"{len(stepper)} steps: {len(stepper) // 2} forward, then {len(stepper) // 2} backward. "

@@ -52,10 +52,14 @@ class GradientRow:
 
 
 def seed_quantities(net: SineNet) -> list[tuple]:
-    """``(layer, quantity, formula, node)`` for every seed quantity of the last forward pass.
+    """``(layer, quantity, formula, node, layer_name)`` for every seed quantity of the last
+    forward pass, output layer first, as backprop visits them.
 
-    Output layer first, as backprop visits them.  Diagrams and the stepper
-    use this to name the nodes that carry a formula.
+    The node is where autodiff's gradient of that quantity lives: δ at the
+    layer's pre-activation ``u``, ∂w and ∂b at its parameters, ∂y at its
+    input ``x`` (the output of the layer below).  The diagrams and the
+    stepper find these nodes on their own, from the graph
+    (``show.describe``); the tests check that both agree.
     """
     found = []
     for layer in reversed(net.layers):

@@ -119,6 +119,14 @@ class SeedQuantity:
         """The left side of the formula: ``"δ_j"``, ``"∂w_ij"`` …"""
         return self.formula.split(" = ")[0]
 
+    def agrees(self, auto) -> bool:
+        """Whether the manual value equals ``auto`` (the gradient autodiff found here).
+
+        The one tolerance the text view, the stepper and the diagrams all use.
+        """
+        return self.manual is not None and bool(
+            np.allclose(self.manual, auto, rtol=1e-7, atol=1e-10))
+
 
 @dataclass
 class GraphInfo:
@@ -297,8 +305,7 @@ def seed_lines(q: SeedQuantity, auto: np.ndarray) -> list[str]:
     lines = [f"  seed formula       {q.formula}   [{q.layer.name}]"]
     if q.manual is not None:
         diff = float(np.max(np.abs(q.manual - auto)))
-        same = np.allclose(q.manual, auto, rtol=1e-7, atol=1e-10)
-        verdict = "✓ the same" if same else "✗ DIFFERENT"
+        verdict = "✓ the same" if q.agrees(auto) else "✗ DIFFERENT"
         lines.append(f"      manual {preview(q.manual, 40)}   auto {preview(auto, 40)}"
                      f"   {verdict} (max |diff| {diff:.1e})")
     return lines

@@ -26,8 +26,6 @@ import html
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from tinygrad_sine.autograd import topo_order
 from tinygrad_sine.show import (
     GraphInfo,
@@ -108,7 +106,7 @@ def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]
     for q in info.by_node.get(id(node), ()):
         rows.append(f'<FONT POINT-SIZE="11" COLOR="{SEED_COLOUR}"><B>{_html(q.formula)}</B></FONT>')
         if q.manual is not None and show_grad:
-            same = grad is not None and np.allclose(q.manual, grad, rtol=1e-7, atol=1e-10)
+            same = grad is not None and q.agrees(grad)
             verdict = "  ✓ = auto" if same else "  (auto differs)" if grad is not None else ""
             rows.append(_small(f"manual {preview(q.manual)}{verdict}", SEED_COLOUR))
     return rows
