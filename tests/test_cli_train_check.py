@@ -50,6 +50,8 @@ def test_check_prints_the_table_and_exits_zero():
 
 @pytest.mark.parametrize("args, needle", [
     (["train", "--eta", "fast"], "--eta"),
+    (["train", "--eta", "0"], "--eta"),
+    (["train", "--eta", "-0.1"], "--eta"),
     (["train", "--epochs", "0"], "--epochs"),
     (["train", "--n-mid", "3,x"], "--n-mid"),
     (["check", "--sample", "63"], "--sample must be between 0 and 62"),

@@ -84,14 +84,19 @@ def train(
     ``engine="manual"`` trains a :class:`~tinygrad_sine.manual.ManualSineNet`
     copy with the hand-derived formulas and writes its final weights back into
     ``net``.  For the same seed both take the same shuffles.
+
+    Bad settings raise ``ValueError`` before any training: ``eta`` not a
+    finite number > 0, ``epochs``/``interval``/``batch_size`` not whole
+    numbers ≥ 1, a batch larger than the 63 samples, a network that is not
+    1-…-1.
     """
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be one of {', '.join(ENGINES)}; got {engine!r}")
     for name, val in (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)):
         if int(val) != val or val < 1:
             raise ValueError(f"train: {name} must be a whole number ≥ 1, got {val!r}")
-    if not (np.isfinite(eta) and eta >= 0):
-        raise ValueError(f"train: eta must be a finite number ≥ 0 (0 trains nothing), got {eta!r}")
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"train: eta must be a finite number > 0 (the post uses 0.1), got {eta!r}")
     x_all, t_all = sine_data()
     if batch_size > len(x_all):
         raise ValueError(f"train: batch_size {batch_size} is more than the {len(x_all)} samples; "
