@@ -99,6 +99,19 @@ def test_graph_bad_input_exits_2_with_one_line(tmp_path):
     one_line_error(cli("step", "--seed", "x"))
 
 
+def test_graph_too_large_exits_2_naming_the_cli_options_and_collapse_draws_it(
+        tmp_path, require_dot):
+    result = cli("graph", "--n-mid", "3,3", "--max-nodes", "10", "--out", str(tmp_path / "g.svg"))
+    assert result.returncode == 2
+    one_line_error(result)
+    assert "more than --max-nodes 10" in result.stderr and "add --collapse" in result.stderr
+    assert "max_nodes=" not in result.stderr  # CLI words, not Python's
+    result = cli("graph", "--n-mid", "3,3", "--max-nodes", "10", "--collapse",
+                 "--out", str(tmp_path / "g.svg"))
+    assert result.returncode == 0, result.stderr
+    ET.parse(tmp_path / "g.svg")
+
+
 def test_graph_without_dot_exits_2_with_the_install_hint(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` there
     result = cli("graph", "--out", str(tmp_path / "g.svg"))

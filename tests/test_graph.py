@@ -14,7 +14,7 @@ from helpers import ROOT
 from tinygrad_sine import Value, topo_order
 from tinygrad_sine.compare import FORMULAS, seed_quantities
 from tinygrad_sine.nn import SineNet, squared_error
-from viz import GraphvizNotFound, draw_graph, render_graph
+from viz import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
 
 NASTY = 'a"b<c>&{d}|e\\delta_j\'s \\Gamma \\N \\E a\\\\b\nnew line'  # all that can break DOT
 
@@ -130,6 +130,20 @@ def test_a_graph_that_is_not_a_sine_net_has_no_clusters_or_formulas():
     assert not any(f in source for f in FORMULAS.values())
 
 
+def test_a_hand_written_look_alike_of_a_layer_is_drawn_as_plain_ops():
+    # sigmoid(X @ W + b) has a seed layer's shape, but no SineNet made it.
+    rng = np.random.default_rng(0)
+    W, b = Value(rng.standard_normal((2, 3)), label="W"), Value(np.zeros(3), label="b")
+    L = (Value(rng.standard_normal((4, 2)), label="X") @ W + b).sigmoid().sum()
+    source = draw_graph(L).source
+    assert "cluster_layer" not in source
+    assert not any(f in source for f in FORMULAS.values())
+    # A layer built the same way by nn is recognised — also once the net itself is gone.
+    loss = squared_error(SineNet(seed=0)(np.array([[0.3]])), np.array([[0.5]]))
+    source = draw_graph(loss).source
+    assert source.count("subgraph cluster_layer") == 2 and FORMULAS[("middle", "δ")] in source
+
+
 def test_svg_is_valid_xml_with_labels_formulas_and_manual_values(tmp_path, require_dot):
     net, loss = seed_step()
     texts = " ".join(svg_texts(render_graph(loss, tmp_path / "step.svg")))
@@ -172,8 +186,10 @@ def test_an_oversize_graph_is_refused_and_collapse_draws_it():
     net = SineNet(n_mid=(2,) * 40, seed=1)  # 41 layers, about 215 nodes
     loss = squared_error(net(Value([[0.1]], label="x")), [[0.2]])
     count = len(topo_order(loss))
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(GraphTooLarge) as caught:  # a ValueError
         draw_graph(loss, max_nodes=100)
+    assert isinstance(caught.value, ValueError)
+    assert (caught.value.nodes, caught.value.max_nodes, caught.value.layers) == (count, 100, 41)
     message = str(caught.value)
     assert str(count) in message and "max_nodes=100" in message and "collapse=True" in message
     source = draw_graph(loss, max_nodes=100, collapse=True).source
@@ -196,7 +212,11 @@ def test_collapsed_svg_shows_each_layer_with_its_formulas(tmp_path, require_dot)
     _, loss = seed_step()
     texts = " ".join(svg_texts(render_graph(loss, tmp_path / "c.svg", collapse=True)))
     assert "layer 1 · middle" in texts and "layer 2 · output" in texts
-    assert all(f in texts for f in FORMULAS.values())
+    assert all(texts.count(f) == 1 for f in FORMULAS.values())  # each formula once
+    source = draw_graph(loss, collapse=True).source
+    # The edge into layer 2 is named after what flows on it, y1 (not "x", the input's name).
+    assert re.search(r"-> layer1 \[label=<y1>\]", source)
+    assert re.search(r"-> layer0 \[label=<x>\]", source)
 
 
 def test_highlight_marks_only_the_given_nodes():

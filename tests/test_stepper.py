@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_sine import Stepper, Value, topo_order
+from tinygrad_sine import Stepper, Value, grad, topo_order
 from tinygrad_sine.compare import FORMULAS, seed_quantities
 from tinygrad_sine.manual import ManualSineNet
 from tinygrad_sine.nn import SineNet
@@ -34,11 +34,14 @@ def walk_to_end(s: Stepper) -> int:
 
 def assert_stepped_grads_equal_backward(root: Value, s: Stepper) -> None:
     nodes = topo_order(root)
-    assert all(not np.any(n.grad) for n in nodes)  # stepping wrote no .grad
-    root.backward()
+    left = {id(n): n.grad.copy() for n in nodes}  # what stepping left in .grad
     stepped = s.grads()
     assert set(stepped) == {id(n) for n in nodes}
     for n in nodes:
+        n.zero_grad()
+    root.backward()
+    for n in nodes:
+        np.testing.assert_allclose(left[id(n)], n.grad, rtol=1e-13, atol=0)
         np.testing.assert_allclose(stepped[id(n)], n.grad, rtol=1e-13, atol=0)
 
 
@@ -135,8 +138,10 @@ def test_gradients_part_way_are_those_reached_so_far():
     s.goto("u2")
     s.goto("u2")  # backward step of u2: u2's gradient has arrived, u1's has not
     assert s.grad(u2) is not None and s.grad(u1) is None
-    loss.backward()
-    np.testing.assert_allclose(s.grad("u2"), u2.grad)
+    assert np.any(u2.grad) and not np.any(u1.grad)  # .grad too: u1's has not arrived
+    (want,) = grad(loss, [u2])  # autograd.grad leaves .grad alone
+    np.testing.assert_allclose(s.grad("u2"), want.data)
+    np.testing.assert_allclose(u2.grad, want.data)
 
 
 def test_seed_nodes_show_formula_and_the_manual_value_beside_the_automatic_one():
@@ -207,14 +212,30 @@ def test_a_given_seed_gradient_is_named_as_given_not_as_one():
     assert s.grad(a).item() == pytest.approx(3.0 * 2 * 2.0)  # 3 · d(a²)/da at a = 2
 
 
-def test_constructing_and_walking_changes_neither_data_nor_grad():
+def test_walking_never_changes_data_and_stepping_back_restores_grad():
     net, loss = seed_graph()
-    before = [n.data.copy() for n in topo_order(loss)]
+    nodes = topo_order(loss)
+    before = [n.data.copy() for n in nodes]
     s = Stepper(loss)
     walk_to_end(s)
     s.formulas()
-    for n, d in zip(topo_order(loss), before):
-        assert np.array_equal(n.data, d) and not np.any(n.grad)
+    assert all(np.array_equal(n.data, d) for n, d in zip(nodes, before))
+    assert np.any(net.layers[0].w.grad)  # the end: .grad filled
+    s.goto(len(nodes) - 1)  # the last forward step: no gradient yet anywhere
+    assert all(n._grad is None for n in nodes)
+    assert all(np.array_equal(n.data, d) for n, d in zip(nodes, before))
+
+
+def test_stepping_adds_to_the_gradient_a_node_already_held():
+    a = Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    a.grad = 10.0  # left over from an earlier backward pass
+    s = Stepper(b)
+    walk_to_end(s)
+    assert a.grad.item() == 10.0 + 6.0  # accumulates, as b.backward() would
+    s.goto(0)
+    assert a.grad.item() == 10.0  # and stepping back takes it back
 
 
 def test_formulas_pair_every_seed_quantity_with_matching_values():
@@ -248,8 +269,8 @@ def test_prompt_runs_commands_from_a_stream():
     assert prompt(Stepper(loss), io.StringIO(commands), out, interactive=False) == 0
     text = out.getvalue()
     assert "step 0 · forward" in text and "step 2 · forward" in text
-    assert "step 1 of" in text  # where, after n, n 2, p
+    assert "step 1 of 0–25 · forward · w1: parameter (1, 3)" in text  # where, after n, n 2, p
     assert "∂E = 1" in text  # the second goto E: E's backward step
     assert "error: the step count" in text and "error: goto needs" in text
     assert "unknown command 'foo'" in text and "commands:" in text
-    assert "> [" in text  # the list marks the current step
+    assert "→ [" in text  # the list marks the current step (not with ">", the echo's mark)

@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("graph.svg"),
                    help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
     p.add_argument("--collapse", action="store_true", help="draw each layer as one box")
+    p.add_argument("--max-nodes", type=_positive_int, default=500,
+                   help="refuse graphs with more nodes than this (default 500)")
     p.add_argument("--no-grad", action="store_true", help="leave the gradients out")
     p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
                    help="top to bottom (default) or left to right")
@@ -230,15 +232,21 @@ def _seed_step(args):
 
 
 def cmd_graph(args) -> int:
-    from viz.graph import GraphvizNotFound, render_graph
+    from viz.graph import GraphTooLarge, GraphvizNotFound, render_graph
 
     loss, about = _seed_step(args)
     loss.backward()
     try:
         path = render_graph(loss, args.out, collapse=args.collapse, show_grad=not args.no_grad,
-                            rankdir=args.rankdir, title=f"One training step of {about}")
+                            rankdir=args.rankdir, max_nodes=args.max_nodes,
+                            title=f"One training step of {about}")
     except GraphvizNotFound as err:
         raise UsageError(str(err)) from None
+    except GraphTooLarge as err:
+        fold = ("add --collapse to draw each layer as one box, or "
+                if err.layers and not args.collapse else "")
+        raise UsageError(f"the graph has {err.nodes} nodes to draw, more than --max-nodes "
+                         f"{err.max_nodes}; {fold}raise --max-nodes") from None
     print(f"Wrote {path}: one training step of {about}")
     return 0
 

@@ -14,6 +14,7 @@ Nothing here computes a gradient by hand: ``E.backward()`` does it all, and
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -24,6 +25,20 @@ from .value import Value, apply
 # The seed's names for the units of each layer: input i, middle j, output k.
 _SIGMOID = Value.sigmoid
 _IDENTITY = Value.identity
+
+# Which layer made each parameter, so that diagrams and the stepper can tell
+# a SineNet layer's values from a look-alike written by hand (``layer_of``).
+# Weak keys: an entry goes with its parameter and never keeps one alive.
+_MADE_BY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def layer_of(w: Value, b: Value) -> tuple[str, int] | None:
+    """``(kind, index)`` of the layer that made weights ``w`` and bias ``b`` together, or None.
+
+    ``kind`` is ``"middle"``, ``"output"`` or ``"layer"``.
+    """
+    made = _MADE_BY.get(w)
+    return made if made is not None and _MADE_BY.get(b) is made else None
 
 
 class Layer:
@@ -61,6 +76,7 @@ class Layer:
         self.x: Value | None = None
         self.u: Value | None = None
         self.y: Value | None = None
+        _MADE_BY[self.w] = _MADE_BY[self.b] = (self.kind, index)  # one tuple per layer
 
     def __call__(self, x) -> Value:
         if not isinstance(x, Value):

@@ -80,7 +80,7 @@ def _command(s: Stepper, word: str, arg: str) -> str:
             raise ValueError("goto needs a node name or a step number, e.g. goto u1 or goto 5")
         return s.goto(arg).text
     if word in ("l", "list"):
-        return "\n".join(f"{'>' if st.index == s.position else ' '} [{st.index:>2}] {st.title}"
+        return "\n".join(f"{'→' if st.index == s.position else ' '} [{st.index:>2}] {st.title}"
                          for st in s)
     if word in ("w", "where"):
         return s.where()

@@ -10,8 +10,10 @@ layer ``u = x @ w + b``, ``y = activation(u)``, δ is the gradient at ``u``,
 ∂w and ∂b the gradients at ``w`` and ``b``, and ∂y the gradient at the
 layer's input ``x`` (the output of the layer below).  :func:`describe` finds
 such layers by their shape in the graph — a ``sigmoid`` (middle layer) or
-``identity`` (output layer) of ``add(matmul(x, w), b)`` — so a graph built
-by ``SineNet`` is recognised without being told about the network.  When the
+``identity`` (output layer) of ``add(matmul(x, w), b)`` — whose ``w`` and
+``b`` were made by an ``nn`` layer (``nn.layer_of``), so a graph built by
+``SineNet`` is recognised from its root alone, while a look-alike written
+by hand (a logistic regression, say) is drawn as plain ops.  When the
 root is the seed's error ``E = ½ Σ (y − t)²`` on top of a full chain of such
 layers, the manual values come from ``manual.py``, computed afresh from the
 nodes' data.
@@ -32,6 +34,7 @@ import numpy as np
 from .autograd import topo_order
 from .compare import FORMULAS, QUANTITIES
 from .manual import ManualMiddle, ManualOutput, ManualSineNet
+from .nn import layer_of
 from .value import Value
 
 # How each kind of node is called.  "input" covers the seed's x and t (and any leaf
@@ -226,7 +229,11 @@ def _leaves_just_in_time(order: list[Value]) -> list[Value]:
 
 
 def find_seed_layers(order: list[Value]) -> list[SeedLayer]:
-    """Every ``activation(add(matmul(x, w), b))`` with a sigmoid or identity, input side first."""
+    """Every ``activation(add(matmul(x, w), b))`` that an ``nn`` Middle or Output layer built.
+
+    Input side first.  The activation must be the seed's (sigmoid for a
+    middle layer, identity for the output) and ``w``, ``b`` made by that layer.
+    """
     layers = []
     for y in order:
         kind = _LAYER_KINDS.get(y.op)
@@ -239,11 +246,10 @@ def find_seed_layers(order: list[Value]) -> list[SeedLayer]:
         if m.op != "matmul" or b._op is not None:
             continue
         x, w = m.parents
-        if w._op is not None:
-            continue
-        found = re.fullmatch(r"w(\d+)", str(w.label))
-        index = int(found.group(1)) if found else len(layers) + 1
-        layers.append(SeedLayer(index, kind, x, w, b, m, u, y))
+        made = layer_of(w, b)
+        if made is None or made[0] != kind:
+            continue  # the right shape, but not the values of a seed layer
+        layers.append(SeedLayer(made[1], kind, x, w, b, m, u, y))
     return layers
 
 
@@ -291,8 +297,8 @@ def op_bindings(node: Value, info: GraphInfo) -> str:
     """``"y = u1, a = matmul#1, b = b1"``: the op's letters bound to this node's names and args."""
     names = op_parts(node)[2]
     values = [info.name(p) for p in node.parents] + [repr(a) for a in node._args]
-    out = output_letter(node)
-    return ", ".join([f"{out} = {info.name(node)}"] + [f"{n} = {v}" for n, v in zip(names, values)])
+    pairs = [(output_letter(node), info.name(node)), *zip(names, values)]
+    return ", ".join(f"{n} = {v}" for n, v in pairs if n != v)  # not "t = t"
 
 
 def output_letter(node: Value) -> str:

@@ -15,12 +15,15 @@ topological order, each op's ``backward`` on the gradient arriving at its
 output, ``sum_to`` to undo broadcasting, contributions added up per parent —
 but record every contribution, so each step can say what it sent where.
 
-The stepper only reads the graph.  It never writes ``.grad`` (PyTorch and
-micrograd users might expect stepping through backward to fill ``.grad``;
-here, as for every view of a graph, looking changes nothing).  The
-gradients as they stand at the current step are ``s.grad(node)`` and
-``s.grads()``; at the last step they equal what ``root.backward()`` would
-leave in ``.grad``.
+Stepping fills ``.grad``, as PyTorch and micrograd users expect of a
+backward pass: at every step each node's ``.grad`` reads as its gradient
+*so far* (added to whatever it held when the stepper was made), so after
+the last step it is exactly what ``root.backward()`` leaves, and stepping
+back takes it back again (before the backward phase ``.grad`` is as it was).
+While you step, the stepper owns ``.grad`` of its graph's nodes: a
+``backward()`` of your own in between is overwritten at the next move.
+``.data`` is never changed.  ``s.grad(node)`` and ``s.grads()`` give the
+same gradients without the earlier contents.
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ class Stepper:
 
     ``grad`` seeds the backward pass for a root with more than one element
     (as in ``root.backward(grad)``).  The stepper starts *before* the first
-    step; ``next()`` moves to step 0.  It never changes the graph.
+    step; ``next()`` moves to step 0.  Each move sets the nodes' ``.grad``
+    to the gradients reached so far (see the module docstring).
     """
 
     def __init__(self, root: Value, grad=None):
@@ -91,6 +95,8 @@ class Stepper:
         self._arrivals: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._steps: list[Step] = [self._forward_step(i, n) for i, n in enumerate(self.info.order)]
         self._backward_steps()
+        # What each .grad held before stepping: the stepped gradients add to it.
+        self._grad_before = {id(n): n._grad for n in self.info.order}
         self._pos = -1
 
     # ------------------------------------------------------------ building the steps
@@ -103,7 +109,9 @@ class Stepper:
         else:
             forward, _, names = op_parts(node)
             title = info.call(node)
-            lines = [f"  operation  {forward}", f"             where {op_bindings(node, info)}"]
+            lines = [f"  operation  {forward}"]
+            if op_bindings(node, info):
+                lines.append(f"             where {op_bindings(node, info)}")
             for n, p in zip(names, node.parents):
                 shown = f"{info.name(p)} {shape_text(p)} = {preview(p.data, _WIDTH)}"
                 lines.append(f"  input {n}    {shown}")
@@ -146,9 +154,12 @@ class Stepper:
         info = self.info
         _, local, names = op_parts(node)
         parents = node.parents
-        lines = [f"  local derivative   {local}",
-                 f"                     where ∂{output_letter(node)} = ∂{info.name(node)}, "
-                 f"{op_bindings(node, info)}"]
+        bindings = [op_bindings(node, info)]
+        if output_letter(node) != info.name(node):
+            bindings.insert(0, f"∂{output_letter(node)} = ∂{info.name(node)}")
+        lines = [f"  local derivative   {local}"]
+        if any(bindings):
+            lines.append(f"                     where {', '.join(b for b in bindings if b)}")
         outs = node._op.backward(g, node.data, *[p.data for p in parents], *node._args)
         for n, parent, pg in zip(names, parents, outs):
             note = ""
@@ -217,7 +228,8 @@ class Stepper:
         if self._pos < 0:
             return f"before the first step (steps 0–{len(self) - 1}); next() to begin"
         step = self.current
-        return f"step {step.index} of 0–{len(self) - 1} · {step.title}"
+        title = step.title.partition(" ")[2].lstrip()  # without the phase `list` pads
+        return f"step {step.index} of 0–{len(self) - 1} · {step.phase} · {title}"
 
     def visited(self) -> list[Value]:
         """The nodes whose step in this phase is done (forward: computed; backward: final)."""
@@ -227,26 +239,35 @@ class Stepper:
         return [s.node for s in self._steps[: self._pos + 1] if s.phase == step.phase]
 
     # ------------------------------------------------------------ moving
+    def _move_to(self, index: int) -> Step:
+        """Stand at step ``index``, with every node's ``.grad`` as it is there."""
+        self._pos = index
+        so_far = self.grads()
+        for node in self.info.order:
+            before, g = self._grad_before[id(node)], so_far.get(id(node))
+            node._grad = before if g is None else g if before is None else before + g
+        return self.current
+
     def next(self, count: int = 1) -> Step | None:
         """Move ``count`` steps on and return the new step; None (staying put) past the end."""
         if self._pos + count >= len(self):
             return None
-        self._pos += count
-        return self.current
+        return self._move_to(self._pos + count)
 
     def prev(self, count: int = 1) -> Step | None:
         """Move ``count`` steps back and return the new step; None (staying put) before step 0."""
         if self._pos - count < 0:
             return None
-        self._pos -= count
-        return self.current
+        return self._move_to(self._pos - count)
 
     def goto(self, target: int | str) -> Step:
         """Go to a step by index (negative counts from the end) or by node name.
 
         A name jumps to the *next* step about that node after the current one,
         wrapping around: from the start ``goto("u1")`` finds u1's forward
-        step, and a second ``goto("u1")`` its backward step.
+        step, and a second ``goto("u1")`` its backward step.  A string is
+        tried as a name first, so with a node labelled ``"5"``, ``goto("5")``
+        finds that node; ``goto(5)`` (an int) is always step 5.
         """
         if isinstance(target, str) and not self.info.find(target):
             try:
@@ -258,13 +279,11 @@ class Stepper:
             for k in range(1, n + 1):
                 step = self._steps[(self._pos + k) % n]
                 if self.info.name(step.node) == target:
-                    self._pos = step.index
-                    return step
+                    return self._move_to(step.index)
         if not -len(self) <= target < len(self):
             raise IndexError(f"Stepper.goto: step {target} does not exist; "
                              f"the steps are 0–{len(self) - 1}")
-        self._pos = target % len(self)
-        return self.current
+        return self._move_to(target % len(self))
 
     def _unknown(self, where: str, name: str) -> str:
         names = ", ".join(dict.fromkeys(self.info.names[id(n)] for n in self.info.order))

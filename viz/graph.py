@@ -67,6 +67,19 @@ class GraphvizNotFound(RuntimeError):
     """
 
 
+class GraphTooLarge(ValueError):
+    """``draw_graph`` refused a graph with more nodes than ``max_nodes``.
+
+    The message says what to do; ``nodes``, ``max_nodes`` and ``layers``
+    (how many SineNet layers ``collapse=True`` could fold) let a caller such
+    as the CLI say it in its own words.  A ``ValueError``.
+    """
+
+    def __init__(self, message: str, nodes: int, max_nodes: int, layers: int):
+        super().__init__(message)
+        self.nodes, self.max_nodes, self.layers = nodes, max_nodes, layers
+
+
 def _graphviz():
     """The ``graphviz`` package, imported on first use."""
     try:
@@ -105,9 +118,10 @@ def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]
     rows = []
     for q in info.by_node.get(id(node), ()):
         rows.append(f'<FONT POINT-SIZE="11" COLOR="{SEED_COLOUR}"><B>{_html(q.formula)}</B></FONT>')
-        if q.manual is not None and show_grad:
-            same = grad is not None and q.agrees(grad)
-            verdict = "  ✓ = auto" if same else "  (auto differs)" if grad is not None else ""
+        # The manual value appears with the automatic one, not before: a node
+        # backprop has not reached yet (a stepper drawing) shows only the formula.
+        if q.manual is not None and show_grad and grad is not None:
+            verdict = "  ✓ = auto" if q.agrees(grad) else "  (auto differs)"
             rows.append(_small(f"manual {preview(q.manual)}{verdict}", SEED_COLOUR))
     return rows
 
@@ -136,9 +150,8 @@ def _layer_label(layer: SeedLayer, info: GraphInfo, show_data: bool, show_grad: 
     if show_grad:
         g = grad_of(layer.y)
         rows.append(_small(f"{n(layer.y)} grad " + ("—" if g is None else preview(g))))
-    for q in info.quantities:
-        if q.layer is layer:
-            rows += _seed_rows(info, q.node, grad_of(q.node), show_grad)
+    for node in layer.members:  # the formulas at the nodes folded into this box, each once
+        rows += _seed_rows(info, node, grad_of(node), show_grad)
     return _table(rows)
 
 
@@ -206,16 +219,17 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
         found = len(find_seed_layers(order))
         fold = (f"pass collapse=True to draw each of its {found} SineNet layers as one box, or "
                 if found else "collapse=True folds SineNet layers (none here), so ")
-        raise ValueError(f"draw_graph: the graph has {len(order)} value nodes, more than "
-                         f"max_nodes={max_nodes}; {fold}raise max_nodes "
-                         "(dot gets slow on big graphs)")
+        raise GraphTooLarge(f"draw_graph: the graph has {len(order)} value nodes, more than "
+                            f"max_nodes={max_nodes}; {fold}raise max_nodes "
+                            "(dot gets slow on big graphs)", len(order), max_nodes, found)
     info = describe(root)
     layers = info.layers if collapse else []
     box = {id(m): f"layer{k}" for k, layer in enumerate(layers) for m in layer.members}
     drawn = sum(1 for n in order if id(n) not in box) + len(layers)
     if drawn > max_nodes:
-        raise ValueError(f"draw_graph: even with collapse=True the graph has {drawn} nodes to "
-                         f"draw, more than max_nodes={max_nodes}; raise max_nodes")
+        raise GraphTooLarge(f"draw_graph: even with collapse=True the graph has {drawn} nodes "
+                            f"to draw, more than max_nodes={max_nodes}; raise max_nodes",
+                            drawn, max_nodes, 0)
     marked = _resolve(highlight, info, "highlight")
     shaded = _resolve(shade, info, "shade")
     order = info.order  # the same order (and so the same v<i> ids) as the stepper's
@@ -282,8 +296,8 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
                 label = f"<{_html(name)}>" if name else None
                 dot.edge(ident[id(parent)], f"op{pos[key]}", label=label)
             dot.edge(f"op{pos[key]}", ident[key])
-    for k, layer in enumerate(layers):  # a collapsed layer takes its input x
-        dot.edge(ident[id(layer.x)], f"layer{k}", label="x")
+    for k, layer in enumerate(layers):  # a collapsed layer takes its input, named on the edge
+        dot.edge(ident[id(layer.x)], f"layer{k}", label=f"<{_html(info.name(layer.x))}>")
     if legend:
         with dot.subgraph(name="cluster_legend") as c:
             c.attr(label="", color="white")
