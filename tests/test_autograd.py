@@ -208,8 +208,24 @@ def test_grad_arrays_are_writable_after_backward(make):
 
 def test_backward_on_non_scalar_without_grad_raises_value_error_mentioning_grad():
     y = Value([1.0, 2.0]) * 2
-    with pytest.raises(ValueError, match="grad"):
+    with pytest.raises(ValueError, match=r"shape \(2,\), not a single number.*pass grad="):
         y.backward()
+
+
+def test_a_one_element_output_of_any_shape_is_seeded_with_one():
+    x = Value([[2.0]])
+    y = x * 3
+    y.backward()  # shape (1, 1): one element, so no grad= is needed
+    np.testing.assert_array_equal(y.grad, [[1.0]])
+    np.testing.assert_array_equal(x.grad, [[3.0]])
+
+
+def test_a_non_numeric_seed_gradient_is_a_type_error_naming_backward():
+    y = Value(np.ones((2, 3))) * 2
+    for bad in ("abc", object()):
+        with pytest.raises(TypeError, match=r"Value.backward: grad must be numbers of the "
+                                            r"output's shape \(2, 3\)"):
+            y.backward(grad=bad)
 
 
 def test_backward_with_wrong_shaped_grad_raises_value_error():
@@ -222,7 +238,7 @@ def test_backward_with_wrong_shaped_grad_raises_value_error():
 
 def test_grad_function_on_non_scalar_without_grad_output_raises():
     x = Value([1.0, 2.0])
-    with pytest.raises(ValueError, match="grad"):
+    with pytest.raises(ValueError, match=r"grad: the output has shape \(2,\).*pass grad="):
         grad(x * 2, [x])
 
 

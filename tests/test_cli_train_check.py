@@ -48,9 +48,50 @@ def test_check_prints_the_table_and_exits_zero():
     assert "OK: all 12 quantities agree" in result.stdout
 
 
+def test_check_fails_when_an_op_derivative_is_wrong(monkeypatch, capsys):
+    from tinygrad_sine import cli as cli_module
+    from tinygrad_sine import ops
+
+    monkeypatch.setattr(ops.Sigmoid, "backward", staticmethod(lambda g, y, u: (g * y,)))
+    assert cli_module.main(["check", "--seed", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: manual and automatic differ by up to" in out
+
+
+def test_check_fails_on_gradients_that_are_not_finite():
+    result = cli("check", "--wb-width", "1e300")  # exp overflows: every gradient is nan
+    assert result.returncode == 1
+    assert "FAIL: some gradients are not finite" in result.stdout and "OK" not in result.stdout
+    assert "Warning" not in result.stderr
+
+
+def test_a_diverging_run_stops_with_one_line_and_exit_2(tmp_path):
+    result = cli("train", "--epochs", "3", "--eta", "1e300", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "training diverged: the error is nan at epoch 0; lower --eta" in result.stderr
+
+
+def test_the_summary_says_when_the_last_epoch_was_not_recorded(tmp_path):
+    result = cli("train", "--epochs", "3", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "at epoch 0 (recorded every 200 epochs; training ran to epoch 2)" in result.stdout
+
+
+def test_train_on_a_deep_net_draws_one_box_per_layer(tmp_path, require_dot):
+    deep = ",".join(["2"] * 100)  # about 500 value nodes: over draw_graph's limit
+    result = cli("train", "--epochs", "1", "--n-mid", deep, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "trained weights, one box per layer) written" in result.stdout
+    text = (tmp_path / "graph.svg").read_text(encoding="utf-8")
+    assert "layer 101 · output" in text and "layer 100 · middle" in text
+
+
 @pytest.mark.parametrize("args, needle", [
     (["train", "--eta", "fast"], "--eta"),
     (["train", "--eta", "0"], "--eta"),
+    (["train", "--out", ""], "--out: expected a path, got an empty one"),
+    (["graph", "--max-nodes", "0"], "--max-nodes"),
     (["train", "--eta", "-0.1"], "--eta"),
     (["train", "--epochs", "0"], "--epochs"),
     (["train", "--n-mid", "3,x"], "--n-mid"),

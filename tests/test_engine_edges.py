@@ -107,3 +107,52 @@ def test_matmul_matches_central_differences_for_any_aligned_shapes(data):
     a, b = Value(rng.standard_normal(left)), Value(rng.standard_normal(right))
     assert (a @ b).shape == (a.data @ b.data).shape
     assert gradcheck(lambda p, q: p @ q, [a, b])
+
+
+def test_a_constant_array_exponent_gives_the_base_gradient_without_warnings():
+    import warnings
+
+    a = Value([-1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ln of the negative base must not warn
+        (a ** np.array([2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(a.grad, [2 * -1.0, 3 * 2.0 ** 2])  # n aⁿ⁻¹
+
+
+def test_a_gradient_set_by_hand_must_have_the_values_shape():
+    v = Value([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"Value.grad: got shape \(2, 3\), but this Value "
+                                         r"has shape \(3,\)"):
+        v.grad = np.ones((2, 3))
+    v.grad = [1.0, 2.0, 3.0]
+    np.testing.assert_array_equal(v.grad, [1.0, 2.0, 3.0])
+    v.grad = None
+    np.testing.assert_array_equal(v.grad, [0.0, 0.0, 0.0])
+
+
+def test_shape_and_axis_arguments_that_are_not_whole_numbers_are_type_errors():
+    x = Value(np.ones((2, 3)))
+    for call, where in ((lambda: x.reshape("a"), "reshape"),
+                        (lambda: x.broadcast_to(2.5, 3), "broadcast_to"),
+                        (lambda: x.transpose(0, "b"), "transpose"),
+                        (lambda: x.sum(axis="a"), "sum"),
+                        (lambda: x.mean(axis=(0, 1.0)), "mean")):
+        with pytest.raises(TypeError, match=f"Value.{where}: "):
+            call()
+    assert x.sum(axis=[0, 1]).item() == 6.0  # a list of axes is fine
+
+
+def test_errors_about_one_shape_read_in_the_singular():
+    with pytest.raises(ValueError, match=r"Value.sum: shape \(2, 3\) \(axis=5, keepdims=False\) "
+                                         r"does not fit the axis"):
+        Value(np.ones((2, 3))).sum(axis=5)
+
+
+def test_truth_of_a_many_element_value_names_bool_and_topo_order_refuses_non_values():
+    with pytest.raises(ValueError, match=r"Value.__bool__: a Value of shape \(2,\)"):
+        bool(Value([1.0, 2.0]))
+    assert bool(Value([[3.0]])) is True
+    from tinygrad_sine import topo_order
+
+    with pytest.raises(TypeError, match="topo_order: expected a Value"):
+        topo_order(3)

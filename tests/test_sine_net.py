@@ -302,9 +302,50 @@ def test_train_rejects_bad_settings_with_named_errors():
         train(SineNet(n_in=2, seed=0), epochs=1)
     with pytest.raises(ValueError, match="batch_size 64 is more than the 63 samples"):
         train(SineNet(seed=0), epochs=1, batch_size=64)
-    for eta in (0.0, -0.1, float("nan"), float("inf")):
+    for eta in (0.0, -0.1, float("nan"), float("inf"), "0.1", None):
         with pytest.raises(ValueError, match="eta must be a finite number > 0"):
             train(SineNet(seed=0), epochs=1, eta=eta)
+    for epochs in (0, -1, 2.5, float("nan"), float("inf"), None, "3"):
+        with pytest.raises(ValueError, match="train: epochs must be a whole number ≥ 1"):
+            train(SineNet(seed=0), epochs=epochs)
+    with pytest.raises(ValueError, match="train: interval must be a whole number ≥ 1"):
+        train(SineNet(seed=0), epochs=1, interval=0)
+    with pytest.raises(ValueError, match="train: seed must be a whole number ≥ 0, got -1"):
+        train(SineNet(seed=0), epochs=1, seed=-1)
+    with pytest.raises(TypeError, match="train: net must be a SineNet"):
+        train(None, epochs=1)
+    assert train(SineNet(seed=0), epochs=2.0, interval=1).epochs == [0, 1]  # 2.0 is whole
+
+
+def test_sinenet_refuses_sizes_that_are_not_whole_numbers():
+    for kwargs, name in ((dict(n_mid=2.5), "n_mid"), (dict(n_in=1.5), "n_in"),
+                         (dict(n_mid=(3, "a")), "n_mid"), (dict(n_out=0), "n_out"),
+                         (dict(n_mid=True), "n_mid")):
+        with pytest.raises(ValueError, match=f"SineNet: {name} must be a whole number ≥ 1"):
+            SineNet(**kwargs)
+    assert SineNet(n_mid=[5, 4]).sizes == (1, 5, 4, 1)
+
+
+def test_compare_gradients_refuses_badly_shaped_samples_before_any_numpy_error():
+    net = SineNet(seed=0)
+    with pytest.raises(ValueError, match=r"compare_gradients: x has shape \(1,\), expected "
+                                         r"\(batch, 1\); reshape"):
+        compare_gradients(net, [0.1], [[0.2]])
+    with pytest.raises(ValueError, match=r"compare_gradients: t has shape \(1,\), expected "
+                                         r"\(1, 1\)"):
+        assert_manual_matches_auto(net, [[0.1]], [0.2])
+
+
+def test_snapshots_fall_back_to_the_nearest_recorded_epochs_and_show_the_last():
+    from viz.plots import plot_snapshots
+
+    def titles(history):
+        return [ax.get_title() for ax in plot_snapshots(history).axes]
+
+    # interval 300 records 0 and 300 only: 200 → 300, and 400 is past the end
+    assert titles(train(SineNet(seed=0), epochs=401, interval=300)) == [
+        "before training", "epoch 300"]
+    assert titles(train(SineNet(seed=0), epochs=3, interval=1)) == ["before training", "epoch 2"]
 
 
 def test_squared_error_op_matches_the_composed_formula_and_central_differences():

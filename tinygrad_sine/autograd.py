@@ -24,6 +24,9 @@ def topo_order(root: Value) -> list[Value]:
 
     Parents are visited in argument order, so the order is deterministic.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"topo_order: expected a Value (the root of a graph), "
+                        f"got {type(root).__name__}")
     order: list[Value] = []
     seen: set[Value] = {root}
     # A depth-first walk.  Each stack entry is a node and an iterator over its
@@ -88,7 +91,12 @@ def _seed(root: Value, grad, where: str):
             )
         return np.float64(1.0) if root.ndim == 0 else np.ones(root.shape)
     # A copy, so that the gradients never share memory with the caller's array.
-    g = np.array(grad.data if isinstance(grad, Value) else grad, dtype=np.float64)
+    try:
+        g = np.array(grad.data if isinstance(grad, Value) else grad, dtype=np.float64)
+    except (TypeError, ValueError):
+        shown = repr(grad) if len(repr(grad)) <= 40 else repr(grad)[:37] + "..."
+        raise TypeError(f"{where}: grad must be numbers of the output's shape {root.shape}; "
+                        f"got {type(grad).__name__} {shown}") from None
     if g.shape != root.shape:
         raise ValueError(
             f"{where}: grad has shape {g.shape} but the output has shape {root.shape}; "

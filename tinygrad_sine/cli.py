@@ -44,6 +44,12 @@ def _n_mid(text: str):
     return sizes[0] if len(sizes) == 1 else sizes
 
 
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one")
+    return Path(text)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -107,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="trace the automatic step once and run it as generated numpy code")
     p.add_argument("--wb-width", type=_positive_float, default=0.01,
                    help="spread of the initial weights (default 0.01)")
-    p.add_argument("--out", type=Path, default=Path("out"),
+    p.add_argument("--out", type=_path, default=Path("out"),
                    help="folder for the figures (default out/)")
     p.set_defaults(run=cmd_train)
 
@@ -128,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sample_arg(p)
     p.add_argument("--wb-width", type=_positive_float, default=0.01,
                    help="spread of the initial weights (default 0.01, the seed's)")
-    p.add_argument("--out", type=Path, default=Path("graph.svg"),
+    p.add_argument("--out", type=_path, default=Path("graph.svg"),
                    help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
     p.add_argument("--collapse", action="store_true", help="draw each layer as one box")
     p.add_argument("--max-nodes", type=_positive_int, default=500,
@@ -174,30 +180,51 @@ def cmd_train(args) -> int:
     print(f"Training {net!r} on sin(x): {args.epochs} epochs, eta={args.eta}, "
           f"batch size {args.batch_size}, seed {args.seed}, engine {engine}")
     start = time.perf_counter()
-    history = train(net, epochs=args.epochs, eta=args.eta, interval=args.interval,
-                    seed=args.seed, batch_size=args.batch_size, engine=engine,
-                    callback=lambda e, err, h: print(progress_line(e, args.epochs, err),
-                                                     flush=True))
+    def report(epoch, error, _history):
+        print(progress_line(epoch, args.epochs, error), flush=True)
+        if not np.isfinite(error):  # stop now rather than print nan for the rest of the run
+            raise UsageError(f"training diverged: the error is {error} at epoch {epoch}; "
+                             "lower --eta (the post uses 0.1) or --wb-width")
+
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run says so once, above
+        history = train(net, epochs=args.epochs, eta=args.eta, interval=args.interval,
+                        seed=args.seed, batch_size=args.batch_size, engine=engine,
+                        callback=report)
     seconds = time.perf_counter() - start
     steps = args.epochs * -(-63 // args.batch_size)
+    last = history.epochs[-1]
+    recorded = ("" if last == args.epochs - 1 else f" (recorded every {args.interval} "
+                f"epochs; training ran to epoch {args.epochs - 1})")
     print(f"Done: error {history.errors[0]:.4g} at epoch 0 → {history.final_error:.4g} at epoch "
-          f"{history.epochs[-1]}; {seconds:.1f} s, {seconds / steps * 1e6:.1f} µs per update")
+          f"{last}{recorded}; {seconds:.1f} s, {seconds / steps * 1e6:.1f} µs per update")
 
     from viz.plots import save_figures
 
     written = save_figures(history, args.out)
     print("Figures written:", ", ".join(str(p) for p in written))
-    from viz.graph import GraphvizNotFound, render_graph
+    from viz.graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
 
     from .stepper import training_step
 
     loss = training_step(net, *_sample(10), backward=True)  # one step at the trained weights
+    drawing = dict(rankdir="TB")
     try:
-        path = render_graph(loss, args.out / "graph.svg", rankdir="TB")
+        draw_graph(loss, **drawing)
+    except GraphTooLarge:  # a deep net: one box per layer instead
+        drawing["collapse"] = True
+        try:
+            draw_graph(loss, **drawing)
+        except GraphTooLarge as err:
+            print(f"graph.svg skipped: {err.nodes} nodes even with one box per layer; "
+                  "draw it with tinygrad-sine graph --collapse --max-nodes N")
+            return 0
+    try:
+        path = render_graph(loss, args.out / "graph.svg", **drawing)
     except GraphvizNotFound as err:  # no `dot`: keep the DOT source, and say why
         print(f"graph.svg skipped: {err}")
-        path = render_graph(loss, args.out / "graph.dot", rankdir="TB")
-    print("Graph of one training step (sample 10, trained weights) written:", path)
+        path = render_graph(loss, args.out / "graph.dot", **drawing)
+    folded = ", one box per layer" if drawing.get("collapse") else ""
+    print(f"Graph of one training step (sample 10, trained weights{folded}) written:", path)
     return 0
 
 
@@ -207,11 +234,17 @@ def cmd_check(args) -> int:
 
     net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
     x, t = _sample(args.sample)
-    rows = compare_gradients(net, x, t)
+    with np.errstate(all="ignore"):  # huge weights: the table shows nan, and FAIL says why
+        rows = compare_gradients(net, x, t)
     print(f"{net!r}, seed {args.seed}, sample {args.sample}: "
           f"x = {x.item():.4f}, t = {t.item():.4f}")
     print(format_table(rows))
-    worst = max(r.max_abs_diff for r in rows)
+    diffs = [r.max_abs_diff for r in rows]
+    if any(np.isnan(d) for d in diffs):  # NaN compares False with everything: test it first
+        print("FAIL: some gradients are not finite (nan or inf); the weights are too large "
+              "for float64: lower --wb-width")
+        return 1
+    worst = max(diffs)
     if worst > TOLERANCE:
         print(f"FAIL: manual and automatic differ by up to {worst:.3e} (> {TOLERANCE})")
         return 1

@@ -180,7 +180,7 @@ class Sym:
         return self._new(f"np.{name}({self.expr}{', ' if args else ''}{args})", val)
 
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape")
         val = np.reshape(self.val, shape)
         if val.shape == self.shape:
             return self
@@ -214,7 +214,7 @@ class Sym:
         return self._method_or_np(name, ", ".join(args), val)
 
     def broadcast_to(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "broadcast_to")
         if tuple(shape) == self.shape:
             return self
         val = np.full(shape, self.val)

@@ -48,7 +48,10 @@ class GradientRow:
 
     @property
     def max_abs_diff(self) -> float:
-        return float(np.max(np.abs(self.manual - self.auto)))
+        """The largest ``|manual − auto|``; NaN if either side has a NaN or an infinity."""
+        with np.errstate(invalid="ignore"):  # inf − inf: a NaN, reported as such
+            diff = np.abs(self.manual - self.auto)
+        return float(diff.max()) if np.isfinite(diff).all() else float("nan")
 
 
 def seed_quantities(net: SineNet) -> list[tuple]:
@@ -84,8 +87,15 @@ def compare_gradients(net: SineNet, x, t) -> list[GradientRow]:
     ``x`` has shape ``(batch, n_in)`` and ``t`` shape ``(batch, n_out)``.
     The network's ``.grad``s are reset first; the weights are not changed.
     """
-    x = np.asarray(x, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)
+    x = np.asarray(x.data if isinstance(x, Value) else x, dtype=np.float64)
+    t = np.asarray(t.data if isinstance(t, Value) else t, dtype=np.float64)
+    n_in, n_out = net.sizes[0], net.sizes[-1]
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(f"compare_gradients: x has shape {x.shape}, expected (batch, {n_in}); "
+                         "reshape a single sample with x.reshape(1, -1)")
+    if t.shape != (len(x), n_out):
+        raise ValueError(f"compare_gradients: t has shape {t.shape}, expected {(len(x), n_out)} "
+                         "(one row of targets per row of x)")
     manual = ManualSineNet.from_net(net)
     manual.forward(x)
     manual.backward(t)

@@ -145,9 +145,13 @@ class SineNet:
         wb_width: float = 0.01,
         seed: int | None = None,
     ):
-        mids = (n_mid,) if isinstance(n_mid, (int, np.integer)) else tuple(n_mid)
+        mids = tuple(n_mid) if isinstance(n_mid, Iterable) else (n_mid,)
         if not mids:
             raise ValueError("SineNet: n_mid needs at least one middle layer size")
+        for name, n in (("n_in", n_in), *(("n_mid", m) for m in mids), ("n_out", n_out)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                also = " (or a tuple of them, one per middle layer)" if name == "n_mid" else ""
+                raise ValueError(f"SineNet: {name} must be a whole number ≥ 1{also}, got {n!r}")
         rng = np.random.default_rng(seed)
         sizes = (n_in, *mids)
         self.layers: list[Layer] = [

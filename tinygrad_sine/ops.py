@@ -218,7 +218,10 @@ class PowValue(Op):
 
     @staticmethod
     def backward(g, y, a, b):
-        return g * b * a ** (b - 1), g * y * log(a)
+        # ln a is undefined for a ≤ 0: ∂b is nan there (as in PyTorch), without a warning,
+        # since b is often a constant array nobody differentiates by.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * b * a ** (b - 1), g * y * log(a)
 
 
 class Matmul(Op):

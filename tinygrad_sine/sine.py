@@ -55,6 +55,17 @@ def progress_line(epoch: int, epochs: int, error: float) -> str:
     return f"Epoch:{epoch}/{epochs} Error:{error}"
 
 
+def _is_number(val) -> bool:
+    return isinstance(val, (int, float, np.integer, np.floating)) and not isinstance(val, bool)
+
+
+def _whole(name: str, val, where: str, least: int = 1) -> int:
+    """``val`` as an int if it is a whole number ≥ ``least`` (2 and 2.0 pass); else ValueError."""
+    if not (_is_number(val) and np.isfinite(val) and int(val) == val and val >= least):
+        raise ValueError(f"{where}: {name} must be a whole number ≥ {least}, got {val!r}")
+    return int(val)
+
+
 def train(
     net: SineNet,
     epochs: int = 2001,
@@ -87,15 +98,21 @@ def train(
 
     Bad settings raise ``ValueError`` before any training: ``eta`` not a
     finite number > 0, ``epochs``/``interval``/``batch_size`` not whole
-    numbers ≥ 1, a batch larger than the 63 samples, a network that is not
-    1-…-1.
+    numbers ≥ 1, ``seed`` not None or a whole number ≥ 0, a batch larger
+    than the 63 samples, a network that is not 1-…-1 (``TypeError`` for a
+    ``net`` that is not a ``SineNet``).
     """
+    if not isinstance(net, SineNet):
+        raise TypeError(f"train: net must be a SineNet (e.g. SineNet(seed=0)), "
+                        f"got {type(net).__name__}")
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be one of {', '.join(ENGINES)}; got {engine!r}")
-    for name, val in (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)):
-        if int(val) != val or val < 1:
-            raise ValueError(f"train: {name} must be a whole number ≥ 1, got {val!r}")
-    if not (np.isfinite(eta) and eta > 0):
+    epochs, interval, batch_size = (
+        _whole(name, val, "train") for name, val in
+        (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)))
+    if seed is not None:
+        seed = _whole("seed", seed, "train", least=0)
+    if not (_is_number(eta) and np.isfinite(eta) and eta > 0):
         raise ValueError(f"train: eta must be a finite number > 0 (the post uses 0.1), got {eta!r}")
     x_all, t_all = sine_data()
     if batch_size > len(x_all):

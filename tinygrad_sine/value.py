@@ -65,11 +65,14 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
     except (ValueError, IndexError, TypeError) as err:
         shapes = ("shape " if len(parents) == 1 else "shapes ") + " and ".join(
             str(p.shape) for p in parents)
+        hint = op.hint
+        if len(parents) == 1:  # "shape (2, 3) does not …", not "do not"
+            hint = hint.replace("do not ", "does not ", 1).replace("are not ", "is not ", 1)
         names = list(inspect.signature(op.forward).parameters)[len(parents):]
         extra = ", ".join(f"{n}={a!r}" for n, a in zip(names, args))
         extra = f" ({extra})" if extra else ""
         raise ValueError(
-            f"Value.{op.name}: {shapes}{extra} {op.hint} [numpy: {err}]"
+            f"Value.{op.name}: {shapes}{extra} {hint} [numpy: {err}]"
         ) from None
     out = Value.__new__(Value)
     out.data = data
@@ -120,10 +123,13 @@ def apply(op, *inputs, args: tuple = ()) -> Value:
     return _apply(op, tuple(map(_lift, inputs)), args)
 
 
-def _shape_arg(shape: tuple) -> tuple:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+def _shape_arg(shape: tuple, where: str) -> tuple:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``; anything but whole numbers is a TypeError."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"Value.{where}: expected whole numbers, as in v.{where}(2, 3) or "
+                        f"v.{where}((2, 3)); got {shape!r}")
     return tuple(shape)
 
 
@@ -135,6 +141,11 @@ class Value:
     >>> y.backward()
     >>> round(a.grad.item(), 6)   # d/da sigmoid(a² + 1) = y (1 − y) · 2a
     0.026592
+
+    ``data`` may be a Python number, a (nested) list of numbers or a numeric
+    numpy array; it is stored as float64 (an ``np.float64`` for a single
+    number, else a copy as a float64 array).  Anything else — a string, an
+    object, a complex number — raises ``TypeError`` naming what was given.
 
     Attributes: ``data`` (float64 array), ``grad`` (same shape; zeros until a
     backward pass reaches the node), ``parents`` (the inputs, in argument
@@ -168,7 +179,15 @@ class Value:
 
     @grad.setter
     def grad(self, value) -> None:
-        self._grad = None if value is None else _as_float_array(value, "Value.grad")
+        """Set (a copy of) a gradient of this node's shape; ``None`` clears it, like zero_grad."""
+        if value is None:
+            self._grad = None
+            return
+        g = _as_float_array(value, "Value.grad")
+        if g.shape != self.data.shape:
+            raise ValueError(f"Value.grad: got shape {g.shape}, but this Value has shape "
+                             f"{self.shape}; a gradient has the shape of its Value")
+        self._grad = g
 
     @property
     def op(self) -> str:
@@ -204,7 +223,12 @@ class Value:
         return self.item()
 
     def __bool__(self) -> bool:
-        return bool(self.item())  # like PyTorch: only a one-element Value has a truth value
+        """Like PyTorch: only a one-element Value has a truth value."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"Value.__bool__: a Value of shape {self.shape} is neither true nor false; "
+                "use (v.data > 0).any() or .all() for an elementwise test")
+        return bool(self.item())
 
     def __len__(self) -> int:
         """The length of the first axis."""
@@ -335,20 +359,20 @@ class Value:
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims: bool = False):
         """Σ over ``axis`` (all axes when None), like ``ndarray.sum`` (ops.Sum)."""
-        return _apply(ops.Sum, (self,), (_axis_arg(axis), keepdims))
+        return _apply(ops.Sum, (self,), (_axis_arg(axis, "sum"), keepdims))
 
     def mean(self, axis=None, keepdims: bool = False):
         """The mean over ``axis`` (all axes when None), like ``ndarray.mean`` (ops.Mean)."""
-        return _apply(ops.Mean, (self,), (_axis_arg(axis), keepdims))
+        return _apply(ops.Mean, (self,), (_axis_arg(axis, "mean"), keepdims))
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
         """``v.reshape(2, 3)`` or ``v.reshape((2, 3))``; one axis may be -1."""
-        return _apply(ops.Reshape, (self,), (_shape_arg(shape),))
+        return _apply(ops.Reshape, (self,), (_shape_arg(shape, "reshape"),))
 
     def transpose(self, *axes):
         """Reverse the axes, or permute them: ``v.transpose(1, 0, 2)``."""
-        axes = _shape_arg(axes) or None
+        axes = _shape_arg(axes, "transpose") or None
         return _apply(ops.Transpose, (self,), (axes,))
 
     @property
@@ -358,7 +382,7 @@ class Value:
 
     def broadcast_to(self, *shape):
         """Copies along new or length-1 axes, like ``np.broadcast_to`` (ops.BroadcastTo)."""
-        return _apply(ops.BroadcastTo, (self,), (_shape_arg(shape),))
+        return _apply(ops.BroadcastTo, (self,), (_shape_arg(shape, "broadcast_to"),))
 
     def __getitem__(self, index):
         """``v[index]``: ints, slices, ``None``, ``...`` and integer arrays (ops.GetItem).
@@ -398,8 +422,15 @@ class Value:
         return f"Value({', '.join(parts)})"
 
 
-def _axis_arg(axis):
-    return tuple(axis) if isinstance(axis, list) else axis
+def _axis_arg(axis, where: str):
+    """None, an int, or a tuple (or list) of ints; anything else is a TypeError naming ``where``."""
+    if axis is None:
+        return None
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"Value.{where}: axis must be None, an int or a tuple of ints; "
+                        f"got {axis!r}")
+    return axes if isinstance(axis, (list, tuple)) else axis
 
 
 def _number(x: float) -> str:

@@ -17,16 +17,20 @@ SNAPSHOT_EPOCHS = (0, 200, 400, 1000, 2000)  # the epochs the post shows
 
 
 def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
-    """One panel per recorded epoch: the dashed true curve and the scattered predictions.
+    """One panel per epoch asked for: the dashed true curve and the scattered predictions.
 
-    Epochs that the history did not record are left out (with a short run,
-    only the recorded ones are drawn).
+    An epoch the history did not record is replaced by the nearest recorded
+    one; epochs past the end of the run are left out, and the last recorded
+    epoch is always shown (so a short run, or an ``interval`` that misses
+    200, 400 …, still shows how far training got).
     """
     from matplotlib.figure import Figure
 
-    shown = [e for e in epochs if e in history.snapshots] or sorted(history.snapshots)[:5]
-    if not shown:
+    recorded = sorted(history.snapshots)
+    if not recorded:
         raise ValueError("plot_snapshots: the history has no snapshots; train with interval ≥ 1")
+    nearest = [min(recorded, key=lambda r: (abs(r - e), r)) for e in epochs if e <= recorded[-1]]
+    shown = sorted(set(nearest) | {recorded[-1]})
     x, t = sine_data()
     fig = Figure(figsize=(3.2 * len(shown), 3.0), layout="constrained")
     axes = fig.subplots(1, len(shown), sharey=True, squeeze=False)[0]
