@@ -109,6 +109,50 @@ def test_matmul_matches_central_differences_for_any_aligned_shapes(data):
     assert gradcheck(lambda p, q: p @ q, [a, b])
 
 
+_ARRAYS = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=3),
+                     elements=st.floats(-2, 2))
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(data=st.data())
+def test_shape_moves_match_central_differences_on_any_shape(data):
+    """transpose, reshape, broadcast_to and indexing, each with arguments drawn for the shape."""
+    x = data.draw(_ARRAYS)
+    perm = tuple(data.draw(st.permutations(range(x.ndim))))
+    new_shape = data.draw(st.sampled_from([(x.size,), (-1, 1), x.shape[::-1], (1, *x.shape)]))
+    # broadcast: a new leading axis, and each axis kept or (if it is 1) stretched to 2
+    target = (2, *(data.draw(st.sampled_from([n, 2])) if n == 1 else n for n in x.shape))
+    index = tuple(data.draw(st.one_of(
+        st.slices(n), st.integers(-n, n - 1),
+        st.lists(st.integers(0, n - 1), min_size=1, max_size=4).map(np.array))) for n in x.shape)
+    moves = {
+        "transpose": lambda v: v.transpose(perm),
+        "reshape": lambda v: v.reshape(new_shape),
+        "broadcast_to": lambda v: v.broadcast_to(target),
+        "getitem": lambda v: v[index[:1]],  # one axis: numpy's rules for mixed advanced indexing
+    }
+    for name, move in moves.items():
+        expected = {"transpose": lambda: x.transpose(perm),
+                    "reshape": lambda: x.reshape(new_shape),
+                    "broadcast_to": lambda: np.broadcast_to(x, target),
+                    "getitem": lambda: x[index[:1]]}[name]()
+        np.testing.assert_array_equal(move(Value(x)).data, expected, err_msg=name)
+        if expected.size:  # an empty slice has nothing to check
+            # weight each output element differently, so a gradient sent to the wrong place shows
+            w = np.arange(1.0, expected.size + 1).reshape(expected.shape)
+            assert gradcheck(lambda v, w=w, move=move: (move(v) * w).sum(), [Value(x)]), name
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(x=_ARRAYS.filter(lambda a: np.all(np.abs(a) > 1e-3)),
+       e=st.floats(-1.5, 1.5))
+def test_relu_log_and_a_value_exponent_match_central_differences_on_any_shape(x, e):
+    assert gradcheck(lambda v: v.relu(), [Value(x)])  # away from the kink at 0
+    assert gradcheck(lambda v: (v * v).log(), [Value(x)])
+    base, exponent = Value(np.abs(x) + 0.5), Value(np.full(x.shape[-1:], e))
+    assert gradcheck(lambda a, b: a ** b, [base, exponent])  # both sides, broadcast
+
+
 def test_a_constant_array_exponent_gives_the_base_gradient_without_warnings():
     import warnings
 
