@@ -114,3 +114,16 @@ def test_the_examples_in_docs_graphs_md_run_as_shown():
     result = doctest.testfile(str(ROOT / "docs" / "graphs.md"), module_relative=False,
                               optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 10 and result.failed == 0
+
+
+def test_a_label_with_a_newline_stays_on_one_line_in_text_but_breaks_in_the_diagram():
+    from tinygrad_sine import Stepper
+    from viz import draw_graph
+
+    a = Value(2.0, label="multi\nline")
+    b = a * a
+    text = show_text(b)
+    assert len(text.splitlines()) == 3  # the root, a, and a's repeat
+    assert "multi⏎line" in text
+    assert "multi⏎line: parameter scalar" in Stepper(b).goto(0).text.splitlines()[0]
+    assert "multi<BR" in draw_graph(b).source  # the drawing shows the label as written

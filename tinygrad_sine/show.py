@@ -171,8 +171,8 @@ def describe(root: Value) -> GraphInfo:
     order = _leaves_just_in_time(topo_order(root))
     names, counts = {}, {}
     for node in order:
-        if node.label not in (None, ""):
-            names[id(node)] = str(node.label)
+        if node.label not in (None, ""):  # one line in the text views ("⏎" for a newline)
+            names[id(node)] = str(node.label).replace("\r\n", "⏎").replace("\n", "⏎")
         else:  # matmul#1, matmul#2, const#1 …: unique and easy to type in the stepper
             op = node.op or "const"
             counts[op] = counts.get(op, 0) + 1

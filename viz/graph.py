@@ -127,7 +127,8 @@ def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]
 
 
 def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool, grad) -> str:
-    rows = [f'<FONT POINT-SIZE="13"><B>{_html(info.name(node))}</B></FONT>',
+    title = info.name(node) if node.label in (None, "") else str(node.label)  # newlines kept
+    rows = [f'<FONT POINT-SIZE="13"><B>{_html(title)}</B></FONT>',
             _small(f"{info.kind(node)} · {shape_text(node)}", "#666666")]
     if show_data:
         rows.append(_small(f"data {preview(node.data)}"))
