@@ -125,17 +125,15 @@ def test_shape_moves_match_central_differences_on_any_shape(data):
     index = tuple(data.draw(st.one_of(
         st.slices(n), st.integers(-n, n - 1),
         st.lists(st.integers(0, n - 1), min_size=1, max_size=4).map(np.array))) for n in x.shape)
-    moves = {
-        "transpose": lambda v: v.transpose(perm),
-        "reshape": lambda v: v.reshape(new_shape),
-        "broadcast_to": lambda v: v.broadcast_to(target),
-        "getitem": lambda v: v[index[:1]],  # one axis: numpy's rules for mixed advanced indexing
+    moves = {  # name: (the move on a Value, the same move in numpy)
+        "transpose": (lambda v: v.transpose(perm), lambda a: a.transpose(perm)),
+        "reshape": (lambda v: v.reshape(new_shape), lambda a: a.reshape(new_shape)),
+        "broadcast_to": (lambda v: v.broadcast_to(target), lambda a: np.broadcast_to(a, target)),
+        # one axis only: numpy's rules for mixing several advanced indices are another lesson
+        "getitem": (lambda v: v[index[:1]], lambda a: a[index[:1]]),
     }
-    for name, move in moves.items():
-        expected = {"transpose": lambda: x.transpose(perm),
-                    "reshape": lambda: x.reshape(new_shape),
-                    "broadcast_to": lambda: np.broadcast_to(x, target),
-                    "getitem": lambda: x[index[:1]]}[name]()
+    for name, (move, numpy_move) in moves.items():
+        expected = numpy_move(x)
         np.testing.assert_array_equal(move(Value(x)).data, expected, err_msg=name)
         if expected.size:  # an empty slice has nothing to check
             # weight each output element differently, so a gradient sent to the wrong place shows

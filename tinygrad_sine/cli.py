@@ -202,30 +202,33 @@ def cmd_train(args) -> int:
 
     written = save_figures(history, args.out)
     print("Figures written:", ", ".join(str(p) for p in written))
-    from viz.graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
+    from viz.graph import GraphTooLarge
 
     from .stepper import training_step
 
     loss = training_step(net, *_sample(10), backward=True)  # one step at the trained weights
-    drawing = dict(rankdir="TB")
     try:
-        draw_graph(loss, **drawing)
-    except GraphTooLarge:  # a deep net: one box per layer instead
-        drawing["collapse"] = True
+        path, folded = _write_step_graph(loss, args.out, collapse=False), ""
+    except GraphTooLarge:  # a net too deep to draw node by node: one box per layer
         try:
-            draw_graph(loss, **drawing)
+            path, folded = _write_step_graph(loss, args.out, collapse=True), ", one box per layer"
         except GraphTooLarge as err:
             print(f"graph.svg skipped: {err.nodes} nodes even with one box per layer; "
                   "draw it with tinygrad-sine graph --collapse --max-nodes N")
             return 0
-    try:
-        path = render_graph(loss, args.out / "graph.svg", **drawing)
-    except GraphvizNotFound as err:  # no `dot`: keep the DOT source, and say why
-        print(f"graph.svg skipped: {err}")
-        path = render_graph(loss, args.out / "graph.dot", **drawing)
-    folded = ", one box per layer" if drawing.get("collapse") else ""
     print(f"Graph of one training step (sample 10, trained weights{folded}) written:", path)
     return 0
+
+
+def _write_step_graph(loss, out: Path, collapse: bool) -> Path:
+    """``out/graph.svg``; without ``dot``, the DOT source ``out/graph.dot`` (and why)."""
+    from viz.graph import GraphvizNotFound, render_graph
+
+    try:
+        return render_graph(loss, out / "graph.svg", rankdir="TB", collapse=collapse)
+    except GraphvizNotFound as err:  # keep the DOT source, to render later or elsewhere
+        print(f"graph.svg skipped: {err}")
+        return render_graph(loss, out / "graph.dot", rankdir="TB", collapse=collapse)
 
 
 def cmd_check(args) -> int:

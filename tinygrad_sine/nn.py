@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .ops import SquaredError
-from .value import Value, apply
+from .value import Value, apply, is_int
 
 # The seed's names for the units of each layer: input i, middle j, output k.
 _SIGMOID = Value.sigmoid
@@ -149,7 +149,7 @@ class SineNet:
         if not mids:
             raise ValueError("SineNet: n_mid needs at least one middle layer size")
         for name, n in (("n_in", n_in), *(("n_mid", m) for m in mids), ("n_out", n_out)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            if not is_int(n) or n < 1:
                 also = " (or a tuple of them, one per middle layer)" if name == "n_mid" else ""
                 raise ValueError(f"SineNet: {name} must be a whole number ≥ 1{also}, got {n!r}")
         rng = np.random.default_rng(seed)

@@ -99,10 +99,12 @@ class Op:
     """Base of every operation.  ``name`` is the short name shown as ``Value.op``.
 
     ``hint`` finishes the error message raised when numpy refuses the inputs.
+    It follows "shape (2, 3)" for a one-input op and "shapes (2, 3) and (4,)"
+    otherwise, so its verb agrees with that ("does not …" / "do not …").
     """
 
     name = ""
-    hint = "are not accepted: check the shapes and values of the inputs"
+    hint = "cannot be used here: check the shapes and values of the inputs"
 
     @staticmethod
     def forward(*inputs):  # pragma: no cover - every op overrides it
@@ -385,7 +387,7 @@ class Sum(Op):
     """y = Σ x over `axis`;  ∂x = ∂y copied back along the summed axes"""
 
     name = "sum"
-    hint = "do not fit the axis: use an axis between -ndim and ndim - 1"
+    hint = "does not fit the axis: use an axis between -ndim and ndim - 1"
 
     @staticmethod
     def forward(x, axis, keepdims):
@@ -476,7 +478,8 @@ class BroadcastTo(Op):
     """y = x copied along new or length-1 axes;  ∂x = ∂y summed back (by `sum_to`)"""
 
     name = "broadcast_to"
-    hint = _BROADCAST_HINT
+    hint = ("does not broadcast to that shape (numpy's rule: trailing axes must be equal "
+            "or 1); reshape it first, e.g. with .reshape(...)")
 
     @staticmethod
     def forward(x, shape):

@@ -109,9 +109,8 @@ class Stepper:
         else:
             forward, _, names = op_parts(node)
             title = info.call(node)
-            lines = [f"  operation  {forward}"]
-            if op_bindings(node, info):
-                lines.append(f"             where {op_bindings(node, info)}")
+            where = op_bindings(node, info)
+            lines = [f"  operation  {forward}"] + ([f"             where {where}"] if where else [])
             for n, p in zip(names, node.parents):
                 shown = f"{info.name(p)} {shape_text(p)} = {preview(p.data, _WIDTH)}"
                 lines.append(f"  input {n}    {shown}")
@@ -154,12 +153,11 @@ class Stepper:
         info = self.info
         _, local, names = op_parts(node)
         parents = node.parents
-        bindings = [op_bindings(node, info)]
-        if output_letter(node) != info.name(node):
-            bindings.insert(0, f"∂{output_letter(node)} = ∂{info.name(node)}")
+        out, name = output_letter(node), info.name(node)
+        bindings = [f"∂{out} = ∂{name}" if out != name else "", op_bindings(node, info)]
+        where = ", ".join(b for b in bindings if b)
         lines = [f"  local derivative   {local}"]
-        if any(bindings):
-            lines.append(f"                     where {', '.join(b for b in bindings if b)}")
+        lines += [f"                     where {where}"] if where else []
         outs = node._op.backward(g, node.data, *[p.data for p in parents], *node._args)
         for n, parent, pg in zip(names, parents, outs):
             note = ""

@@ -65,14 +65,11 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
     except (ValueError, IndexError, TypeError) as err:
         shapes = ("shape " if len(parents) == 1 else "shapes ") + " and ".join(
             str(p.shape) for p in parents)
-        hint = op.hint
-        if len(parents) == 1:  # "shape (2, 3) does not …", not "do not"
-            hint = hint.replace("do not ", "does not ", 1).replace("are not ", "is not ", 1)
         names = list(inspect.signature(op.forward).parameters)[len(parents):]
         extra = ", ".join(f"{n}={a!r}" for n, a in zip(names, args))
         extra = f" ({extra})" if extra else ""
         raise ValueError(
-            f"Value.{op.name}: {shapes}{extra} {hint} [numpy: {err}]"
+            f"Value.{op.name}: {shapes}{extra} {op.hint} [numpy: {err}]"
         ) from None
     out = Value.__new__(Value)
     out.data = data
@@ -123,11 +120,16 @@ def apply(op, *inputs, args: tuple = ()) -> Value:
     return _apply(op, tuple(map(_lift, inputs)), args)
 
 
+def is_int(n) -> bool:
+    """A Python or numpy integer, not a bool: what shapes, axes and layer sizes take."""
+    return isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+
+
 def _shape_arg(shape: tuple, where: str) -> tuple:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``; anything but whole numbers is a TypeError."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+    if not all(map(is_int, shape)):
         raise TypeError(f"Value.{where}: expected whole numbers, as in v.{where}(2, 3) or "
                         f"v.{where}((2, 3)); got {shape!r}")
     return tuple(shape)
@@ -427,7 +429,7 @@ def _axis_arg(axis, where: str):
     if axis is None:
         return None
     axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
-    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+    if not all(map(is_int, axes)):
         raise TypeError(f"Value.{where}: axis must be None, an int or a tuple of ints; "
                         f"got {axis!r}")
     return axes if isinstance(axis, (list, tuple)) else axis
