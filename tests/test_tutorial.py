@@ -83,3 +83,14 @@ def test_the_notebook_runs_headless():
     printed = "".join(out.get("text", "") for cell in notebook.cells
                       if cell.cell_type == "code" for out in cell.outputs)
     assert "agrees with autodiff" in printed and "AssertionError: δ_j" in printed
+
+
+def test_the_code_lines_section_7_quotes_are_in_the_source_it_prints():
+    """The prose of section 7 quotes lines of compile's output: they must still be there."""
+    text = TUTORIAL.read_text(encoding="utf-8")
+    section = text.split("## 7 ")[1].split("## 8 ")[0]
+    printed = re.search(r"^```text\n(.*?)^```$", section, re.M | re.S).group(1)
+    quoted = [q for q in re.findall(r"`([^`]*=[^`]*)`", section) if q.startswith("grad_")]
+    assert len(quoted) >= 7
+    for line in quoted:
+        assert line in printed, f"section 7 quotes `{line}`, which compile no longer writes"
