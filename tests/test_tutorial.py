@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import os
 import re
+import shutil
 
 import pytest
 from helpers import ROOT
@@ -83,6 +84,10 @@ def test_the_notebook_runs_headless():
     printed = "".join(out.get("text", "") for cell in notebook.cells
                       if cell.cell_type == "code" for out in cell.outputs)
     assert "agrees with autodiff" in printed and "AssertionError: δ_j" in printed
+    if shutil.which("dot"):  # section 2's diagram shows itself inline
+        shown = [out for cell in notebook.cells if cell.cell_type == "code"
+                 for out in cell.outputs if out.output_type == "execute_result"]
+        assert any("image/svg+xml" in out.data for out in shown)
 
 
 def test_the_code_lines_section_7_quotes_are_in_the_source_it_prints():
