@@ -26,7 +26,10 @@ shell
     temporary folder, so files they write go nowhere.
 
 All python and pycon blocks of one file run in order in one namespace: the
-file is one program, read top to bottom.  Other blocks are prose.
+file is one program, read top to bottom, in a fresh temporary folder (so a
+block that writes a file leaves nothing behind).  Other blocks are prose,
+and so is a block whose opening line says ``norun`` (```` ```python norun ````),
+for a sketch that is not meant to run.
 
 Shown output must equal the printed output exactly, line by line (trailing
 spaces and trailing empty lines aside), after the MASKS below have replaced
@@ -66,7 +69,7 @@ MASKS = [
     (re.compile(r" at 0x[0-9a-fA-F]+"), " at 0x..."),
 ]
 
-FENCE = re.compile(r"^```(\S*)\s*$")
+FENCE = re.compile(r"^```(\S*)(.*)$")  # ```python, or ```python norun
 SLOW = "<!-- transcript: slow"
 
 
@@ -130,7 +133,8 @@ def blocks(lines: list[str]) -> list[Block]:
         if end == len(lines):
             raise TranscriptError(f"line {i + 1}: a ``` block is never closed")
         slow = i > 0 and lines[i - 1].startswith(SLOW)
-        found.append(Block(i, end, opening.group(1), lines[i + 1:end], slow))
+        lang = "" if "norun" in opening.group(2).split() else opening.group(1)
+        found.append(Block(i, end, lang, lines[i + 1:end], slow))
         i = end + 1
     return found
 
@@ -219,6 +223,9 @@ def process(path: Path, slow: bool = False) -> Result:
     shell = None
     found = blocks(lines)
     paired = set()
+    here = os.getcwd()
+    folder = tempfile.TemporaryDirectory(prefix="transcripts-")
+    os.chdir(folder.name)
     try:
         for n, block in enumerate(found):
             if block.start in paired:
@@ -269,6 +276,8 @@ def process(path: Path, slow: bool = False) -> Result:
                         base = block.start + 1
                         replacements.append((base + i + 1, base + end, printed.splitlines()))
     finally:
+        os.chdir(here)
+        folder.cleanup()
         if shell is not None:
             shell.close()
     new_lines = list(lines)

@@ -93,3 +93,14 @@ def test_slow_blocks_run_only_when_asked(tmp_path):
                     encoding="utf-8")
     assert transcripts.process(page).checked == 0
     assert len(transcripts.process(page, slow=True).mismatches) == 1
+
+
+def test_norun_blocks_are_prose_and_blocks_run_in_a_scratch_folder(tmp_path, monkeypatch):
+    page = tmp_path / "page.md"
+    page.write_text("```python norun\nraise SystemExit('a sketch')\n```\n\n"
+                    "```python\nopen('made.txt', 'w').close()\nimport os\nprint(os.listdir())\n"
+                    "```\n\n```text\n['made.txt']\n```\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = transcripts.process(page)
+    assert result.checked == 1 and not result.mismatches
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.md"]
