@@ -91,7 +91,7 @@ class Block:
 @dataclass
 class Mismatch:
     path: Path
-    line: int  # 1-based line of the block whose output differs
+    line: int  # 1-based: the python block's fence, the >>> line or the $ line
     shown: str
     printed: str
 
@@ -253,13 +253,13 @@ def process(path: Path, slow: bool = False) -> Result:
             elif block.lang == "pycon":
                 for source, first, end in pycon_examples(block.body):
                     code = "\n".join(s[4:] for s in source) + "\n"
-                    at = f"{where}+{block.body.index(source[0]) + 1}"
-                    printed = mask(run_statement(code, namespace, at))
+                    line = block.start + 1 + first - len(source) + 1  # 1-based, of the >>>
+                    printed = mask(run_statement(code, namespace, f"{path}:{line}"))
                     shown = "\n".join("" if s == "<BLANKLINE>" else s
                                       for s in block.body[first:end]).rstrip()
                     result.checked += 1
                     if shown != printed:
-                        result.mismatches.append(Mismatch(path, block.start + 1, shown, printed))
+                        result.mismatches.append(Mismatch(path, line, shown, printed))
                         new = [s if s.strip() else "<BLANKLINE>" for s in printed.splitlines()]
                         base = block.start + 1
                         replacements.append((base + first, base + end, new))
@@ -272,7 +272,8 @@ def process(path: Path, slow: bool = False) -> Result:
                     shown = "\n".join(block.body[i + 1:end]).rstrip()
                     result.checked += 1
                     if shown != printed:
-                        result.mismatches.append(Mismatch(path, block.start + 1, shown, printed))
+                        result.mismatches.append(Mismatch(path, block.start + 2 + i, shown,
+                                                          printed))
                         base = block.start + 1
                         replacements.append((base + i + 1, base + end, printed.splitlines()))
     finally:
