@@ -214,78 +214,90 @@ class Shell:
 # ------------------------------------------------------------------ one file
 
 
+class _File:
+    """One file's run: its lines, one namespace, and what to replace where."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines = path.read_text(encoding="utf-8").splitlines()
+        self.result = Result(path)
+        self.namespace = {"__name__": "__transcript__"}
+        self.shell: Shell | None = None
+        self.replacements: list[tuple[int, int, list[str]]] = []  # lines[first:end] → new
+
+    def compare(self, line: int, shown: str, printed: str, first: int, end: int, new=None):
+        """Count one output; on a difference, note it and the lines that replace it."""
+        self.result.checked += 1
+        if shown != printed:
+            self.result.mismatches.append(Mismatch(self.path, line, shown, printed))
+            self.replacements.append((first, end, printed.splitlines() if new is None else new))
+
+    def python(self, block: Block, text: Block | None) -> None:
+        """A python block, and the text block after it (None if there is none)."""
+        where = f"{self.path}:{block.start + 1}"
+        printed = mask(run_python("\n".join(block.body) + "\n", self.namespace, where))
+        if text is not None:
+            self.compare(block.start + 1, "\n".join(text.body).rstrip(), printed,
+                         text.start + 1, text.end)
+        else:  # a text block to add below, if it printed anything
+            self.compare(block.start + 1, "", printed, block.end + 1, block.end + 1,
+                         ["", "```text", *printed.splitlines(), "```"])
+
+    def pycon(self, block: Block) -> None:
+        base = block.start + 1  # lines[base + i] is block.body[i]
+        for source, first, end in pycon_examples(block.body):
+            code = "\n".join(s[4:] for s in source) + "\n"
+            line = base + first - len(source) + 1  # 1-based, of the >>> line
+            printed = mask(run_statement(code, self.namespace, f"{self.path}:{line}"))
+            shown = "\n".join("" if s == "<BLANKLINE>" else s for s in block.body[first:end])
+            doctest_form = [s if s.strip() else "<BLANKLINE>" for s in printed.splitlines()]
+            self.compare(line, shown.rstrip(), printed, base + first, base + end, doctest_form)
+
+    def commands(self, block: Block) -> None:
+        self.shell = self.shell or Shell()
+        base = block.start + 1
+        starts = [i for i, s in enumerate(block.body) if s.startswith("$ ")]
+        for i, end in zip(starts, [*starts[1:], len(block.body)]):
+            printed = mask(self.shell.run(block.body[i][2:], f"{self.path}:{base + i + 1}"))
+            shown = "\n".join(block.body[i + 1:end]).rstrip()
+            self.compare(base + i + 1, shown, printed, base + i + 1, base + end)
+
+    def new_text(self) -> str:
+        lines = list(self.lines)
+        for first, end, new in sorted(self.replacements, reverse=True):  # bottom up
+            lines[first:end] = new
+        return "\n".join(lines) + "\n"
+
+
 def process(path: Path, slow: bool = False) -> Result:
     """Run every transcript of ``path``; compare, and compute the file as printed."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    result = Result(path)
-    namespace = {"__name__": "__transcript__"}
-    replacements: list[tuple[int, int, list[str]]] = []  # (first, end) line slice → new lines
-    shell = None
-    found = blocks(lines)
-    paired = set()
+    file = _File(path)
+    found = blocks(file.lines)
     here = os.getcwd()
     folder = tempfile.TemporaryDirectory(prefix="transcripts-")
     os.chdir(folder.name)
     try:
-        for n, block in enumerate(found):
-            if block.start in paired:
-                continue
-            where = f"{path}:{block.start + 1}"
-            if block.slow and not slow:
+        outputs = set()  # the text blocks that belong to a python block
+        for block, nxt in zip(found, [*found[1:], None]):
+            if block.start in outputs or (block.slow and not slow):
                 continue
             if block.lang == "python":
-                printed = mask(run_python("\n".join(block.body) + "\n", namespace, where))
-                nxt = found[n + 1] if n + 1 < len(found) else None
-                has_text = (nxt is not None and nxt.lang == "text"
-                            and not any(s.strip() for s in lines[block.end + 1:nxt.start]))
-                shown = "\n".join(nxt.body).rstrip() if has_text else ""
-                result.checked += 1
-                if shown != printed:
-                    result.mismatches.append(Mismatch(path, block.start + 1, shown, printed))
-                    new = printed.splitlines()
-                    if has_text:
-                        replacements.append((nxt.start + 1, nxt.end, new))
-                    else:
-                        replacements.append((block.end + 1, block.end + 1,
-                                             ["", "```text", *new, "```"]))
-                if has_text:
-                    paired.add(nxt.start)
+                between = file.lines[block.end + 1:nxt.start] if nxt else []
+                is_output = nxt is not None and nxt.lang == "text" and not "".join(between).strip()
+                file.python(block, nxt if is_output else None)
+                if is_output:
+                    outputs.add(nxt.start)
             elif block.lang == "pycon":
-                for source, first, end in pycon_examples(block.body):
-                    code = "\n".join(s[4:] for s in source) + "\n"
-                    line = block.start + 1 + first - len(source) + 1  # 1-based, of the >>>
-                    printed = mask(run_statement(code, namespace, f"{path}:{line}"))
-                    shown = "\n".join("" if s == "<BLANKLINE>" else s
-                                      for s in block.body[first:end]).rstrip()
-                    result.checked += 1
-                    if shown != printed:
-                        result.mismatches.append(Mismatch(path, line, shown, printed))
-                        new = [s if s.strip() else "<BLANKLINE>" for s in printed.splitlines()]
-                        base = block.start + 1
-                        replacements.append((base + first, base + end, new))
+                file.pycon(block)
             elif block.body and block.body[0].startswith("$ "):
-                shell = shell or Shell()
-                starts = [i for i, s in enumerate(block.body) if s.startswith("$ ")]
-                for k, i in enumerate(starts):
-                    end = starts[k + 1] if k + 1 < len(starts) else len(block.body)
-                    printed = mask(shell.run(block.body[i][2:], where))
-                    shown = "\n".join(block.body[i + 1:end]).rstrip()
-                    result.checked += 1
-                    if shown != printed:
-                        result.mismatches.append(Mismatch(path, block.start + 2 + i, shown,
-                                                          printed))
-                        base = block.start + 1
-                        replacements.append((base + i + 1, base + end, printed.splitlines()))
+                file.commands(block)
     finally:
         os.chdir(here)
         folder.cleanup()
-        if shell is not None:
-            shell.close()
-    new_lines = list(lines)
-    for first, end, new in sorted(replacements, reverse=True):  # bottom up: indices stay valid
-        new_lines[first:end] = new
-    result.new_text = "\n".join(new_lines) + "\n"
-    return result
+        if file.shell is not None:
+            file.shell.close()
+    file.result.new_text = file.new_text()
+    return file.result
 
 
 def write_whole(path: Path, text: str) -> None:
