@@ -32,27 +32,25 @@ def test_docstring_examples_run(name):
 
 
 def test_readme_progress_lines_are_what_training_prints():
+    """The first progress lines of the README's (slow, update-only) training transcript.
+
+    Compared at a relative 1e-12, not ==: the last bits of a float depend on
+    the BLAS that runs the matrix products (0.012541157591688643 on one
+    machine, 0.01254115759168907 on another, 3e-14 apart after 12,600 SGD
+    steps).  Regenerating the README on this machine would only move the
+    failure to the next one; 1e-12 still pins every digit a reader compares,
+    and a real change (shuffles, η, an op's derivative) moves the error by
+    far more.
+    """
     import re
 
     from tinygrad_sine.nn import SineNet
     from tinygrad_sine.sine import train
 
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = {int(e): float(v) for e, v in re.findall(r"^Epoch:(\d+)/2001 Error:(\S+)$", text, re.M)}
     assert {0, 200} <= set(shown)
     history = train(SineNet(seed=0), epochs=201, engine="manual", seed=0)
+    assert history.epochs == [0, 200]
     for epoch, error in zip(history.epochs, history.errors):
-        assert shown[epoch] == error
-
-
-def test_readme_step_transcript_is_what_step_prints():
-    import re
-
-    from helpers import cli
-
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    found = re.search(r"^\$ printf '(.*?)' \| tinygrad-sine step\n\.\.\.\n(.*?)^```", text, re.M | re.S)
-    commands, shown = found.group(1).replace("\\n", "\n"), found.group(2)
-    result = cli("step", stdin=commands)
-    assert result.returncode == 0
-    assert shown in result.stdout
+        assert shown[epoch] == pytest.approx(error, rel=1e-12, abs=0)

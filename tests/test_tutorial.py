@@ -1,0 +1,101 @@
+"""docs/tutorial.md: its figures and its notebook come from scripts, and the notebook runs.
+
+(That every code block of the tutorial prints what the page shows is
+tests/test_transcripts.py.)
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import shutil
+
+import pytest
+from helpers import ROOT
+
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+
+
+def _load(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _need(module: str):
+    """Import a test-only dependency: skip without it, but fail when CI=true."""
+    if os.environ.get("CI") == "true":
+        return importlib.import_module(module)  # CI installs the test extras
+    return pytest.importorskip(module)
+
+
+def test_the_readme_links_the_tutorial_at_the_top():
+    top = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## ")[0]
+    assert "(docs/tutorial.md)" in top
+
+
+def test_every_image_the_tutorial_shows_is_made_by_its_script():
+    text = TUTORIAL.read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(images) >= 3
+    script = (ROOT / "docs" / "tutorial" / "make_figures.py").read_text(encoding="utf-8")
+    for image in images:
+        assert (TUTORIAL.parent / image).is_file(), image
+        assert f'"{image.split("/")[-1]}"' in script, f"{image} is not made by make_figures.py"
+
+
+def test_the_one_neuron_figure_is_the_graph_of_section_2():
+    import math
+
+    from tinygrad_sine import topo_order
+
+    figures = _load(ROOT / "docs" / "tutorial" / "make_figures.py")
+    e = figures.neuron_graph()
+    y = 1 / (1 + math.exp(0.3))                      # sigmoid(u), u = −1.2 · 0.5 + 0.3
+    delta = (y - 0.8) * y * (1 - y)                  # section 2's hand derivation
+    grads = {v.label: float(v.grad) for v in topo_order(e) if v.label in ("u", "w", "b")}
+    assert grads == pytest.approx({"u": delta, "w": delta * 0.5, "b": delta}, rel=1e-12)
+    svg = (ROOT / "docs" / "tutorial" / "neuron.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "sigmoid" in svg
+
+
+def test_the_notebook_is_generated_from_the_markdown():
+    maker = _load(ROOT / "docs" / "tutorial" / "make_notebook.py")
+    committed = (ROOT / "examples" / "tutorial.ipynb").read_text(encoding="utf-8")
+    assert committed == maker.render(), "run: python docs/tutorial/make_notebook.py"
+    code = [source for kind, source in maker.cells(TUTORIAL.read_text(encoding="utf-8"))
+            if kind == "code"]
+    blocks = re.findall(r"^```python\n(.*?)\n```$", TUTORIAL.read_text(encoding="utf-8"),
+                        re.M | re.S)
+    assert code == blocks and len(code) >= 15
+
+
+def test_the_notebook_runs_headless():
+    nbformat = _need("nbformat")
+    nbclient = _need("nbclient")
+    _need("ipykernel")
+    notebook = nbformat.read(ROOT / "examples" / "tutorial.ipynb", as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=60, kernel_name="python3",
+                                     resources={"metadata": {"path": str(ROOT / "examples")}})
+    client.execute()  # raises CellExecutionError, with the cell and its traceback, on an error
+    printed = "".join(out.get("text", "") for cell in notebook.cells
+                      if cell.cell_type == "code" for out in cell.outputs)
+    assert "agrees with autodiff" in printed and "AssertionError: δ_j" in printed
+    if shutil.which("dot"):  # section 2's diagram shows itself inline
+        shown = [out for cell in notebook.cells if cell.cell_type == "code"
+                 for out in cell.outputs if out.output_type == "execute_result"]
+        assert any("image/svg+xml" in out.data for out in shown)
+
+
+def test_the_code_lines_section_7_quotes_are_in_the_source_it_prints():
+    """The prose of section 7 quotes lines of compile's output: they must still be there."""
+    text = TUTORIAL.read_text(encoding="utf-8")
+    section = text.split("## 7 ")[1].split("## 8 ")[0]
+    printed = re.search(r"^```text\n(.*?)^```$", section, re.M | re.S).group(1)
+    quoted = [q for q in re.findall(r"`([^`]*=[^`]*)`", section) if q.startswith("grad_")]
+    assert len(quoted) >= 7
+    for line in quoted:
+        assert line in printed, f"section 7 quotes `{line}`, which compile no longer writes"
