@@ -83,8 +83,8 @@ _PAGE = """<!DOCTYPE html>
     The address ends in <code>#step=N</code>: copy it to link to this step.</p>
     <p id="legend">{{kinds}}<br><span class="key current">current</span>
     <span class="key visited">done in this phase</span>
-    <span class="key edge forward">value flows on</span>
-    <span class="key edge backward">gradient flows back</span></p>
+    <span class="key edge forward">value, forward</span>
+    <span class="key edge backward">gradient, back</span></p>
   </aside>
 </main>
 <script type="application/json" id="steps-data">{{data}}</script>
