@@ -151,11 +151,10 @@ def test_jupyter_shows_the_page_in_a_sandboxed_srcdoc_iframe(require_dot):
     assert html.unescape(re.search(r'srcdoc="([^"]*)"', page._repr_html_()).group(1)) == page
 
 
-def test_train_writes_explore_html_beside_graph_svg(tmp_path, require_dot):
-    result = cli("train", "--epochs", "1", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
+def test_train_writes_explore_html_beside_graph_svg(tmp_path, capsys, require_dot):
+    assert main(["train", "--epochs", "1", "--out", str(tmp_path)]) == 0
     page = tmp_path / "explore.html"
-    assert f"written: {page}" in result.stdout
+    assert f"written: {page}" in capsys.readouterr().out
     assert (tmp_path / "graph.svg").is_file()
     assert len(steps_in(page.read_text(encoding="utf-8"))["steps"]) == 26
 
