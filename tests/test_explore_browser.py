@@ -167,12 +167,16 @@ def test_clicking_a_box_goes_to_that_nodes_next_step(opened, seed):
     for _ in range(3):  # forward step, backward step, then round to the forward step again
         page.page.click(f"#{box_of(stepper, node)}")
         shows_step(page, stepper, stepper.goto(name).index)
+    page.page.click("#op" + box_of(stepper, node)[1:])  # v4 is drawn by op4: the same
+    shows_step(page, stepper, stepper.goto(name).index)
 
 
 def test_the_slider_moves_to_a_step(opened, seed):
     page = opened()
     page.page.fill("#slider", "17")  # a range input takes its value and fires `input`
     shows_step(page, seed[1], 17)
+    page.page.keyboard.press("ArrowRight")  # with the slider focused: one step, not two
+    shows_step(page, seed[1], 18)
 
 
 def test_the_address_opens_a_step_and_follows_navigation(opened, seed):
