@@ -6,7 +6,8 @@
 #
 # Set-up (each step only when needed): Debian's python3-venv and graphviz
 # (apt-get, as root or through sudo), a virtual environment in .venv, and
-# `pip install -e '.[test]'`.  Extra arguments go to the job.
+# `pip install -e '.[test]'`; for the test job also Debian's chromium (the
+# browser tests).  Extra arguments go to the job.
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${VENV:-.venv}
@@ -57,7 +58,9 @@ job=${1:-}
 case "$job" in
   train) exec "$VENV/bin/tinygrad-sine" train "$@" ;;
   demo)  exec "$VENV/bin/python" examples/quickstart.py "$@" ;;
-  test)  exec "$VENV/bin/python" -m pytest "$@" ;;
+  test)  # the explorer page's tests drive Debian's Chromium headless (never a downloaded one)
+         command -v chromium >/dev/null 2>&1 || apt_install chromium
+         exec "$VENV/bin/python" -m pytest "$@" ;;
   setup) say "set-up done; activate with: source $VENV/bin/activate" ;;
   *) say "usage: bash dev.sh train|test|demo|setup [arguments for the job]"; exit 2 ;;
 esac

@@ -4,6 +4,7 @@
     tinygrad-sine check [--seed 0 --n-mid 3 --sample 10]
     tinygrad-sine graph [--seed 0 --sample 10 --out graph.svg --collapse --no-grad]
     tinygrad-sine step  [--seed 0 --sample 10 --n-mid 3]
+    tinygrad-sine explore [--seed 0 --sample 10 --n-mid 3 --collapse --out step.html]
 
 Bad input ends with one line on standard error and exit status 2.
 """
@@ -153,6 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wb-width", type=_positive_float, default=0.01,
                    help="spread of the initial weights (default 0.01, the seed's)")
     p.set_defaults(run=cmd_step)
+
+    p = sub.add_parser("explore", help="write a page that steps through one training step "
+                       "in a browser",
+                       description="Build the seed's network, take one sample, and write one "
+                       "self-contained HTML page that steps through its forward and backward "
+                       "pass: the diagram, and each step's text as `step` prints it.")
+    _net_args(p)
+    _sample_arg(p)
+    p.add_argument("--wb-width", type=_positive_float, default=0.01,
+                   help="spread of the initial weights (default 0.01, the seed's)")
+    p.add_argument("--out", type=_path, default=Path("step.html"),
+                   help="the page to write, ending in .html (default step.html)")
+    p.add_argument("--collapse", action="store_true", help="draw each layer as one box")
+    p.add_argument("--max-nodes", type=_positive_int, default=500,
+                   help="refuse graphs with more nodes than this (default 500)")
+    p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                   help="top to bottom (default) or left to right")
+    p.set_defaults(run=cmd_explore)
     return parser
 
 
@@ -213,11 +232,30 @@ def cmd_train(args) -> int:
         try:
             path, folded = _write_step_graph(loss, args.out, collapse=True), ", one box per layer"
         except GraphTooLarge as err:
-            print(f"graph.svg skipped: {err.nodes} nodes even with one box per layer; "
-                  "draw it with tinygrad-sine graph --collapse --max-nodes N")
+            print(f"graph.svg and explore.html skipped: {err.nodes} nodes even with one box "
+                  "per layer; draw it with tinygrad-sine graph --collapse --max-nodes N")
             return 0
     print(f"Graph of one training step (sample 10, trained weights{folded}) written:", path)
+    _write_explore_page(net, args.out, collapse=bool(folded))
     return 0
+
+
+def _write_explore_page(net, out: Path, collapse: bool) -> None:
+    """``out/explore.html``: the same training step, to step through in a browser."""
+    from viz.explore import explore
+    from viz.graph import GraphvizNotFound
+
+    from .stepper import training_step
+
+    loss = training_step(net, *_sample(10))  # a fresh graph: the page runs its own backprop
+    path = out / "explore.html"
+    try:
+        explore(loss, path, collapse=collapse,
+                title=f"One training step of {net!r} (sample 10, trained weights)")
+    except GraphvizNotFound as err:
+        print(f"explore.html skipped: {err}")
+        return
+    print("Page to step through it in a browser written:", path)
 
 
 def _write_step_graph(loss, out: Path, collapse: bool) -> Path:
@@ -279,11 +317,35 @@ def cmd_graph(args) -> int:
     except GraphvizNotFound as err:
         raise UsageError(str(err)) from None
     except GraphTooLarge as err:
-        fold = ("add --collapse to draw each layer as one box, or "
-                if err.layers and not args.collapse else "")
-        raise UsageError(f"the graph has {err.nodes} nodes to draw, more than --max-nodes "
-                         f"{err.max_nodes}; {fold}raise --max-nodes") from None
+        raise UsageError(_too_large(err, args.collapse)) from None
     print(f"Wrote {path}: one training step of {about}")
+    return 0
+
+
+def _too_large(err, collapse: bool) -> str:
+    """What to do about a graph that ``draw_graph`` refused (a ``GraphTooLarge``)."""
+    fold = ("add --collapse to draw each layer as one box, or "
+            if err.layers and not collapse else "")
+    return (f"the graph has {err.nodes} nodes to draw, more than --max-nodes "
+            f"{err.max_nodes}; {fold}raise --max-nodes")
+
+
+def cmd_explore(args) -> int:
+    from viz.explore import explore
+    from viz.graph import GraphTooLarge, GraphvizNotFound
+
+    if args.out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out must name an .html file (the page), got {str(args.out)!r}")
+    loss, about = _seed_step(args)
+    try:
+        explore(loss, args.out, collapse=args.collapse, rankdir=args.rankdir,
+                max_nodes=args.max_nodes, title=f"One training step of {about}")
+    except GraphvizNotFound as err:
+        raise UsageError(str(err)) from None
+    except GraphTooLarge as err:
+        raise UsageError(_too_large(err, args.collapse)) from None
+    print(f"Wrote {args.out}: one training step of {about}, to step through in a browser "
+          "(open it; ← / → move)")
     return 0
 
 

@@ -324,6 +324,21 @@ class Stepper:
         return render_graph(self.root, path, **drawing)
 
 
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows a stepper as the explorer page (``viz.explore``), at its current step.
+
+        Every step is in the page, so it needs no kernel; without Graphviz,
+        or for a graph too large to draw, Jupyter shows the text repr instead.
+        """
+        from viz.explore import explore
+        from viz.graph import GraphTooLarge, GraphvizNotFound
+
+        try:
+            return explore(self)._repr_html_()
+        except (GraphvizNotFound, GraphTooLarge):
+            return None
+
+
 def training_step(net, x, t, backward: bool = False) -> Value:
     """The graph of one training step of ``net``: ``E = ½ Σ (net(x) − t)²`` on one batch.
 

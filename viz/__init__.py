@@ -4,8 +4,9 @@ Both libraries load on first use, inside the drawing functions, so that
 ``import viz`` and ``import tinygrad_sine`` stay light.
 """
 
+from .explore import explore
 from .graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
 from .plots import SNAPSHOT_EPOCHS, plot_error_curve, plot_snapshots, save_figures
 
 __all__ = ["SNAPSHOT_EPOCHS", "plot_snapshots", "plot_error_curve", "save_figures",
-           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge"]
+           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "explore"]

@@ -190,6 +190,18 @@ def _resolve(nodes: Iterable, info: GraphInfo, where: str) -> set[int]:
     return ids
 
 
+def box_ids(info: GraphInfo, collapse: bool = False) -> dict[int, str]:
+    """``id(node) -> `` the name of its box in the drawing, which is also its id in the SVG.
+
+    ``v<i>`` for the i-th node of ``info.order`` (the stepper's order), or
+    ``layer<k>`` for a node folded into layer k's box by ``collapse=True``.
+    A node made by an op has its op drawn as an oval named ``op<i>``.
+    """
+    layers = info.layers if collapse else []
+    box = {id(m): f"layer{k}" for k, layer in enumerate(layers) for m in layer.members}
+    return {id(n): box.get(id(n), f"v{i}") for i, n in enumerate(info.order)}
+
+
 def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
                highlight: Iterable = (), rankdir: str = "LR", collapse: bool = False,
                max_nodes: int = 500, shade: Iterable = (), grads: dict | None = None,
@@ -235,14 +247,15 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     shaded = _resolve(shade, info, "shade")
     order = info.order  # the same order (and so the same v<i> ids) as the stepper's
     pos = {id(n): i for i, n in enumerate(order)}
-    ident = {id(n): box.get(id(n), f"v{pos[id(n)]}") for n in order}
+    ident = box_ids(info, collapse)
 
     def grad_of(node: Value):
         return grads.get(id(node)) if grads is not None else node._grad
 
     def style(key: int, kind: str) -> dict:
         fill, border = STYLE[kind]
-        attrs = {"fillcolor": SHADE if key in shaded else fill, "color": border}
+        attrs = {"id": ident[key],  # the SVG's id too, for the explorer page (viz/explore.py)
+                 "fillcolor": SHADE if key in shaded else fill, "color": border}
         if key in marked:
             attrs.update(color=HIGHLIGHT, penwidth="3")
         elif kind == "root":
@@ -266,7 +279,7 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
         if node._op is not None:
             g.node(f"op{pos[key]}", f"<{_html(node.op)}>", shape="ellipse", style="filled",
                    fillcolor="#eeeeee", color="#999999", fontsize="10", height="0.3",
-                   margin="0.04,0.02")
+                   margin="0.04,0.02", id=f"op{pos[key]}")
 
     in_cluster = {id(m) for layer in info.layers for m in layer.members}
     for k, layer in enumerate(info.layers):

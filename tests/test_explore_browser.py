@@ -1,0 +1,214 @@
+"""The explorer page in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+One browser for the whole module.  The browser is the system's
+(``/usr/bin/chromium``, from ``apt-get install chromium``): nothing is
+downloaded.  Without it (or without the ``playwright`` package) these tests
+skip on a developer's machine and fail when ``CI=true``.  Every page opened
+here records its console messages, errors and network requests; each test
+ends by checking there were no errors and no request but the page's own file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from helpers import cli
+
+from tinygrad_sine import Stepper
+from tinygrad_sine.cli import _seed_step, build_parser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _missing(message: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}, and CI=true requires it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the Python package playwright is missing (pip install -e '.[test]')")
+    if not os.path.exists(CHROMIUM):
+        _missing("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory):
+    """The seed step's page as ``tinygrad-sine explore`` writes it, and its Stepper."""
+    if shutil.which("dot") is None:
+        _missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+    folder = tmp_path_factory.mktemp("explore")
+    result = cli("explore", "--out", str(folder / "step.html"))
+    assert result.returncode == 0, result.stderr
+    loss, _ = _seed_step(build_parser().parse_args(["explore"]))  # the same defaults
+    return (folder / "step.html").as_uri(), Stepper(loss)
+
+
+class Opened:
+    """A browser tab, with what its pages said on the console and what they fetched."""
+
+    def __init__(self, browser, url: str):
+        self.page = browser.new_page(viewport={"width": 1366, "height": 768})
+        self.errors, self.requests = [], []
+        self.page.on("console", lambda m: m.type in ("error", "warning")
+                     and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.url = url
+
+    def load(self, suffix: str = "") -> Opened:
+        """Load the page afresh (not a jump within it), at ``url + suffix``."""
+        self.page.goto("about:blank")
+        self.page.goto(self.url + suffix)
+        return self
+
+    def state(self) -> dict:
+        """What the page shows, read in one round trip."""
+        return self.page.evaluate("""() => {
+            const ids = s => [...document.querySelectorAll(s)].map(g => g.id);
+            const current = document.querySelectorAll('#diagram g.node.current');
+            return {
+                step: Number(document.body.dataset.step),
+                text: document.getElementById('text').textContent,
+                current: ids('#diagram g.node.current'),
+                label: current.length === 1 ? current[0].textContent : '',
+                visited: ids('#diagram g.node.visited'),
+                active: document.querySelectorAll('#diagram g.edge.active').length,
+                hash: location.hash,
+            };
+        }""")
+
+    def check_quiet(self):
+        """No errors or warnings on the console, no request but for the page's own file."""
+        errors, self.errors[:] = list(self.errors), []
+        requests, self.requests[:] = list(self.requests), []
+        assert errors == []
+        assert {u.split("#")[0] for u in requests} <= {self.url, "about:blank"}
+
+
+@pytest.fixture(scope="module")
+def tab(browser, seed):
+    tab = Opened(browser, seed[0])
+    yield tab
+    tab.page.close()
+
+
+@pytest.fixture
+def opened(tab):
+    """``opened(suffix)`` loads the seed page in the module's tab; checks it stayed quiet."""
+    yield tab.load
+    tab.check_quiet()
+
+
+def box_of(stepper: Stepper, node) -> str:
+    return "v" + str(next(i for i, n in enumerate(stepper.info.order) if n is node))
+
+
+def shows_step(page: Opened, stepper: Stepper, index: int) -> None:
+    """The page stands at step ``index`` exactly as ``stepper`` has it."""
+    step, shown = stepper.goto(index), page.state()
+    assert shown["step"] == index
+    assert shown["text"] == step.text
+    assert shown["current"] == [box_of(stepper, step.node)]
+    assert stepper.info.name(step.node) in shown["label"]  # the box Graphviz drew for that node
+    assert set(shown["visited"]) == {box_of(stepper, n) for n in stepper.visited()}
+    # the edges into the node's op, and the op's edge into the node
+    assert shown["active"] == (len(step.node.parents) + 1 if step.node.parents else 0)
+    assert shown["hash"] == f"#step={index}"
+
+
+def test_arrow_keys_walk_the_steps_as_the_stepper_does(opened, seed):
+    stepper = seed[1]
+    page = opened()
+    shows_step(page, stepper, 0)
+    at = 0
+    for target in (1, 5, 13, 21, len(stepper) - 1):
+        for _ in range(target - at):
+            page.page.keyboard.press("ArrowRight")
+        at = target
+        shows_step(page, stepper, at)
+    page.page.keyboard.press("ArrowRight")  # past the last step: stays
+    shows_step(page, stepper, len(stepper) - 1)
+    for _ in range(3):
+        page.page.keyboard.press("ArrowLeft")
+    shows_step(page, stepper, len(stepper) - 4)
+
+
+def test_left_arrow_and_buttons_go_back_and_stop_at_step_0(opened, seed):
+    stepper = seed[1]
+    page = opened()
+    page.page.click("#next")
+    page.page.click("#next")
+    shows_step(page, stepper, 2)
+    page.page.keyboard.press("ArrowLeft")
+    shows_step(page, stepper, 1)
+    page.page.click("#prev")
+    page.page.keyboard.press("ArrowLeft")  # before step 0: stays
+    shows_step(page, stepper, 0)
+    assert page.page.is_disabled("#prev") and not page.page.is_disabled("#next")
+
+
+def test_clicking_a_box_goes_to_that_nodes_next_step(opened, seed):
+    stepper = seed[1]
+    page = opened("#step=3")
+    stepper.goto(3)
+    name = "u1"
+    (node,) = stepper.info.find(name)
+    for _ in range(3):  # forward step, backward step, then round to the forward step again
+        page.page.click(f"#{box_of(stepper, node)}")
+        shows_step(page, stepper, stepper.goto(name).index)
+    page.page.click("#op" + box_of(stepper, node)[1:])  # v4 is drawn by op4: the same
+    shows_step(page, stepper, stepper.goto(name).index)
+
+
+def test_the_slider_moves_to_a_step(opened, seed):
+    page = opened()
+    page.page.fill("#slider", "17")  # a range input takes its value and fires `input`
+    shows_step(page, seed[1], 17)
+    page.page.keyboard.press("ArrowRight")  # with the slider focused: one step, not two
+    shows_step(page, seed[1], 18)
+
+
+def test_the_address_opens_a_step_and_follows_navigation(opened, seed):
+    stepper = seed[1]
+    page = opened("#step=21")
+    shows_step(page, stepper, 21)
+    page.page.keyboard.press("ArrowRight")
+    shows_step(page, stepper, 22)  # the address now ends in #step=22
+    page.page.evaluate("location.hash = '#step=4'")  # an edited address
+    page.page.wait_for_function("document.body.dataset.step === '4'")
+    shows_step(page, stepper, 4)
+
+
+def test_screenshots_at_a_forward_and_a_backward_step(opened, seed, tmp_path):
+    page = opened("#step=5")
+    page.page.screenshot(path=tmp_path / "forward-step-5.png")
+    page.page.keyboard.press("End")
+    for _ in range(4):
+        page.page.keyboard.press("ArrowLeft")
+    shows_step(page, seed[1], 21)
+    page.page.screenshot(path=tmp_path / "backward-step-21.png")
+    for name in ("forward-step-5.png", "backward-step-21.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_jupyters_srcdoc_frame_runs_the_page(tab, seed):
+    stepper = Stepper(seed[1].root)
+    stepper.goto(7)
+    tab.page.set_content(stepper._repr_html_())
+    frame = tab.page.frames[1]
+    frame.wait_for_function("document.body.dataset.step === '7'")
+    assert frame.evaluate("document.getElementById('text').textContent") == stepper[7].text
+    frame.click("#next")  # the buttons work in the sandbox (no history there: no error either)
+    assert frame.evaluate("document.getElementById('text').textContent") == stepper[8].text
+    tab.check_quiet()

@@ -1,0 +1,153 @@
+// The explorer page's script (viz/explore.py inlines it into each page).
+//
+// The page holds the diagram as SVG and the steps as JSON: for each step its
+// text, its phase ("forward" or "backward"), the node's name, the id of the
+// node's box in the SVG and the id of the op's oval (null for a leaf, or for
+// a node folded into a collapsed layer's box).  This script only moves
+// between steps and marks the diagram; every word it shows comes from Python.
+(function () {
+  "use strict";
+
+  const data = JSON.parse(document.getElementById("steps-data").textContent);
+  const steps = data.steps;
+  const last = steps.length - 1;
+  const diagram = document.getElementById("diagram");
+  const svg = diagram.querySelector("svg");
+  const text = document.getElementById("text");
+  const slider = document.getElementById("slider");
+  const counter = document.getElementById("counter");
+  const prevButton = document.getElementById("prev");
+  const nextButton = document.getElementById("next");
+  const zoomButton = document.getElementById("zoom");
+
+  // Graphviz writes each edge's ends into its <title> as "tail->head"; the
+  // ends are the ids we gave the boxes and ovals.  Edges by the node they enter:
+  const edgesInto = new Map();
+  for (const edge of svg.querySelectorAll("g.edge")) {
+    const title = edge.querySelector("title");
+    const head = title.textContent.split("->")[1];
+    if (!edgesInto.has(head)) edgesInto.set(head, []);
+    edgesInto.get(head).push(edge);
+    title.remove(); // "v1->op2" would be a puzzling tooltip
+  }
+
+  // Steps by the box or oval they are about; a click there goes to the next one.
+  const stepsAt = new Map();
+  steps.forEach(function (step, index) {
+    for (const id of [step.box, step.op]) {
+      if (id === null) continue;
+      if (!stepsAt.has(id)) stepsAt.set(id, []);
+      stepsAt.get(id).push(index);
+    }
+  });
+  for (const [id, indices] of stepsAt) {
+    const g = document.getElementById(id);
+    if (g === null) continue;
+    g.classList.add("steppable");
+    const title = g.querySelector("title");
+    if (title !== null) title.textContent = steps[indices[0]].name + " (click: its next step)";
+    g.addEventListener("click", function () {
+      go(indices.find(function (i) { return i > current; }) ?? indices[0]);
+    });
+  }
+
+  let current = -1;
+  const marked = []; // [element, class] pairs to unmark on the next move
+
+  function mark(id, className) {
+    const element = id === null ? null : document.getElementById(id);
+    if (element === null) return null;
+    element.classList.add(className);
+    marked.push([element, className]);
+    return element;
+  }
+
+  function go(index) {
+    if (!Number.isInteger(index)) return;
+    index = Math.max(0, Math.min(last, index));
+    current = index;
+    const step = steps[index];
+    for (const [element, className] of marked.splice(0)) element.classList.remove(className);
+
+    // Done in this phase: the steps from the phase's first one up to here.
+    for (let i = index; i >= 0 && steps[i].phase === step.phase; i--) mark(steps[i].box, "visited");
+    mark(step.op, "current-op");
+    const box = mark(step.box, "current");
+    for (const id of [step.box, step.op]) {
+      for (const edge of edgesInto.get(id) || []) {
+        edge.classList.add("active");
+        marked.push([edge, "active"]);
+      }
+    }
+
+    document.body.dataset.phase = step.phase;
+    document.body.dataset.step = String(index);
+    showText(step.text);
+    slider.value = String(index);
+    counter.textContent = "step " + index + " of 0–" + last + " · " + step.phase;
+    prevButton.disabled = index === 0;
+    nextButton.disabled = index === last;
+    if (box !== null) bringIntoView(box);
+    const hash = "#step=" + index;
+    if (location.hash !== hash) {
+      try {
+        history.replaceState(null, "", hash); // no new history entry per step
+      } catch (error) {
+        // a sandboxed frame (Jupyter's srcdoc) may refuse; the page works without it
+      }
+    }
+  }
+
+  // The step's text, one block per line: a long line wraps under its own
+  // indentation (a hanging indent) instead of at the panel's left edge.
+  // Each line keeps its "\n", so the panel's text is the step's text exactly.
+  function showText(stepText) {
+    const lines = stepText.split("\n");
+    text.replaceChildren(...lines.map(function (line, i) {
+      const span = document.createElement("span");
+      span.className = "line";
+      const indent = line.length - line.trimStart().length;
+      span.style.setProperty("--indent", (indent + 4) + "ch");
+      span.textContent = i < lines.length - 1 ? line + "\n" : line;
+      return span;
+    }));
+  }
+
+  // Scroll the diagram only when the box (with some room around it, for the
+  // edges into it) is not all in view; then put it in the middle.
+  function bringIntoView(box) {
+    const view = diagram.getBoundingClientRect();
+    const rect = box.getBoundingClientRect();
+    const room = 0.15 * Math.min(view.height, view.width);
+    const inside = rect.top - room >= view.top && rect.bottom + room <= view.bottom &&
+      rect.left >= view.left && rect.right <= view.right;
+    if (!inside) box.scrollIntoView({block: "center", inline: "center"});
+  }
+
+  function stepInHash() {
+    const match = /^#step=(\d+)$/.exec(location.hash);
+    return match === null ? null : Number(match[1]);
+  }
+
+  prevButton.addEventListener("click", function () { go(current - 1); });
+  nextButton.addEventListener("click", function () { go(current + 1); });
+  slider.addEventListener("input", function () { go(Number(slider.value)); });
+  zoomButton.addEventListener("click", function () {
+    const fit = diagram.classList.toggle("fit");
+    zoomButton.textContent = fit ? "actual size" : "fit to width";
+    go(current); // scroll back to the current box
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return; // Alt+← is the browser's "back"
+    const moves = {ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: last};
+    if (!(event.key in moves)) return;
+    event.preventDefault(); // the slider would move a second time
+    go(moves[event.key]);
+  });
+  window.addEventListener("hashchange", function () {
+    const index = stepInHash();
+    if (index !== null && index !== current) go(index);
+  });
+
+  go(stepInHash() ?? data.start);
+})();

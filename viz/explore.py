@@ -1,0 +1,245 @@
+"""The explorer page: step through a forward and a backward pass in a browser.
+
+``explore(root)`` builds one self-contained HTML page from two things the
+rest of the project already makes:
+
+* the diagram of :func:`viz.graph.draw_graph`, rendered by Graphviz to SVG
+  and put into the page as it is;
+* the steps of :class:`tinygrad_sine.Stepper` — each step's text exactly as
+  the REPL stepper prints it — stored in the page as JSON.
+
+A small script of our own (``explore.js``, beside this file) moves through
+the steps: Prev / Next, the ← / → keys, a slider; the step's node lights up
+in the diagram, the nodes already visited in this phase are shaded, and the
+edges into the node's op (the ones that carry its value forward and its
+gradient back) stand out.  ``explore.css`` styles it.  Both files are read
+here and inlined, so the page needs nothing else: no network, no other
+files; it opens from ``file://``, from an e-mail attachment, offline.
+
+Steps find their boxes through ids we give the SVG (``viz.graph.box_ids``:
+``v<i>`` for the i-th node of the stepper's order, ``layer<k>`` for a
+collapsed layer, ``op<i>`` for an op's oval), never through label text, so
+the page stays right whatever the labels and step texts say.
+
+    >>> from tinygrad_sine import Value
+    >>> a = Value(2.0, label="a")
+    >>> page = explore(a * a)                 # doctest: +SKIP
+    >>> page.startswith("<!DOCTYPE html>")    # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from tinygrad_sine.stepper import Stepper
+from tinygrad_sine.value import Value
+
+from .graph import INSTALL_HINT, STYLE, GraphvizNotFound, _graphviz, box_ids, draw_graph
+
+HERE = Path(__file__).resolve().parent
+ASSETS = ("explore.js", "explore.css")  # read at build time; listed in setup.cfg's package_data
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{title}}</title>
+<style>
+{{css}}
+</style>
+</head>
+<body data-phase="forward">
+<header>
+  <h1>{{title}}</h1>
+  <nav aria-label="steps">
+    <button id="prev" type="button" title="previous step (←)">◀ Prev</button>
+    <div id="timeline">
+      <input id="slider" type="range" min="0" max="{{last}}" value="{{start}}" step="1"
+             aria-label="step">
+      <div id="phases">
+        <span class="forward" style="flex: {{forward}}">forward →</span>
+        <span class="backward" style="flex: {{backward}}">← backward</span>
+      </div>
+    </div>
+    <button id="next" type="button" title="next step (→)">Next ▶</button>
+    <span id="counter" aria-live="polite"></span>
+  </nav>
+</header>
+<main>
+  <section id="diagram" class="fit" aria-label="the graph">
+{{svg}}
+  </section>
+  <aside id="panel" aria-label="the step">
+    <pre id="text">{{text}}</pre>
+    <p id="help">← / → keys or the slider move through the steps; click a box for its next
+    step; <button id="zoom" type="button">actual size</button> (or zoom with the browser).
+    The address ends in <code>#step=N</code>: copy it to link to this step.</p>
+    <p id="legend">{{kinds}}<br><span class="key current">current</span>
+    <span class="key visited">done in this phase</span>
+    <span class="key edge forward">value, forward</span>
+    <span class="key edge backward">gradient, back</span></p>
+  </aside>
+</main>
+<script type="application/json" id="steps-data">{{data}}</script>
+<script>
+{{js}}
+</script>
+</body>
+</html>
+"""
+
+
+class ExplorePage(str):
+    """The page's HTML text (a ``str``); in Jupyter it shows as the page itself, inline.
+
+    Jupyter displays it in an ``<iframe srcdoc=…>`` whose sandbox keeps the
+    page's script and styles apart from the notebook's; every step is in the
+    page, so it needs no kernel and works in a notebook exported to HTML.
+    """
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self, quote=True)}" sandbox="allow-scripts" '
+                'title="step through backprop" '
+                'style="width: 100%; height: 640px; border: 1px solid #ccc"></iframe>')
+
+
+def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
+            start: int | None = None, **draw_options) -> ExplorePage:
+    """The page that steps through the forward and backward pass below ``root``.
+
+    Returns the HTML text (an :class:`ExplorePage`, which Jupyter shows
+    inline) and, when ``path`` is given, also writes it there (whole or not
+    at all).  ``root`` may be a :class:`Stepper`: its root, its starting
+    gradient and its current step are used.  ``grad`` seeds a root with more
+    than one element, as in ``Stepper(root, grad)``; ``start`` is the step the
+    page opens at (default 0; the address's ``#step=N`` wins over it).
+
+    ``draw_options`` go to :func:`draw_graph` (``collapse``, ``rankdir``,
+    ``max_nodes``, ``show_data`` …), with two defaults of the page's own:
+    ``rankdir="TB"`` (a tall diagram beside the text panel),
+    ``show_grad=False`` (the gradients as they stand at each step are in the
+    panel; the boxes would show only the final ones) and ``legend=False``
+    (the page has its own legend, beside the text, so the diagram fits
+    wider).  ``title`` becomes the page's heading instead of a title in the
+    diagram.  A graph over ``max_nodes`` is refused with :class:`viz.GraphTooLarge`, as
+    ``draw_graph`` refuses it.
+    """
+    if isinstance(root, Stepper):
+        stepper = root
+        start = max(stepper.position, 0) if start is None else start
+        if grad is not None:
+            raise ValueError("explore: grad= is for a root Value; a Stepper already has "
+                             "its starting gradient")
+    elif isinstance(root, Value):
+        stepper = None
+    else:
+        raise TypeError("explore: expected the Value at the top of a graph (or a Stepper), "
+                        f"got {type(root).__name__}")
+    options = {"rankdir": "TB", "show_grad": False, "legend": False, **draw_options}
+    title = options.pop("title", None)
+    top = stepper.root if stepper is not None else root
+    dot = draw_graph(top, **options)  # refuses a graph over max_nodes, before any other work
+    stepper = stepper if stepper is not None else Stepper(top, grad)
+    start = 0 if start is None else start
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(stepper):
+        raise ValueError(f"explore: start must be a step number from 0 to {len(stepper) - 1}, "
+                         f"got {start!r}")
+    title = title or f"Backprop step by step: {stepper.info.name(top)}"
+    page = ExplorePage(_fill(_PAGE, {
+        "title": html.escape(str(title)),
+        "css": _asset("explore.css"),
+        "js": _asset("explore.js"),
+        "svg": _svg(dot),
+        "data": _json_in_html(_step_data(stepper, options.get("collapse", False), start)),
+        "kinds": _kinds(),
+        "text": html.escape(stepper[start].text),  # shown as it is, before the script runs
+        "last": str(len(stepper) - 1),
+        "start": str(start),
+        "forward": str(sum(s.phase == "forward" for s in stepper)),
+        "backward": str(sum(s.phase == "backward" for s in stepper)),
+    }))
+    if path is not None:
+        _write_whole(Path(path), page)
+    return page
+
+
+def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
+    """What the script needs: per step its text, phase, node name, box id and op id."""
+    info = stepper.info
+    boxes = box_ids(info, collapse)
+    position = {id(n): i for i, n in enumerate(info.order)}
+    steps = []
+    for step in stepper:
+        node, i = step.node, position[id(step.node)]
+        box = boxes[id(node)]
+        steps.append({
+            "text": step.text,
+            "phase": step.phase,
+            "name": info.name(node),
+            "box": box,
+            # an op drawn as its own oval (not folded into a collapsed layer's box)
+            "op": f"op{i}" if node._op is not None and box == f"v{i}" else None,
+        })
+    return {"steps": steps, "start": start}
+
+
+def _kinds() -> str:
+    """The legend of the diagram's colours, in the page (the diagram's own is left out)."""
+    kinds = (("parameter", "parameter"), ("input", "input / constant"),
+             ("intermediate", "intermediate"), ("root", "root"))
+    return "".join(f'<span class="key" style="--fill: {STYLE[kind][0]}; --border: '
+                   f'{STYLE[kind][1]}">{text}</span>' for kind, text in kinds)
+
+
+def _svg(dot) -> str:
+    """The diagram as an inline ``<svg>`` element (no XML prolog, no DOCTYPE)."""
+    gv = _graphviz()
+    try:
+        svg = dot.pipe(format="svg").decode("utf-8")
+    except gv.ExecutableNotFound:
+        raise GraphvizNotFound(f"explore: cannot draw the graph: {INSTALL_HINT}") from None
+    except gv.CalledProcessError as err:
+        stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
+        raise RuntimeError(f"explore: dot failed: {stderr}") from None
+    return svg[svg.index("<svg"):]
+
+
+def _json_in_html(value) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` as such."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _asset(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """``{{name}}`` → ``values[name]``, in one pass (so a value is never filled in again)."""
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temp file beside it, then os.replace.
+
+    (A local helper for now; a shared one for the whole project is coming.)
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        umask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
