@@ -190,6 +190,7 @@ class ManualRow:
     auto: np.ndarray
     rtol: float
     atol: float
+    position: int = 0  # in the graph's topological order: backprop reaches higher ones first
 
     @property
     def shape(self) -> tuple:
@@ -267,6 +268,10 @@ class ManualComparison:
             return self.table() + f"\nOK: all {len(self.rows)} gradients agree"
         lines = [f"✗ {r.name}" + (f" ({r.formula})" if r.formula else "") + f": {r.worst()}"
                  for r in failing]
+        if len(failing) > 1:
+            first = max(failing, key=lambda r: r.position)
+            lines.append(f"Start with {first.name}: of these, backprop reaches it first, and "
+                         "the others may only inherit its error.")
         return "\n".join([f"{len(failing)} of {len(self.rows)} manual gradients disagree "
                           "with the engine:", self.table(), *lines])
 
@@ -361,7 +366,8 @@ def compare_manual(root: Value, manual, *, rtol: float = 1e-7, atol: float = 1e-
                              "has its node's shape")
         found.append((node, str(formulas.get(key, "")), arr))
     autos = grad(root, [node for node, _, _ in found])
+    position = {node: i for i, node in enumerate(nodes)}
     return ManualComparison([
         ManualRow(_name(node), node, formula, arr, np.asarray(auto.data, dtype=np.float64),
-                  rtol, atol)
+                  rtol, atol, position[node])
         for (node, formula, arr), auto in zip(found, autos)])
