@@ -87,6 +87,12 @@ def test_np_asarray_gives_the_numbers_without_a_graph():
     np.testing.assert_array_equal(np.array(v, dtype=np.float32), [[3.0, 6.0]])
 
 
+def test_np_shape_ndim_and_size_read_the_shape_without_a_node():
+    v = Value(np.ones((2, 3)))
+    assert np.shape(v) == (2, 3) and np.ndim(v) == 2 and np.size(v) == 6 and np.size(v, 1) == 3
+    assert np.shape(Value(1.0)) == ()
+
+
 @pytest.mark.parametrize("call, name", [
     (lambda v: np.maximum(v, 0), "numpy.maximum"),
     (lambda v: np.sqrt(v), "numpy.sqrt"),
@@ -162,3 +168,19 @@ def test_numpy_forward_pass_on_values_matches_the_same_net_written_with_methods(
     # and against central differences
     assert gradcheck(lambda *params: _forward_written_in_numpy(x, t, *params),
                      [Value(p.data) for p in net.parameters()])
+
+
+def test_value_with_value_and_value_with_number_never_go_through_the_dispatch(monkeypatch):
+    from tinygrad_sine import numpy_dispatch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the numpy dispatch was used")
+
+    monkeypatch.setattr(numpy_dispatch, "array_ufunc", refuse)
+    monkeypatch.setattr(numpy_dispatch, "array_function", refuse)
+    a, b = Value([1.0, 2.0]), Value([3.0, 4.0])
+    out = ((a * b + a - b) / b) ** 2 @ a + 2.0 * a.sum() - 1
+    np.testing.assert_allclose(out.data, (((a.data * b.data + a.data - b.data) / b.data) ** 2
+                                          @ a.data + 2.0 * a.data.sum() - 1))
+    with pytest.raises(AssertionError, match="dispatch was used"):
+        np.ones(2) * a  # while an array on the left does

@@ -97,13 +97,21 @@ def _dot(a, b, out=None):
     return _lift(a, "dot").dot(b)
 
 
+def _size(a, axis=None):
+    return np.size(np.asarray(a), axis)
+
+
 # numpy's function → the Value method it stands for, with numpy's own signature.
+# (np.shape, np.ndim and np.size only read the shape: they make no node.)
 FUNCTIONS = {
     np.sum: _sum,
     np.mean: _mean,
     np.transpose: _transpose,
     np.reshape: _reshape,
     np.dot: _dot,
+    np.shape: lambda a: np.shape(np.asarray(a)),
+    np.ndim: lambda a: np.ndim(np.asarray(a)),
+    np.size: _size,
 }
 
 _METHODS = ("exp, log, sin, cos, tanh, sigmoid, relu, identity, sum, mean, reshape, "
@@ -111,7 +119,7 @@ _METHODS = ("exp, log, sin, cos, tanh, sigmoid, relu, identity, sum, mean, resha
 
 
 def _unsupported(name: str) -> TypeError:
-    numpy_names = sorted({f.__name__ for f in (*UFUNCS, *FUNCTIONS)})
+    numpy_names = sorted({f.__name__ for f in (*UFUNCS, *FUNCTIONS)} - {"shape", "ndim", "size"})
     return TypeError(
         f"{name} is not supported on a Value (it would record no gradient). "
         f"Value methods: {_METHODS}. numpy functions that work on Values: "
