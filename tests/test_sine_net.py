@@ -218,7 +218,9 @@ def test_assert_grad_close_message_names_formula_index_and_both_values():
 
 
 def test_assert_grad_close_accepts_values_and_catches_nan_and_shape_mismatch():
-    assert_grad_close(Value([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
+    v = Value([1.0, 2.0])
+    (v * v).sum().backward()
+    assert_grad_close(v, np.array([2.0, 4.0 + 1e-12]))  # a Value: its gradient 2v
     with pytest.raises(AssertionError, match="element"):
         assert_grad_close([np.nan], [1.0])
     with pytest.raises(AssertionError, match="shapes differ"):
@@ -331,8 +333,8 @@ def test_compare_gradients_refuses_badly_shaped_samples_before_any_numpy_error()
     with pytest.raises(ValueError, match=r"compare_gradients: x has shape \(1,\), expected "
                                          r"\(batch, 1\); reshape"):
         compare_gradients(net, [0.1], [[0.2]])
-    with pytest.raises(ValueError, match=r"compare_gradients: t has shape \(1,\), expected "
-                                         r"\(1, 1\)"):
+    with pytest.raises(ValueError, match=r"assert_manual_matches_auto: t has shape \(1,\), "
+                                         r"expected \(1, 1\)"):
         assert_manual_matches_auto(net, [[0.1]], [0.2])
 
 

@@ -73,12 +73,56 @@ def backprop(root: Value, seed, create_graph: bool = False) -> tuple[list[Value]
                 local = op.backward(g, node.data, parents[0].data, *node._args)
             else:
                 local = op.backward(g, node.data, *[p.data for p in parents], *node._args)
-        for parent, pg in zip(parents, local):
-            if pg.shape != parent.data.shape:
-                pg = sum_to(pg, parent.data.shape)  # undo broadcasting, for every op
-            before = grads.get(parent)
-            grads[parent] = pg if before is None else before + pg
+        if type(local) is not tuple or len(local) != len(parents):
+            local = _one_per_input(op, local, parents)  # a bare array, a list, or an error
+        try:
+            for parent, pg in zip(parents, local):
+                if pg.shape != parent.data.shape:
+                    pg = _sum_back(op, pg, parent, node)  # undo broadcasting, for every op
+                before = grads.get(parent)
+                grads[parent] = pg if before is None else before + pg
+        except AttributeError:  # a gradient with no .shape: a float, a list, None
+            kinds = ", ".join(type(pg).__name__ for pg in local)
+            raise TypeError(f"{op.__name__}.backward returned ({kinds}); each gradient must be "
+                            "a numpy array (or a Value when differentiating twice)") from None
     return order, grads
+
+
+def _shapes(parents) -> str:
+    return ", ".join(str(p.shape) for p in parents)
+
+
+def _one_per_input(op, local, parents: tuple) -> tuple:
+    """``backward``'s result as a tuple of one gradient per input, or an error naming the op.
+
+    A one-input op may return its gradient bare (``return g * y``), as
+    PyTorch's ``autograd.Function`` allows; a list is taken as a tuple.
+    """
+    if len(parents) == 1 and isinstance(local, (np.ndarray, np.generic, Value)):
+        return (local,)
+    if isinstance(local, (tuple, list)):
+        if len(local) == len(parents):
+            return tuple(local)
+        raise ValueError(
+            f"{op.__name__}.backward returned {len(local)} gradient(s) for {len(parents)} "
+            f"input(s) of shapes {_shapes(parents)}; return one per input, in argument order")
+    raise TypeError(f"{op.__name__}.backward returned {type(local).__name__}; return a tuple "
+                    f"of {len(parents)} gradient(s), one per input of shapes {_shapes(parents)}")
+
+
+def _sum_back(op, pg, parent: Value, node: Value):
+    """``pg`` summed down to ``parent``'s shape (undo broadcasting); else an error naming the op."""
+    try:
+        fitted = sum_to(pg, parent.data.shape)
+    except (ValueError, IndexError):
+        fitted = None
+    if fitted is None or fitted.shape != parent.data.shape:
+        i = next(k for k, p in enumerate(node.parents) if p is parent)
+        raise ValueError(
+            f"{op.__name__}.backward: the gradient for input {i} has shape {pg.shape}, which "
+            f"does not sum back to that input's shape {parent.shape} (the op's inputs have "
+            f"shapes {_shapes(node.parents)}, its output {node.shape})")
+    return fitted
 
 
 def _seed(root: Value, grad, where: str):

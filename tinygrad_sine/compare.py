@@ -81,21 +81,31 @@ def _manual_value(mlayer, quantity: str) -> np.ndarray:
     ]
 
 
+def check_data(net: SineNet, x, t, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``t`` as float64 arrays of shapes ``(batch, n_in)`` and ``(batch, n_out)``.
+
+    Anything else is a ValueError naming ``where``, both shapes and the fix.
+    """
+    __tracebackhide__ = True
+    x = np.asarray(x.data if isinstance(x, Value) else x, dtype=np.float64)
+    t = np.asarray(t.data if isinstance(t, Value) else t, dtype=np.float64)
+    n_in, n_out = net.sizes[0], net.sizes[-1]
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(f"{where}: x has shape {x.shape}, expected (batch, {n_in}); "
+                         "reshape a single sample with x.reshape(1, -1)")
+    if t.shape != (len(x), n_out):
+        raise ValueError(f"{where}: t has shape {t.shape}, expected {(len(x), n_out)} "
+                         "(one row of targets per row of x)")
+    return x, t
+
+
 def compare_gradients(net: SineNet, x, t) -> list[GradientRow]:
     """Run one forward/backward pass both ways and pair up the seed's quantities.
 
     ``x`` has shape ``(batch, n_in)`` and ``t`` shape ``(batch, n_out)``.
     The network's ``.grad``s are reset first; the weights are not changed.
     """
-    x = np.asarray(x.data if isinstance(x, Value) else x, dtype=np.float64)
-    t = np.asarray(t.data if isinstance(t, Value) else t, dtype=np.float64)
-    n_in, n_out = net.sizes[0], net.sizes[-1]
-    if x.ndim != 2 or x.shape[1] != n_in:
-        raise ValueError(f"compare_gradients: x has shape {x.shape}, expected (batch, {n_in}); "
-                         "reshape a single sample with x.reshape(1, -1)")
-    if t.shape != (len(x), n_out):
-        raise ValueError(f"compare_gradients: t has shape {t.shape}, expected {(len(x), n_out)} "
-                         "(one row of targets per row of x)")
+    x, t = check_data(net, x, t, "compare_gradients")
     manual = ManualSineNet.from_net(net)
     manual.forward(x)
     manual.backward(t)
@@ -133,3 +143,231 @@ def format_table(rows: list[GradientRow]) -> str:
              for line in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- any graph: compare_manual
+
+
+def check_tolerances(where: str, rtol, atol) -> None:
+    """``rtol`` and ``atol`` must be finite numbers ≥ 0; a ValueError (TypeError) names which."""
+    __tracebackhide__ = True
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{where}: {name} must be a number ≥ 0, got {type(tol).__name__} "
+                            f"{tol!r}")
+        if not (np.isfinite(tol) and tol >= 0):
+            raise ValueError(f"{where}: {name} must be a finite number ≥ 0, got {tol!r}")
+
+
+def disagree(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """Where ``actual`` and ``expected`` disagree, element by element (a bool array).
+
+    The rule of ``numpy.testing.assert_allclose``: finite numbers agree when
+    ``|actual − expected| ≤ atol + rtol·|expected|``; an infinity agrees only
+    with the same infinity (same sign); NaN agrees only with NaN.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.isfinite(actual) & np.isfinite(expected)
+        close = np.abs(actual - expected) <= atol + rtol * np.abs(expected)
+        same = (np.isnan(actual) & np.isnan(expected)) | (np.isinf(actual) & (actual == expected))
+    return ~np.where(finite, close, same)
+
+
+def number(x) -> str:
+    """A number as a person writes it: ``0.4232``, ``3.0``, ``inf``; never ``np.float64(…)``."""
+    text = f"{float(x):.6g}"
+    return text if any(c in text for c in ".enai") else text + ".0"  # 3.0, not 3
+
+
+@dataclass
+class ManualRow:
+    """One entry of the learner's mapping beside the engine's gradient at that node."""
+
+    name: str  # the node's label (or its op, for a node without one)
+    node: Value
+    formula: str  # the learner's name for the quantity; "" if none was given
+    manual: np.ndarray
+    auto: np.ndarray
+    rtol: float
+    atol: float
+    position: int = 0  # in the graph's topological order: backprop reaches higher ones first
+
+    @property
+    def shape(self) -> tuple:
+        return self.node.shape
+
+    @property
+    def bad(self) -> np.ndarray:
+        """A bool array: True where the two sides disagree."""
+        return disagree(self.manual, self.auto, self.rtol, self.atol)
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad.any()
+
+    @property
+    def max_abs_diff(self) -> float:
+        """The largest ``|manual − automatic|``; NaN if either side has a NaN or an infinity."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(self.manual - self.auto)
+        return float(diff.max()) if diff.size and np.isfinite(diff).all() else float("nan")
+
+    def worst(self) -> str:
+        """The worst disagreeing element, spelled out: index, both values, the differences."""
+        bad = self.bad
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(self.manual - self.auto)
+            allowed = self.atol + self.rtol * np.abs(self.auto)
+            excess = np.where(np.isfinite(diff), diff - allowed, np.inf)
+        excess = np.where(bad, excess, -np.inf)
+        flat = int(np.argmax(excess))
+        idx = np.unravel_index(flat, self.shape) if self.shape else ()
+        m, a, d = self.manual[idx], self.auto[idx], diff[idx]
+        rel = d / abs(a) if a != 0 and np.isfinite(d) else float("inf")
+        where = f"element {list(map(int, idx))}" if self.shape else "value"
+        n_bad = int(bad.sum())
+        more = f" ({n_bad} of {bad.size} elements disagree)" if bad.size > 1 else ""
+        return (f"{where}: manual {number(m)}, automatic {number(a)}, |diff| {number(d)}, "
+                f"rel {number(rel)} > tolerance {number(allowed[idx])} "
+                f"(atol {number(self.atol)} + rtol {number(self.rtol)}·|automatic|){more}")
+
+
+class ManualComparison:
+    """What :func:`compare_manual` found: ``.rows`` (:class:`ManualRow`), ``.ok``, a table.
+
+    ``str(comparison)`` is the table; :meth:`report` adds a line per failing
+    row (what :func:`~tinygrad_sine.testing.assert_manual` raises).
+    """
+
+    def __init__(self, rows: list[ManualRow]):
+        self.rows = rows
+
+    @property
+    def ok(self) -> bool:
+        """True when every row agrees."""
+        return all(row.ok for row in self.rows)
+
+    def table(self) -> str:
+        """node, shape, [formula,] manual, automatic, max |diff|, agree — one line per row."""
+        with_formula = any(r.formula for r in self.rows)
+        header = ("node", "shape", *(("formula",) if with_formula else ()),
+                  "manual", "automatic", "max |diff|", "agree")
+        body = [(r.name, str(r.shape), *((r.formula,) if with_formula else ()),
+                 _short(r.manual), _short(r.auto), f"{r.max_abs_diff:.1e}",
+                 "yes" if r.ok else "NO  ✗") for r in self.rows]
+        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip()
+                 for line in [header, *body]]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def report(self) -> str:
+        """The table, then each failing row's worst element."""
+        failing = [r for r in self.rows if not r.ok]
+        if not failing:
+            return self.table() + f"\nOK: all {len(self.rows)} gradients agree"
+        lines = [f"✗ {r.name}" + (f" ({r.formula})" if r.formula else "") + f": {r.worst()}"
+                 for r in failing]
+        if len(failing) > 1:
+            first = max(failing, key=lambda r: r.position)
+            lines.append(f"Start with {first.name}: of these, backprop reaches it first, and "
+                         "the others may only inherit its error.")
+        return "\n".join([f"{len(failing)} of {len(self.rows)} manual gradients disagree "
+                          "with the engine:", self.table(), *lines])
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"<ManualComparison: {len(self.rows)} rows, {'ok' if self.ok else 'NOT ok'}>"
+
+
+def _name(node: Value) -> str:
+    return node.label if node.label is not None else f"({node.op or 'leaf'} node)"
+
+
+def _find(key, nodes: set, by_label: dict) -> Value:
+    """The node a key of ``manual`` stands for: the Value itself, or the one node so labelled."""
+    __tracebackhide__ = True
+    if isinstance(key, Value):
+        if key not in nodes:
+            raise ValueError(f"compare_manual: the node {_name(key)} (shape {key.shape}) is not "
+                             "in root's graph: root does not depend on it. Was it made by an "
+                             "earlier forward pass?")
+        return key
+    if not isinstance(key, str):
+        raise TypeError(f"compare_manual: a key of manual must be a Value or a node's label, "
+                        f"got {type(key).__name__} {key!r}")
+    found = by_label.get(key, [])
+    if not found:
+        labels = sorted(by_label)
+        raise ValueError(f"compare_manual: no node labelled {key!r} in root's graph; its labels "
+                         f"are {', '.join(map(repr, labels)) or '(none)'}")
+    if len(found) > 1:
+        which = "; ".join(f"op {n.op or 'leaf'!r} shape {n.shape}" for n in found)
+        raise ValueError(f"compare_manual: {len(found)} nodes share the label {key!r} ({which}); "
+                         "give them different labels, or use the node itself as the key")
+    return found[0]
+
+
+def compare_manual(root: Value, manual, *, rtol: float = 1e-7, atol: float = 1e-12,
+                   formulas=None) -> ManualComparison:
+    """Put your hand-derived gradients beside the engine's, node by node.
+
+    ``manual`` maps a node (a ``Value``) or a node's label to your value of
+    ∂root/∂node, an array of the node's shape.  ``root`` must be a single
+    number (a loss).  ``formulas`` may map the same keys to your name for
+    each quantity (e.g. ``"δ1 = δ2 w2ᵀ (1 − h²)"``), shown in the table.
+
+    The engine's side comes from its own backward pass over ``root``
+    (:func:`~tinygrad_sine.autograd.grad`), so ``.grad`` is neither read nor
+    changed: calling this twice, or after ``backward()``, gives the same.
+    Elements agree as in ``numpy.testing.assert_allclose``:
+    ``|manual − automatic| ≤ atol + rtol·|automatic|``, an infinity only with
+    the same infinity, NaN only with NaN.
+
+    >>> from tinygrad_sine import Value
+    >>> w = Value([1.0, 2.0], label="w")
+    >>> E = (w * w).sum()
+    >>> compare_manual(E, {"w": 2 * w.data}).ok     # ∂E/∂w = 2w
+    True
+    """
+    __tracebackhide__ = True
+    from .autograd import grad, topo_order
+
+    if not isinstance(root, Value):
+        raise TypeError(f"compare_manual: root must be a Value (your loss), "
+                        f"got {type(root).__name__}")
+    if not hasattr(manual, "items"):
+        raise TypeError("compare_manual: manual must be a dict {node or label: your gradient}, "
+                        f"got {type(manual).__name__}")
+    check_tolerances("compare_manual", rtol, atol)
+    if root.size != 1:
+        raise ValueError(f"compare_manual: root has shape {root.shape}; it must be a single "
+                         "number (a loss), e.g. E = ½ Σ (y − t)²")
+    formulas = formulas or {}
+    nodes = topo_order(root)
+    in_graph = set(nodes)  # a Value hashes by identity
+    by_label: dict = {}
+    for n in nodes:
+        if n.label is not None:
+            by_label.setdefault(n.label, []).append(n)
+    found = []
+    for key, value in manual.items():
+        node = _find(key, in_graph, by_label)
+        try:
+            arr = np.array(value.data if isinstance(value, Value) else value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"compare_manual: the manual gradient of {_name(node)} must be "
+                            f"numbers, got {type(value).__name__}") from None
+        if arr.shape != node.shape:
+            raise ValueError(f"compare_manual: the manual gradient of {_name(node)} has shape "
+                             f"{arr.shape}, but the node has shape {node.shape}; a gradient "
+                             "has its node's shape")
+        found.append((node, str(formulas.get(key, "")), arr))
+    autos = grad(root, [node for node, _, _ in found])
+    position = {node: i for i, node in enumerate(nodes)}
+    return ManualComparison([
+        ManualRow(_name(node), node, formula, arr, np.asarray(auto.data, dtype=np.float64),
+                  rtol, atol, position[node])
+        for (node, formula, arr), auto in zip(found, autos)])

@@ -101,6 +101,39 @@ class Op:
     ``hint`` finishes the error message raised when numpy refuses the inputs.
     It follows "shape (2, 3)" for a one-input op and "shapes (2, 3) and (4,)"
     otherwise, so its verb agrees with that ("does not …" / "do not …").
+
+    Writing your own op (use it with ``tinygrad_sine.apply(MyOp, x)``):
+
+    * ``forward(*inputs, *args)`` gets numpy arrays (and the op's fixed
+      ``args``, e.g. an axis) and returns the output array.
+    * ``backward(g, y, *inputs, *args)`` gets ``g`` = ∂y (the gradient
+      arriving at the output ``y``), the output and the inputs, and returns a
+      tuple with one gradient per input, in argument order.  A one-input op
+      may return its gradient bare (``return g * 2 * x``).  A gradient may
+      keep the output's broadcast shape: the traversal sums it back to its
+      input's shape.  The wrong number of gradients, or one that cannot be
+      summed back, is an error naming the op and the shapes.  Written with
+      plain arithmetic (``g * y``, not ``np.multiply``), it also works on
+      Values, so second derivatives come for free.
+    * The docstring's first line is the math, forward and derivative side by
+      side, separated by a semicolon::
+
+          "y = x²;  ∂x = ∂y · 2x"
+
+      ``show``, the stepper and the diagrams print these two halves; the
+      names after ``g, y`` in ``backward``'s signature name the inputs there.
+      Without such a line they show the op's name instead.
+
+    >>> from tinygrad_sine import Value, apply
+    >>> class Square(Op):
+    ...     "y = x²;  ∂x = ∂y · 2x"
+    ...     name = "square"
+    ...     forward = staticmethod(lambda x: x * x)
+    ...     backward = staticmethod(lambda g, y, x: g * 2 * x)
+    >>> x = Value(3.0)
+    >>> apply(Square, x).backward()
+    >>> x.grad.item()
+    6.0
     """
 
     name = ""

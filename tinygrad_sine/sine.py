@@ -44,6 +44,8 @@ class History:
     errors: list[float] = field(default_factory=list)
     snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    # your data's first input and first target column, for the figures; None for the post's
+    data: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def final_error(self) -> float:
@@ -75,8 +77,15 @@ def train(
     batch_size: int = 1,
     engine: str = "auto",
     callback: Callable[[int, float, History], None] | None = None,
+    data: tuple | None = None,
 ) -> History:
     """Train ``net`` on :func:`sine_data` the way the post does; return a :class:`History`.
+
+    ``data=(x, t)`` trains on your data instead, with the same loop, history
+    and figures: ``x`` of shape ``(n, n_in)`` and ``t`` of shape ``(n, n_out)``
+    for the net's sizes (a 1-D ``x`` or ``t`` is one column), e.g. ``cos``,
+    ``x²`` or XOR with ``SineNet(n_in=2)``.  Below, 63 is then your ``n``, and
+    the snapshots hold your first input and first output column.
 
     Every epoch draws a fresh permutation of the 63 samples from
     ``numpy.random.default_rng(seed)`` and walks it ``batch_size`` samples at
@@ -114,19 +123,16 @@ def train(
         seed = _whole("seed", seed, "train", least=0)
     if not (_is_number(eta) and np.isfinite(eta) and eta > 0):
         raise ValueError(f"train: eta must be a finite number > 0 (the post uses 0.1), got {eta!r}")
-    x_all, t_all = sine_data()
+    x_all, t_all = _training_data(net, data)
     if batch_size > len(x_all):
         raise ValueError(f"train: batch_size {batch_size} is more than the {len(x_all)} samples; "
                          f"use batch_size={len(x_all)} for full-batch training")
-    n_in, n_out = net.sizes[0], net.sizes[-1]
-    if (n_in, n_out) != (1, 1):
-        raise ValueError(f"train: the sine data needs a 1-…-1 network, got {net!r}")
-    x_all, t_all = x_all.reshape(-1, 1), t_all.reshape(-1, 1)
     n = len(x_all)
     rng = np.random.default_rng(seed)
     history = History(
         settings=dict(epochs=epochs, eta=eta, interval=interval, seed=seed,
-                      batch_size=batch_size, engine=engine, sizes=net.sizes)
+                      batch_size=batch_size, engine=engine, sizes=net.sizes),
+        data=None if data is None else (x_all[:, 0], t_all[:, 0]),
     )
     steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}
     step = steps[engine](net, eta)
@@ -151,6 +157,42 @@ def train(
     if engine == "manual":
         step.manual.copy_weights_to(net)
     return history
+
+
+def _training_data(net: SineNet, data) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, t)`` as float64 arrays ``(n, n_in)`` and ``(n, n_out)``: the post's, or ``data``."""
+    n_in, n_out = net.sizes[0], net.sizes[-1]
+    if data is None:
+        if (n_in, n_out) != (1, 1):
+            raise ValueError(f"train: the sine data needs a 1-…-1 network, got {net!r}; "
+                             "pass data=(x, t) to train on your own")
+        x, t = sine_data()
+        return x.reshape(-1, 1), t.reshape(-1, 1)
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise TypeError(f"train: data must be a pair (x, t) of arrays, got {type(data).__name__}")
+    arrays = []
+    for name, given, cols in (("x", data[0], n_in), ("t", data[1], n_out)):
+        try:
+            arr = np.asarray(given)  # a Value gives its numbers
+        except (TypeError, ValueError):  # ragged lists
+            arr = np.asarray(None)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"train: data's {name} must be numbers (an array), got "
+                            f"{type(given).__name__}")
+        if arr.ndim == 1 and cols == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2 or arr.shape[1] != cols or len(arr) == 0:
+            raise ValueError(f"train: data's {name} has shape {arr.shape}, but {net!r} needs "
+                             f"(n, {cols}) with n ≥ 1 samples (one row per sample)")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"train: data's {name} has nan or inf values; every sample must be "
+                             "finite numbers")
+        arrays.append(arr.astype(np.float64))
+    x, t = arrays
+    if len(x) != len(t):
+        raise ValueError(f"train: data's x has {len(x)} samples but t has {len(t)}; "
+                         "they must pair up row by row")
+    return x, t
 
 
 def _auto_step(net: SineNet, eta: float):

@@ -10,8 +10,9 @@ Design choices a reader may want to know:
   a class, not a closure.  So a graph has no reference cycles and is freed by
   plain reference counting the moment you drop its root.
 * ``__slots__`` keeps a node small (a few hundred bytes) and quick to build.
-* ``__array_ufunc__ = None`` tells numpy to step aside: ``ndarray * Value``
-  calls ``Value.__rmul__`` and gives a Value, not an array of objects.
+* numpy functions on Values (``np.exp(v)``, ``np.dot(x, w)``, ``ndarray * v``)
+  run the Value methods: one table in ``numpy_dispatch.py``.  ``np.asarray(v)``
+  gives the numbers, not an array of objects.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def _as_float_array(data, where: str = "Value"):
         return np.float64(data)
     if type(data) is np.ndarray and data.dtype == np.float64 and data.ndim:
         return data.copy()
+    if isinstance(data, (list, tuple)) and _holds_a_value(data):
+        raise TypeError(
+            f"{where}: data is a list holding Values; its numbers would lose their graph. "
+            "Combine Values with operations, or pass [v.data for v in ...] for a new leaf"
+        )
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError):  # ragged nested lists, odd objects
@@ -51,6 +57,18 @@ def _as_float_array(data, where: str = "Value"):
     if arr.ndim == 0:
         return np.float64(arr)
     return np.array(arr, dtype=np.float64)
+
+
+def _holds_a_value(items) -> bool:
+    """Whether a (nested) list or tuple has a Value anywhere in it."""
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, Value):
+                return True
+            if isinstance(item, (list, tuple)):
+                stack.append(item)
+    return False
 
 
 def _apply(op, parents: tuple, args: tuple = ()) -> Value:
@@ -156,7 +174,20 @@ class Value:
     """
 
     __slots__ = ("data", "_grad", "parents", "_op", "_args", "label", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to Value's reflected operators
+
+    # ------------------------------------------------------------ numpy
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(v)``, ``ndarray * v`` …: the Value method (table in numpy_dispatch.py)."""
+        return _numpy_dispatch.array_ufunc(ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(v)``, ``np.dot(x, w)`` …: the Value method (table in numpy_dispatch.py)."""
+        return _numpy_dispatch.array_function(func, types, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(v)``: the numbers, no graph (like PyTorch's ``t.detach().numpy()``)."""
+        arr = np.asarray(self.data, dtype=dtype)
+        return arr.copy() if copy else arr
 
     def __init__(self, data, label: str | None = None):
         if isinstance(data, Value):
@@ -446,3 +477,6 @@ def _preview(arr: np.ndarray) -> str:
     return np.array2string(
         np.asarray(arr), precision=4, threshold=6, edgeitems=2, separator=", "
     ).replace("\n", "")
+
+
+from . import numpy_dispatch as _numpy_dispatch  # noqa: E402  (it imports Value from here)

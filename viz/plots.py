@@ -31,12 +31,15 @@ def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
         raise ValueError("plot_snapshots: the history has no snapshots; train with interval ≥ 1")
     nearest = [min(recorded, key=lambda r: (abs(r - e), r)) for e in epochs if e <= recorded[-1]]
     shown = sorted(set(nearest) | {recorded[-1]})
-    x, t = sine_data()
+    x, t = sine_data() if history.data is None else history.data  # the post's data, or yours
+    if history.data is not None:
+        x, t = x[np.argsort(x)], t[np.argsort(x)]
     fig = Figure(figsize=(3.2 * len(shown), 3.0), layout="constrained")
     axes = fig.subplots(1, len(shown), sharey=True, squeeze=False)[0]
     for ax, epoch in zip(axes, shown):
         px, py = history.snapshots[epoch]
-        ax.plot(x, t, linestyle="dashed", color="tab:gray", label="sin")
+        ax.plot(x, t, linestyle="dashed", color="tab:gray",
+                label="sin" if history.data is None else "target")
         ax.scatter(px, py, s=12, color="tab:blue", label="prediction")
         ax.set_title("before training" if epoch == 0 else f"epoch {epoch}")
         ax.set_xlabel("x (rescaled)")

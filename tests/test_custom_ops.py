@@ -1,0 +1,89 @@
+"""Your own ops.Op subclass: a bare gradient is accepted, a wrong one is named (autograd.backprop)."""
+
+from __future__ import annotations
+
+import pydoc
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_sine import Value, apply, grad, gradcheck, ops
+
+
+class Cube(ops.Op):
+    "y = x³;  ∂x = ∂y · 3x²"
+
+    name = "cube"
+    forward = staticmethod(lambda x: x * x * x)
+    backward = staticmethod(lambda g, y, x: g * 3 * x * x)  # bare, not a tuple
+
+
+def test_a_bare_gradient_from_a_one_input_op_is_accepted_and_right():
+    x = Value([0.5, -2.0, 1.5])
+    apply(Cube, x).sum().backward()
+    np.testing.assert_allclose(x.grad, 3 * x.data**2, rtol=1e-14)
+    assert gradcheck(lambda v: apply(Cube, v).sum(), [Value([0.5, -2.0, 1.5])])
+    s = Value(2.0)
+    apply(Cube, s).backward()  # a 0-d gradient (np.float64) too
+    assert s.grad.item() == 12.0
+
+
+def test_a_bare_gradient_also_works_when_differentiating_twice():
+    x = Value(1.5)
+    (first,) = grad(apply(Cube, x), [x], create_graph=True)
+    (second,) = grad(first, [x])
+    assert first.item() == pytest.approx(3 * 1.5**2) and second.item() == pytest.approx(6 * 1.5)
+
+
+class TooFew(ops.Op):
+    "y = a · b;  ∂a = ∂y · b"
+
+    name = "toofew"
+    forward = staticmethod(lambda a, b: a * b)
+    backward = staticmethod(lambda g, y, a, b: (g * b,))
+
+
+class WrongShape(ops.Op):
+    "y = Σ x;  ∂x = ∂y"
+
+    name = "wrongshape"
+    forward = staticmethod(lambda x: x.sum())
+    backward = staticmethod(lambda g, y, x: (np.ones(5),))
+
+
+class NotAnArray(ops.Op):
+    name = "notanarray"
+    forward = staticmethod(lambda x: 2 * x)
+    backward = staticmethod(lambda g, y, x: (2.0,))
+
+
+class NotATuple(ops.Op):
+    name = "notatuple"
+    forward = staticmethod(lambda a, b: a + b)
+    backward = staticmethod(lambda g, y, a, b: g)
+
+
+@pytest.mark.parametrize("build, error, words", [
+    (lambda: apply(TooFew, Value([1.0, 2.0]), Value(3.0)).sum(), ValueError,
+     "TooFew.backward returned 1 gradient(s) for 2 input(s) of shapes (2,), ()"),
+    (lambda: apply(WrongShape, Value([1.0, 2.0])), ValueError,
+     "WrongShape.backward: the gradient for input 0 has shape (5,), which does not sum back "
+     "to that input's shape (2,)"),
+    (lambda: apply(NotAnArray, Value(1.0)), TypeError,
+     "NotAnArray.backward returned (float); each gradient must be a numpy array"),
+    (lambda: apply(NotATuple, Value(1.0), Value(2.0)), TypeError,
+     "NotATuple.backward returned float64; return a tuple of 2 gradient(s)"),
+])
+def test_a_wrong_backward_is_an_error_naming_the_op_and_the_shapes(build, error, words):
+    root = build()
+    with pytest.raises(error, match=re.escape(words)):
+        root.backward()
+    with pytest.raises(error, match=re.escape(words)):
+        grad(root, list(root.parents))
+
+
+def test_the_docstring_convention_is_in_help_of_op():
+    text = pydoc.render_doc(ops.Op, renderer=pydoc.plaintext)
+    assert '"y = x²;  ∂x = ∂y · 2x"' in text
+    assert "one gradient per input" in text and "return its gradient bare" in text

@@ -1,0 +1,186 @@
+"""numpy functions on Values record the same graph as the Value methods (numpy_dispatch.py)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_sine import Value, gradcheck, topo_order
+from tinygrad_sine.nn import SineNet, squared_error
+
+
+def _ops(root: Value) -> list[str]:
+    return [n.op for n in topo_order(root)]
+
+
+# Each numpy call beside the Value method it must equal: same op, same parents, same numbers.
+A = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+B = np.array([[1.0, 2.0, 0.5], [-0.5, 1.0, 3.0]])
+CASES = [
+    ("exp", lambda a, b: np.exp(a), lambda a, b: a.exp()),
+    ("log", lambda a, b: np.log(b * b), lambda a, b: (b * b).log()),
+    ("sin", lambda a, b: np.sin(a), lambda a, b: a.sin()),
+    ("cos", lambda a, b: np.cos(a), lambda a, b: a.cos()),
+    ("tanh", lambda a, b: np.tanh(a), lambda a, b: a.tanh()),
+    ("add", lambda a, b: np.add(a, b), lambda a, b: a + b),
+    ("subtract", lambda a, b: np.subtract(a, b), lambda a, b: a - b),
+    ("multiply", lambda a, b: np.multiply(a, b), lambda a, b: a * b),
+    ("divide", lambda a, b: np.divide(a, b), lambda a, b: a / b),
+    ("true_divide", lambda a, b: np.true_divide(a, b), lambda a, b: a / b),
+    ("power number", lambda a, b: np.power(a, 2), lambda a, b: a**2),
+    ("power value", lambda a, b: np.power(b * b, a), lambda a, b: (b * b) ** a),
+    ("negative", lambda a, b: np.negative(a), lambda a, b: -a),
+    ("matmul", lambda a, b: np.matmul(a, b.T), lambda a, b: a @ b.T),
+    ("dot", lambda a, b: np.dot(a, b.T), lambda a, b: a.dot(b.T)),
+    ("sum", lambda a, b: np.sum(a), lambda a, b: a.sum()),
+    ("sum axis keepdims", lambda a, b: np.sum(a, axis=0, keepdims=True),
+     lambda a, b: a.sum(axis=0, keepdims=True)),
+    ("sum positional axis", lambda a, b: np.sum(a, 1), lambda a, b: a.sum(1)),
+    ("mean", lambda a, b: np.mean(a, axis=1), lambda a, b: a.mean(axis=1)),
+    ("transpose", lambda a, b: np.transpose(a), lambda a, b: a.transpose()),
+    ("transpose axes", lambda a, b: np.transpose(a, (1, 0)), lambda a, b: a.transpose(1, 0)),
+    ("reshape", lambda a, b: np.reshape(a, (3, 2)), lambda a, b: a.reshape(3, 2)),
+    ("reshape -1", lambda a, b: np.reshape(a, -1), lambda a, b: a.reshape(-1)),
+]
+
+
+@pytest.mark.parametrize("name, numpy_call, method_call", CASES, ids=[c[0] for c in CASES])
+def test_numpy_function_records_the_same_nodes_as_the_value_method(name, numpy_call, method_call):
+    a, b = Value(A, label="a"), Value(B, label="b")
+    got, want = numpy_call(a, b), method_call(a, b)
+    assert isinstance(got, Value)
+    assert got.op == want.op and got._args == want._args
+    assert _ops(got) == _ops(want)
+    np.testing.assert_array_equal(got.data, want.data)
+    # and the derivative is right: central differences, not the engine against itself
+    assert gradcheck(lambda a, b: numpy_call(a, b).sum(), [Value(A), Value(B)])
+
+
+@pytest.mark.parametrize("numpy_call, parents_first", [
+    (lambda arr, v: np.multiply(arr, v), "array"),
+    (lambda arr, v: arr * v, "array"),
+    (lambda arr, v: arr - v, "array"),
+    (lambda arr, v: arr / v, "array"),
+    (lambda arr, v: arr ** v, "array"),
+    (lambda arr, v: np.dot(arr, v), "array"),
+    (lambda arr, v: np.subtract(v, arr), "value"),
+])
+def test_an_array_argument_keeps_its_place_in_the_node(numpy_call, parents_first):
+    arr, v = np.array([[1.0, 2.0], [3.0, 4.0]]), Value([[0.5, 2.0], [1.0, 1.5]])
+    out = numpy_call(arr, v)
+    first, second = out.parents
+    if parents_first == "array":
+        assert second is v and first.op == "" and np.array_equal(first.data, arr)
+    else:
+        assert first is v and np.array_equal(second.data, arr)
+
+
+def test_np_asarray_gives_the_numbers_without_a_graph():
+    v = Value([[1.0, 2.0]]) * 3
+    arr = np.asarray(v)
+    assert type(arr) is np.ndarray and arr.dtype == np.float64
+    np.testing.assert_array_equal(arr, [[3.0, 6.0]])
+    assert np.asarray(Value(2.0)).shape == ()
+    assert np.array(v, copy=True) is not v.data
+    np.testing.assert_array_equal(np.array(v, dtype=np.float32), [[3.0, 6.0]])
+
+
+def test_np_shape_ndim_and_size_read_the_shape_without_a_node():
+    v = Value(np.ones((2, 3)))
+    assert np.shape(v) == (2, 3) and np.ndim(v) == 2 and np.size(v) == 6 and np.size(v, 1) == 3
+    assert np.shape(Value(1.0)) == ()
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda v: np.maximum(v, 0), "numpy.maximum"),
+    (lambda v: np.sqrt(v), "numpy.sqrt"),
+    (lambda v: np.add.reduce(v), "numpy.add.reduce"),
+    (lambda v: np.concatenate([v, v]), "numpy.concatenate"),
+    (lambda v: np.max(v), "numpy.max"),
+])
+def test_any_other_numpy_function_is_refused_naming_it_and_the_methods(call, name):
+    with pytest.raises(TypeError) as info:
+        call(Value([1.0, 4.0]))
+    message = str(info.value)
+    assert message.startswith(f"{name} is not supported on a Value")
+    assert "Value methods: exp, log" in message and "np.dot" in message
+
+
+@pytest.mark.parametrize("call, bad", [
+    (lambda v: np.exp(v, out=np.zeros(2)), "out="),
+    (lambda v: np.add(v, 1.0, where=np.array([True, False])), "where="),
+    (lambda v: np.sum(v, out=np.zeros(())), "out="),
+    (lambda v: np.sum(v, where=np.array([True, False])), "where="),
+    (lambda v: np.mean(v, dtype=np.float32), "dtype="),
+    (lambda v: np.dot(v, v, out=np.zeros(())), "out="),
+    (lambda v: np.reshape(v, (2, 1), order="F"), "order="),
+])
+def test_out_where_and_dtype_are_refused_by_name(call, bad):
+    with pytest.raises(TypeError, match=re.escape(bad) + ".*not supported"):
+        call(Value([1.0, 4.0]))
+
+
+def test_a_list_of_values_as_data_is_refused_rather_than_losing_the_graph():
+    with pytest.raises(TypeError, match="list holding Values"):
+        Value([[Value(1.0)], [2.0]])
+
+
+# ------------------------------------------------------------------ the post's code on Values
+
+
+def _forward_written_in_numpy(x, t, w1, b1, w2, b2):
+    """A 1-3-1 forward pass in plain numpy style, on Values: no Value method called."""
+    u1 = np.dot(x, w1) + b1
+    y1 = 1 / (1 + np.exp(-u1))
+    u2 = np.dot(y1, w2) + b2
+    return 0.5 * np.sum(np.power(np.subtract(u2, t), 2))
+
+
+def test_numpy_forward_pass_on_values_matches_the_same_net_written_with_methods():
+    x = np.array([[-0.5], [0.1], [0.9]])
+    t = np.sin(np.pi * x)
+    net = SineNet(seed=3, wb_width=1.0)
+    e = _forward_written_in_numpy(x, t, *net.parameters())
+    e.backward()
+    by_numpy = [p.grad.copy() for p in net.parameters()]
+
+    # the same formula with Value methods gives the same graph, op for op
+    net.zero_grad()
+    hidden, output = net.layers
+    xv = Value(x)
+    y1 = 1 / (1 + (-(xv.dot(hidden.w) + hidden.b)).exp())
+    e_methods = 0.5 * (((y1.dot(output.w) + output.b) - t) ** 2).sum()
+    assert _ops(e) == _ops(e_methods)
+    e_methods.backward()
+    for got, p in zip(by_numpy, net.parameters()):
+        np.testing.assert_allclose(got, p.grad, rtol=1e-13, atol=0)
+
+    # the SineNet's own graph (sigmoid and squared-error nodes) gives the same numbers
+    net.zero_grad()
+    e_net = squared_error(net(x), t)
+    np.testing.assert_allclose(e.data, e_net.data, rtol=1e-13)
+    e_net.backward()
+    for got, p in zip(by_numpy, net.parameters()):
+        np.testing.assert_allclose(got, p.grad, rtol=1e-10, atol=1e-14)
+
+    # and against central differences
+    assert gradcheck(lambda *params: _forward_written_in_numpy(x, t, *params),
+                     [Value(p.data) for p in net.parameters()])
+
+
+def test_value_with_value_and_value_with_number_never_go_through_the_dispatch(monkeypatch):
+    from tinygrad_sine import numpy_dispatch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the numpy dispatch was used")
+
+    monkeypatch.setattr(numpy_dispatch, "array_ufunc", refuse)
+    monkeypatch.setattr(numpy_dispatch, "array_function", refuse)
+    a, b = Value([1.0, 2.0]), Value([3.0, 4.0])
+    out = ((a * b + a - b) / b) ** 2 @ a + 2.0 * a.sum() - 1
+    np.testing.assert_allclose(out.data, (((a.data * b.data + a.data - b.data) / b.data) ** 2
+                                          @ a.data + 2.0 * a.data.sum() - 1))
+    with pytest.raises(AssertionError, match="dispatch was used"):
+        np.ones(2) * a  # while an array on the left does

@@ -1,0 +1,157 @@
+"""numpy functions on Values: ``np.exp(v)`` is ``v.exp()``, ``np.dot(x, w)`` is ``x @ w``.
+
+numpy asks an argument that defines ``__array_ufunc__`` (for ufuncs such as
+``np.exp`` or ``np.add``) or ``__array_function__`` (for functions such as
+``np.sum`` or ``np.reshape``) to compute the call itself.  ``Value`` answers
+with the table below: each numpy function maps to the Value method that
+already exists, so the graph is exactly the one the method records — same
+ops, same nodes, same diagrams.  There is no second set of operations here.
+
+So the post's numpy code runs on Values unchanged::
+
+    u = np.dot(x, w) + b             # the same nodes as x @ w + b
+    y = 1 / (1 + np.exp(-u))         # reciprocal, add, exp, neg: as written
+    E = 0.5 * np.sum((y - t) ** 2)
+
+``ndarray * Value`` also comes through here (numpy calls ``np.multiply(arr,
+v)``), keeping the argument order, so it gives the node ``v.__rmul__(arr)``
+would.  Any other numpy function raises ``TypeError`` naming it and the
+methods that exist.  ``np.asarray(v)`` gives ``v``'s numbers with no graph,
+like PyTorch's ``t.detach().numpy()``.
+
+Value with Value (``a * b``) never comes here: Python calls ``Value.__mul__``
+directly, which keeps the common path quick.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .value import Value, _lift
+
+
+def _method(name: str):
+    """A caller for ``np.<ufunc>(a, b, …)``: the first input's Value method ``name``.
+
+    A number or array on the left is wrapped as a constant leaf first, exactly
+    as the reflected operator (``v.__radd__(arr)``) does, so the node has the
+    same parents in the same order.
+    """
+
+    def call(first, *rest):
+        return getattr(_lift(first, name.strip("_")), name)(*rest)
+
+    call.__name__ = name
+    return call
+
+
+# numpy's ufunc → the Value method it stands for.  (np.divide is np.true_divide.)
+UFUNCS = {
+    np.add: _method("__add__"),
+    np.subtract: _method("__sub__"),
+    np.multiply: _method("__mul__"),
+    np.true_divide: _method("__truediv__"),
+    np.power: _method("__pow__"),
+    np.negative: _method("__neg__"),
+    np.matmul: _method("__matmul__"),
+    np.exp: _method("exp"),
+    np.log: _method("log"),
+    np.sin: _method("sin"),
+    np.cos: _method("cos"),
+    np.tanh: _method("tanh"),
+}
+
+
+def _refuse(func: str, **given) -> None:
+    """A TypeError for numpy arguments a Value cannot honour (``out=``, ``dtype=`` …)."""
+    bad = [name for name, val in given.items() if val is not None]
+    if bad:
+        raise TypeError(
+            f"np.{func} on a Value: {', '.join(f'{n}=' for n in bad)} is not supported "
+            "(a Value always makes a new float64 node); drop it, or use v.data for plain numbers"
+        )
+
+
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _refuse("sum", dtype=dtype, out=out, initial=initial, where=where)
+    return _lift(a, "sum").sum(axis, keepdims)
+
+
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    _refuse("mean", dtype=dtype, out=out, where=where)
+    return _lift(a, "mean").mean(axis, keepdims)
+
+
+def _transpose(a, axes=None):
+    return _lift(a, "transpose").transpose(*(() if axes is None else axes))
+
+
+def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    _refuse("reshape", copy=copy, order=None if order == "C" else order)
+    shape = newshape if shape is None else shape
+    return _lift(a, "reshape").reshape(shape)
+
+
+def _dot(a, b, out=None):
+    _refuse("dot", out=out)
+    return _lift(a, "dot").dot(b)
+
+
+def _size(a, axis=None):
+    return np.size(np.asarray(a), axis)
+
+
+# numpy's function → the Value method it stands for, with numpy's own signature.
+# (np.shape, np.ndim and np.size only read the shape: they make no node.)
+FUNCTIONS = {
+    np.sum: _sum,
+    np.mean: _mean,
+    np.transpose: _transpose,
+    np.reshape: _reshape,
+    np.dot: _dot,
+    np.shape: lambda a: np.shape(np.asarray(a)),
+    np.ndim: lambda a: np.ndim(np.asarray(a)),
+    np.size: _size,
+}
+
+_METHODS = ("exp, log, sin, cos, tanh, sigmoid, relu, identity, sum, mean, reshape, "
+            "transpose, broadcast_to, dot, T, [index], + − * / ** @")
+
+
+def _unsupported(name: str) -> TypeError:
+    numpy_names = sorted({f.__name__ for f in (*UFUNCS, *FUNCTIONS)} - {"shape", "ndim", "size"})
+    return TypeError(
+        f"{name} is not supported on a Value (it would record no gradient). "
+        f"Value methods: {_METHODS}. numpy functions that work on Values: "
+        f"{', '.join('np.' + n for n in numpy_names)}. For plain numbers without a graph, "
+        "use v.data (or np.asarray(v)); for a new operation, write an ops.Op subclass"
+    )
+
+
+def _is_ours(x) -> bool:
+    """Types numpy may hand us alongside a Value: Values, arrays, numbers."""
+    return isinstance(x, (Value, np.ndarray, np.generic, int, float, list, tuple))
+
+
+def array_ufunc(ufunc, method: str, *inputs, **kwargs):
+    """``Value.__array_ufunc__``: run a supported ufunc as its Value method."""
+    if not all(map(_is_ours, inputs)):
+        return NotImplemented  # another array-like (e.g. compile's tracer) may know better
+    if method != "__call__":
+        raise _unsupported(f"numpy.{ufunc.__name__}.{method}")
+    call = UFUNCS.get(ufunc)
+    if call is None:
+        raise _unsupported(f"numpy.{ufunc.__name__}")
+    if kwargs:  # out=, where=, dtype=, casting= …: numpy passes only those given
+        _refuse(ufunc.__name__, **{k: True for k in kwargs})
+    return call(*inputs)
+
+
+def array_function(func, types, args, kwargs):
+    """``Value.__array_function__``: run a supported numpy function as its Value method."""
+    if not all(issubclass(t, (Value, np.ndarray)) for t in types):
+        return NotImplemented
+    call = FUNCTIONS.get(func)
+    if call is None:
+        raise _unsupported(f"numpy.{func.__name__}")
+    return call(*args, **kwargs)
