@@ -73,7 +73,7 @@ def test_middle_is_sigmoid_and_output_is_identity():
 
 
 def test_layer_refuses_a_wrongly_shaped_input_with_a_hint():
-    with pytest.raises(ValueError, match=r"input has shape \(3,\), expected \(batch, 1\).*reshape"):
+    with pytest.raises(ValueError, match=r"x has shape \(3,\).*\(samples, 1\).*reshape\(-1, 1\)"):
         SineNet(seed=0)(np.zeros(3))
 
 
