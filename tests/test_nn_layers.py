@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from tinygrad_sine import Value
+from tinygrad_sine import Value, show_text
 from tinygrad_sine.cli import main
 from tinygrad_sine.nn import (
     SGD,
@@ -41,6 +41,13 @@ def test_layers_built_without_index_are_numbered_in_the_order_the_network_uses_t
     assert labels == ["w1", "b1", "u1", "y1", "w2", "b2", "u2", "y2"]
     assert y is l2.y and (l1.index, l2.index) == (1, 2)
     assert l2(l1(XOR_X)).label == "y2"  # the number stays with the layer
+
+
+def test_the_text_view_of_two_hand_built_layers_names_each_node_once():
+    l1, l2 = Layer(2, 2, "tanh"), Layer(2, 1, "sigmoid")
+    text = show_text(squared_error(l2(l1(XOR_X[:1])), XOR_T[:1]))
+    for name in ("w1", "b1", "u1", "y1", "w2", "b2", "u2", "y2"):
+        assert len(re.findall(rf"─ {name}\b", text)) == 1, (name, text)
 
 
 def test_a_layer_fed_through_other_operations_still_counts_the_layer_below():
@@ -272,3 +279,14 @@ def test_cli_legacy_rng_prints_the_posts_errors(tmp_path, monkeypatch, capsys):
     errors = [float(e) for e in re.findall(r"^Epoch:\d+/201 Error:(\S+)$", out.out, re.M)]
     assert [round(e, 4) for e in errors] == list(DIGEST[1][:2])
     assert "seed 1 (legacy rng)" in out.out
+
+
+def test_cli_check_legacy_rng_checks_the_posts_weights(capsys):
+    from tinygrad_sine.compare import compare_gradients, format_table
+
+    assert main(["check", "--legacy-rng", "--seed", "4", "--sample", "5"]) == 0
+    printed = capsys.readouterr().out
+    x, t = (a[5:6].reshape(1, 1) for a in sine_data())
+    post = SineNet(seed=4, wb_width=1.0, legacy_rng=True)  # check's default --wb-width is 1.0
+    assert format_table(compare_gradients(post, x, t)) in printed
+    assert format_table(compare_gradients(SineNet(seed=4, wb_width=1.0), x, t)) not in printed
