@@ -98,7 +98,8 @@ class Layer:
 
     ``activation`` is a name, ``"sigmoid"``, ``"tanh"``, ``"relu"`` or
     ``"identity"`` (:data:`ACTIVATIONS`), or a function from a Value to a
-    Value of the same shape (``Value.tanh``, ``lambda u: u * u.sigmoid()``).
+    Value of the same shape (``Value.tanh``, ``lambda u: u * u.sigmoid()``,
+    or ``np.tanh`` where numpy functions dispatch to Value's operations).
     It is tried once on a small Value when the layer is built, so an unknown
     name, something that is not callable, or a function that does not work
     on Values is refused here, with the list of names, not during training.
