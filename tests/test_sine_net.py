@@ -73,7 +73,7 @@ def test_middle_is_sigmoid_and_output_is_identity():
 
 
 def test_layer_refuses_a_wrongly_shaped_input_with_a_hint():
-    with pytest.raises(ValueError, match=r"input has shape \(3,\), expected \(batch, 1\).*reshape"):
+    with pytest.raises(ValueError, match=r"x has shape \(3,\).*\(samples, 1\).*reshape\(-1, 1\)"):
         SineNet(seed=0)(np.zeros(3))
 
 
@@ -330,8 +330,8 @@ def test_sinenet_refuses_sizes_that_are_not_whole_numbers():
 
 def test_compare_gradients_refuses_badly_shaped_samples_before_any_numpy_error():
     net = SineNet(seed=0)
-    with pytest.raises(ValueError, match=r"compare_gradients: x has shape \(1,\), expected "
-                                         r"\(batch, 1\); reshape"):
+    with pytest.raises(ValueError, match=r"compare_gradients: x has shape \(1,\), but the layer "
+                                         r"takes a batch of shape \(samples, 1\);.*reshape"):
         compare_gradients(net, [0.1], [[0.2]])
     with pytest.raises(ValueError, match=r"assert_manual_matches_auto: t has shape \(1,\), "
                                          r"expected \(1, 1\)"):

@@ -88,6 +88,9 @@ def _sample_arg(parser):
 
 def _net_args(parser, seed_help="seed for the weights"):
     parser.add_argument("--seed", type=_seed_int, default=0, help=f"{seed_help} (default 0)")
+    parser.add_argument("--legacy-rng", action="store_true",
+                        help="draw as the post does, np.random.seed(seed) then randn, instead "
+                        "of numpy.random.default_rng(seed); reproduces the post's numbers")
     parser.add_argument("--n-mid", type=_n_mid, default=3,
                         help="middle units, or a comma list for several middle layers, "
                         "e.g. 5,4 (default 3)")
@@ -108,10 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record and print every N epochs (default 200)")
     p.add_argument("--batch-size", type=_positive_int, default=1,
                    help="samples per update; the gradient is summed over them (default 1)")
-    p.add_argument("--engine", choices=("auto", "manual"), default="auto",
-                   help="auto: the Value graph; manual: the hand-derived numpy backprop")
-    p.add_argument("--compile", action="store_true",
-                   help="trace the automatic step once and run it as generated numpy code")
+    p.add_argument("--engine", choices=("auto", "manual", "compiled"), default="auto",
+                   help="auto: the Value graph and backward(); manual: the hand-derived numpy "
+                   "backprop; compiled: the automatic step traced once and run as generated "
+                   "code (default auto)")
+    p.add_argument("--compile", action="store_true", help="same as --engine compiled")
     p.add_argument("--wb-width", type=_positive_float, default=0.01,
                    help="spread of the initial weights (default 0.01)")
     p.add_argument("--out", type=_path, default=Path("out"),
@@ -128,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="spread of the random weights (default 1.0, so no gradient is tiny)")
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("graph", help="draw one training step's graph (after backward) to SVG",
+    p = sub.add_parser("graph", help="draw one training step's graph (after backward) to a "
+                       ".svg, .png, .pdf or .dot file",
                        description="Build the seed's network, take one sample, run E.backward() "
                        "and draw the graph with data, gradients and the seed's formulas.")
     _net_args(p)
@@ -189,15 +194,18 @@ def cmd_train(args) -> int:
     from .sine import progress_line, train
 
     if args.compile and args.engine == "manual":
-        raise UsageError("--compile compiles the automatic engine; drop --engine manual")
+        raise UsageError("--compile (same as --engine compiled) compiles the automatic engine; "
+                         "drop --engine manual")
     engine = "compiled" if args.compile else args.engine
     if args.batch_size > 63:
         raise UsageError(f"--batch-size {args.batch_size} is more than the 63 samples; "
                          "use --batch-size 63 for full-batch training")
     args.out.mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be
-    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
+    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed,
+                  legacy_rng=args.legacy_rng)
+    legacy = " (legacy rng)" if args.legacy_rng else ""
     print(f"Training {net!r} on sin(x): {args.epochs} epochs, eta={args.eta}, "
-          f"batch size {args.batch_size}, seed {args.seed}, engine {engine}")
+          f"batch size {args.batch_size}, seed {args.seed}{legacy}, engine {engine}")
     start = time.perf_counter()
     def report(epoch, error, _history):
         print(progress_line(epoch, args.epochs, error), flush=True)
@@ -208,7 +216,7 @@ def cmd_train(args) -> int:
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run says so once, above
         history = train(net, epochs=args.epochs, eta=args.eta, interval=args.interval,
                         seed=args.seed, batch_size=args.batch_size, engine=engine,
-                        callback=report)
+                        callback=report, legacy_rng=args.legacy_rng)
     seconds = time.perf_counter() - start
     steps = args.epochs * -(-63 // args.batch_size)
     last = history.epochs[-1]
@@ -273,7 +281,8 @@ def cmd_check(args) -> int:
     from .compare import compare_gradients, format_table
     from .nn import SineNet
 
-    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
+    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed,
+                  legacy_rng=args.legacy_rng)
     x, t = _sample(args.sample)
     with np.errstate(all="ignore"):  # huge weights: the table shows nan, and FAIL says why
         rows = compare_gradients(net, x, t)
@@ -298,7 +307,8 @@ def _seed_step(args):
     from .nn import SineNet
     from .stepper import training_step
 
-    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed)
+    net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed,
+                  legacy_rng=args.legacy_rng)
     x, t = _sample(args.sample)
     about = (f"{net!r}, seed {args.seed}, sample {args.sample}: x = {x.item():.4f}, "
              f"t = {t.item():.4f}, E = ½ Σ (y − t)²")

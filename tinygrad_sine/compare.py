@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .hints import input_error, target_hint
 from .manual import ManualSineNet
 from .nn import SineNet, squared_error
 from .value import Value
@@ -91,11 +92,10 @@ def check_data(net: SineNet, x, t, where: str) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(t.data if isinstance(t, Value) else t, dtype=np.float64)
     n_in, n_out = net.sizes[0], net.sizes[-1]
     if x.ndim != 2 or x.shape[1] != n_in:
-        raise ValueError(f"{where}: x has shape {x.shape}, expected (batch, {n_in}); "
-                         "reshape a single sample with x.reshape(1, -1)")
+        raise input_error(where, x.shape, n_in)
     if t.shape != (len(x), n_out):
-        raise ValueError(f"{where}: t has shape {t.shape}, expected {(len(x), n_out)} "
-                         "(one row of targets per row of x)")
+        raise ValueError(f"{where}: t has shape {t.shape}, expected {(len(x), n_out)} (one row of "
+                         f"targets per row of x); {target_hint((len(x), n_out), t.shape)}")
     return x, t
 
 

@@ -10,6 +10,12 @@ computes
 :class:`Middle` uses the sigmoid (中間層), :class:`Output` the identity (出力層).
 Nothing here computes a gradient by hand: ``E.backward()`` does it all, and
 ``compare.py`` checks the result against the seed's formulas.
+
+Names: a layer's nodes are labelled ``w<n>``, ``b<n>``, ``u<n>``, ``y<n>``
+with its number ``n``, so that diagrams and the stepper tell layers apart.
+``SineNet`` numbers its layers 1, 2, … from the input side (the post's
+names); a layer built by hand without ``index=`` takes its number when it is
+first called (see :class:`Layer`).
 """
 
 from __future__ import annotations
@@ -19,12 +25,25 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from .autograd import no_grad, topo_order
+from .hints import input_error, input_hint, target_hint
 from .ops import SquaredError
-from .value import Value, apply, is_int
+from .value import Value, _apply, is_int
 
-# The seed's names for the units of each layer: input i, middle j, output k.
-_SIGMOID = Value.sigmoid
-_IDENTITY = Value.identity
+__all__ = ["ACTIVATIONS", "Layer", "Middle", "Output", "SineNet", "squared_error", "SGD",
+           "layer_of", "input_hint", "input_error"]
+
+# Activations a layer takes by name; any other function from Value to Value works too.
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "sigmoid": Value.sigmoid,
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "identity": Value.identity,
+}
+
+# Every layer that has a number, so that a layer called for the first time can
+# find the layers whose outputs feed it (weak: a layer is never kept alive here).
+_NUMBERED: weakref.WeakSet = weakref.WeakSet()
 
 # Which layer made each parameter, so that diagrams and the stepper can tell
 # a SineNet layer's values from a look-alike written by hand (``layer_of``).
@@ -41,18 +60,78 @@ def layer_of(w: Value, b: Value) -> tuple[str, int] | None:
     return made if made is not None and _MADE_BY.get(b) is made else None
 
 
+def _activation(activation, n_out: int, where: str) -> tuple[Callable[[Value], Value], str]:
+    """``(function, name)`` for an activation given by name or as a function of a Value.
+
+    A function is tried once, on a small Value, so that one which does not
+    work on Values fails when the layer is built rather than in training.
+    """
+    names = ", ".join(repr(n) for n in ACTIVATIONS)
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"{where}: unknown activation {activation!r}; use one of {names}, "
+                             "or a function of a Value such as Value.tanh")
+        return ACTIVATIONS[activation], activation
+    if not callable(activation):
+        raise TypeError(f"{where}: activation must be one of {names} or a function of a Value, "
+                        f"got {type(activation).__name__} {activation!r}")
+    name = next((n for n, f in ACTIVATIONS.items() if f is activation),
+                getattr(activation, "__name__", type(activation).__name__))
+    probe = Value(np.full((1, n_out), 0.5))
+    try:
+        with no_grad():
+            out = activation(probe)
+    except Exception as err:
+        raise TypeError(f"{where}: activation {name} failed on a Value ({type(err).__name__}: "
+                        f"{err}); use one of {names}, or a function of a Value") from None
+    if out is probe:  # `lambda u: u`: the identity, as a node of its own so u and y both show
+        return ACTIVATIONS["identity"], "identity"
+    if not isinstance(out, Value) or out.shape != probe.shape:
+        got = f"shape {out.shape}" if isinstance(out, Value) else type(out).__name__
+        raise TypeError(f"{where}: activation {name} must return a Value of its input's shape "
+                        f"{probe.shape}, got {got}; use one of {names}, or a function of a Value")
+    return activation, name
+
+
 class Layer:
     """One fully connected layer: ``u = x @ w + b``, ``y = activation(u)``.
 
-    ``activation`` is a function from Value to Value (``Value.sigmoid``,
-    ``Value.identity``, ``Value.tanh``, …).  Initial weights follow the seed:
-    ``w = wb_width · N(0, 1)`` of shape ``(n_in, n_out)``, then
-    ``b = wb_width · N(0, 1)`` of shape ``(n_out,)``, drawn in that order from
-    ``rng`` (a ``numpy.random.Generator``; a fresh unseeded one if ``None``).
+    ``activation`` is a name, ``"sigmoid"``, ``"tanh"``, ``"relu"`` or
+    ``"identity"`` (:data:`ACTIVATIONS`), or a function from a Value to a
+    Value of the same shape (``Value.tanh``, ``lambda u: u * u.sigmoid()``,
+    or ``np.tanh`` where numpy functions dispatch to Value's operations).
+    It is tried once on a small Value when the layer is built, so an unknown
+    name, something that is not callable, or a function that does not work
+    on Values is refused here, with the list of names, not during training.
+
+    Initial weights, drawn from ``rng`` (a ``numpy.random.Generator`` or
+    ``RandomState``; a fresh unseeded Generator if None):
+
+    * ``wb_width`` given: the seed's rule, ``w = wb_width · N(0, 1)`` of shape
+      ``(n_in, n_out)``, then ``b = wb_width · N(0, 1)`` of shape ``(n_out,)``.
+    * ``wb_width=None`` (the default): scaled to the layer's fan-in, as a
+      general network needs: ``w = N(0, 1) · √(1/n_in)`` (LeCun's, the
+      Xavier/Glorot rule for fan-in; u then has about the spread of x),
+      ``√(2/n_in)`` for ``relu`` (He's), and ``b = 0``.  PyTorch and Keras
+      scale by fan-in too.  The seed's 0.01 suits its 1-3-1 sine network
+      (``Middle``, ``Output`` and ``SineNet`` keep it) but stalls others: a
+      2-2-1 tanh network on XOR stays at E = 0.5.
+
+    Numbering: ``index=n`` labels the layer's nodes ``w<n>``, ``b<n>``,
+    ``u<n>``, ``y<n>``.  Without it, the layer takes its number at its first
+    call: one more than the highest-numbered layer whose output feeds it
+    (directly or through other operations), or 1 if none does; until then
+    its parameters are labelled ``w`` and ``b``.  So ``l2(l1(x))`` has w1 … y1
+    and w2 … y2.  Two layers fed side by side from the same input would both
+    take the same number: give such layers ``index=``.
 
     After a call, ``.x``, ``.u`` and ``.y`` hold that call's input,
-    pre-activation and output nodes, labelled ``x``/``u<n>``/``y<n>`` so that
-    diagrams and the stepper can name them.
+    pre-activation and output nodes.
+
+    >>> l1, l2 = Layer(2, 2, "tanh"), Layer(2, 1, "sigmoid")
+    >>> y = l2(l1(np.ones((4, 2))))
+    >>> [p.label for p in l1.parameters() + l2.parameters()], y.label
+    (['w1', 'b1', 'w2', 'b2'], 'y2')
     """
 
     kind = "layer"
@@ -61,36 +140,64 @@ class Layer:
         self,
         n_in: int,
         n_out: int,
-        activation: Callable[[Value], Value],
-        wb_width: float = 0.01,
-        rng: np.random.Generator | None = None,
-        index: int = 1,
+        activation: str | Callable[[Value], Value],
+        wb_width: float | None = None,
+        rng: np.random.Generator | np.random.RandomState | None = None,
+        index: int | None = None,
     ):
-        if n_in < 1 or n_out < 1:
-            raise ValueError(f"Layer: sizes must be at least 1, got n_in={n_in}, n_out={n_out}")
+        where = type(self).__name__
+        for name, n in (("n_in", n_in), ("n_out", n_out)):
+            if not is_int(n) or n < 1:
+                raise ValueError(f"{where}: {name} must be a whole number ≥ 1, got {n!r}")
+        if index is not None and (not is_int(index) or index < 0):
+            raise ValueError(f"{where}: index must be a whole number ≥ 0 or None, got {index!r}")
+        if wb_width is not None and not (isinstance(wb_width, (int, float, np.number))
+                                         and np.isfinite(wb_width) and wb_width >= 0):
+            raise ValueError(f"{where}: wb_width must be a finite number ≥ 0 (the post uses "
+                             f"0.01) or None for weights scaled to the layer, got {wb_width!r}")
+        self.activation, self.activation_name = _activation(activation, n_out, where)
         rng = np.random.default_rng() if rng is None else rng
-        self.n_in, self.n_out, self.index = n_in, n_out, index
-        self.activation = activation
-        self.w = Value(wb_width * rng.standard_normal((n_in, n_out)), label=f"w{index}")
-        self.b = Value(wb_width * rng.standard_normal(n_out), label=f"b{index}")
+        self.n_in, self.n_out, self.wb_width = n_in, n_out, wb_width
+        if wb_width is None:
+            gain = 2.0 if self.activation_name == "relu" else 1.0
+            w, b = rng.standard_normal((n_in, n_out)) * np.sqrt(gain / n_in), np.zeros(n_out)
+        else:
+            w = wb_width * rng.standard_normal((n_in, n_out))
+            b = wb_width * rng.standard_normal(n_out)
+        self.w = Value(w, label="w")
+        self.b = Value(b, label="b")
         self.x: Value | None = None
         self.u: Value | None = None
         self.y: Value | None = None
+        self.index: int | None = None
+        if index is not None:
+            self._number(index)
+
+    def _number(self, index: int) -> None:
+        """Take number ``index``: label w and b now, and u and y at every call."""
+        self.index = index
+        self.w.label, self.b.label = f"w{index}", f"b{index}"
+        self._labels = (f"u{index}", f"y{index}")  # made once, not at every call
         _MADE_BY[self.w] = _MADE_BY[self.b] = (self.kind, index)  # one tuple per layer
+        _NUMBERED.add(self)
+
+    def _number_from(self, x: Value) -> None:
+        """Take one more than the highest number among the layers whose outputs feed ``x``."""
+        outputs = {id(layer.y): layer.index for layer in _NUMBERED if layer.y is not None}
+        below = max((outputs.get(id(node), 0) for node in topo_order(x)), default=0)
+        self._number(below + 1)
 
     def __call__(self, x) -> Value:
         if not isinstance(x, Value):
             x = Value(x, label="x")
         shape = x.data.shape
         if len(shape) != 2 or shape[1] != self.n_in:
-            raise ValueError(
-                f"{type(self).__name__}{self.index}: input has shape {x.shape}, expected "
-                f"(batch, {self.n_in}); reshape a single sample with x.reshape(1, -1)"
-            )
+            raise input_error(repr(self), shape, self.n_in)
+        if self.index is None:
+            self._number_from(x)
         u = x @ self.w + self.b
-        u.label = f"u{self.index}"
         y = self.activation(u)
-        y.label = f"y{self.index}"
+        u.label, y.label = self._labels
         self.x, self.u, self.y = x, u, y
         return y
 
@@ -99,20 +206,23 @@ class Layer:
         return [self.w, self.b]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.n_in} → {self.n_out}, layer {self.index})"
+        number = "not numbered yet" if self.index is None else f"layer {self.index}"
+        sizes = f"{self.n_in} → {self.n_out}"
+        return f"{type(self).__name__}({sizes}, {self.activation_name}, {number})"
 
 
 class Middle(Layer):
-    """The seed's middle layer (中間層): ``y = sigmoid(x @ w + b)``."""
+    """The seed's middle layer (中間層): ``y = sigmoid(x @ w + b)``, weights ``0.01 · N(0, 1)``."""
 
     kind = "middle"
 
-    def __init__(self, n_in: int, n_out: int, wb_width: float = 0.01, rng=None, index: int = 1):
-        super().__init__(n_in, n_out, _SIGMOID, wb_width, rng, index)
+    def __init__(self, n_in: int, n_out: int, wb_width: float = 0.01, rng=None,
+                 index: int | None = None):
+        super().__init__(n_in, n_out, "sigmoid", wb_width, rng, index)
 
 
 class Output(Layer):
-    """The seed's output layer (出力層): ``y = identity(x @ w + b)``.
+    """The seed's output layer (出力層): ``y = identity(x @ w + b)``, weights ``0.01 · N(0, 1)``.
 
     The identity is kept as its own node so that the diagram shows both the
     pre-activation ``u`` (where δ_k lives) and the output ``y``.
@@ -120,17 +230,25 @@ class Output(Layer):
 
     kind = "output"
 
-    def __init__(self, n_in: int, n_out: int, wb_width: float = 0.01, rng=None, index: int = 2):
-        super().__init__(n_in, n_out, _IDENTITY, wb_width, rng, index)
+    def __init__(self, n_in: int, n_out: int, wb_width: float = 0.01, rng=None,
+                 index: int | None = None):
+        super().__init__(n_in, n_out, "identity", wb_width, rng, index)
 
 
 class SineNet:
     """The seed's network: ``n_in`` → sigmoid middle layer(s) → identity output.
 
     ``n_mid`` is the number of middle units (3 in the post), or a tuple for
-    several middle layers, e.g. ``(5, 4)`` for 1-5-4-1.  With ``seed`` the
-    weights are reproducible: one ``numpy.random.default_rng(seed)`` draws,
-    layer by layer from the input side, first ``w`` and then ``b``.
+    several middle layers, e.g. ``(5, 4)`` for 1-5-4-1.  Layers are numbered
+    1, 2, … from the input side.  With ``seed`` the weights are reproducible:
+    one ``numpy.random.default_rng(seed)`` draws, layer by layer from the
+    input side, first ``w`` and then ``b``, each ``wb_width · N(0, 1)``.
+
+    ``legacy_rng=True`` draws them as the post does instead:
+    ``np.random.seed(seed)`` then ``wb_width * np.random.randn(...)``, in the
+    same order (here from ``np.random.RandomState(seed)``, which gives the
+    same numbers and leaves numpy's global generator alone).  Train it with
+    ``train(..., legacy_rng=True)`` to replay the post's run for that seed.
 
     >>> net = SineNet(seed=0)
     >>> [layer.w.shape for layer in net.layers]
@@ -144,6 +262,7 @@ class SineNet:
         n_out: int = 1,
         wb_width: float = 0.01,
         seed: int | None = None,
+        legacy_rng: bool = False,
     ):
         mids = tuple(n_mid) if isinstance(n_mid, Iterable) else (n_mid,)
         if not mids:
@@ -152,7 +271,11 @@ class SineNet:
             if not is_int(n) or n < 1:
                 also = " (or a tuple of them, one per middle layer)" if name == "n_mid" else ""
                 raise ValueError(f"SineNet: {name} must be a whole number ≥ 1{also}, got {n!r}")
-        rng = np.random.default_rng(seed)
+        if legacy_rng and seed is not None and not (is_int(seed) and 0 <= seed < 2**32):
+            raise ValueError(f"SineNet: with legacy_rng, seed must be a whole number from 0 to "
+                             f"2**32 - 1 (numpy's legacy generator), got {seed!r}")
+        rng = np.random.RandomState(seed) if legacy_rng else np.random.default_rng(seed)
+        self.legacy_rng = bool(legacy_rng)
         sizes = (n_in, *mids)
         self.layers: list[Layer] = [
             Middle(sizes[i], sizes[i + 1], wb_width, rng, index=i + 1) for i in range(len(mids))
@@ -185,15 +308,16 @@ def squared_error(y: Value, t) -> Value:
     formulas, and with it δ_k = y_k − t_k exactly.  It is one node (the
     ``SquaredError`` op, whose derivative is y − t, as in the post) rather
     than four; ``0.5 * ((y - t) ** 2).sum()`` gives the same numbers.
+    A ``t`` that is not a Value becomes a leaf labelled ``t``.
     """
+    if not isinstance(y, Value):
+        y = Value(y, label="y")
     if not isinstance(t, Value):
         t = Value(t, label="t")
-    if t.shape != y.shape:
-        raise ValueError(
-            f"squared_error: y has shape {y.shape} but t has shape {t.shape}; "
-            "they must match (reshape t to (batch, n_out))"
-        )
-    e = apply(SquaredError, y, t)
+    if t.data.shape != y.data.shape:
+        raise ValueError(f"squared_error: y has shape {y.shape} but t has shape {t.shape}; "
+                         f"they must match: {target_hint(y.shape, t.shape)}")
+    e = _apply(SquaredError, (y, t))  # both are Values already: no second wrapping
     e.label = "E"
     return e
 
@@ -206,11 +330,17 @@ class SGD:
         self.eta = eta
 
     def step(self) -> None:
-        """w ← w − η ∂w for every parameter, in place (the graph of the step is not needed)."""
+        """w ← w − η ∂w for every parameter, in place (the graph of the step is not needed).
+
+        A parameter with no gradient (not in the last graph) is left alone, as in PyTorch.
+        """
+        eta = self.eta
         for p in self.params:
-            p.data -= self.eta * p.grad
+            g = p._grad  # read directly: ``p.grad`` would make zeros for a missing gradient
+            if g is not None:
+                p.data -= eta * g
 
     def zero_grad(self) -> None:
         """Clear every parameter's ``.grad`` before the next backward pass."""
         for p in self.params:
-            p.zero_grad()
+            p._grad = None  # what p.zero_grad() does, without a call per parameter

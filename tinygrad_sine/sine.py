@@ -31,7 +31,7 @@ def sine_data() -> tuple[np.ndarray, np.ndarray]:
     return (x - np.pi) / np.pi, t
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """What a training run recorded, every ``interval`` epochs.
 
@@ -50,6 +50,14 @@ class History:
     @property
     def final_error(self) -> float:
         return self.errors[-1]
+
+    def __repr__(self) -> str:
+        """One line: what was recorded and how the error went (the arrays stay as attributes)."""
+        engine = self.settings.get("engine", "?")
+        if not self.epochs:
+            return f"History(nothing recorded, engine {engine})"
+        return (f"History({len(self.epochs)} records, epochs {self.epochs[0]}…{self.epochs[-1]}, "
+                f"engine {engine}, error {self.errors[0]:.4g} → {self.errors[-1]:.4g})")
 
 
 def progress_line(epoch: int, epochs: int, error: float) -> str:
@@ -78,6 +86,7 @@ def train(
     engine: str = "auto",
     callback: Callable[[int, float, History], None] | None = None,
     data: tuple | None = None,
+    legacy_rng: bool = False,
 ) -> History:
     """Train ``net`` on :func:`sine_data` the way the post does; return a :class:`History`.
 
@@ -96,6 +105,13 @@ def train(
     epoch's samples is recorded, each ``y`` taken before its own update,
     together with the predictions; ``callback(epoch, error, history)`` is
     then called.
+
+    ``legacy_rng=True`` shuffles as the post does, with numpy's legacy
+    generator: the post calls ``np.random.seed(seed)`` once, draws the
+    weights, then shuffles from the same stream; here the shuffles come from
+    ``np.random.RandomState(seed)`` after skipping as many normal draws as
+    ``net`` has weights.  So ``train(SineNet(seed=s, legacy_rng=True), seed=s,
+    legacy_rng=True)`` replays the post's run for seed ``s`` number for number.
 
     ``engine="auto"`` uses the ``Value`` graph and ``backward()``;
     ``engine="compiled"`` traces the same step once with
@@ -128,10 +144,15 @@ def train(
         raise ValueError(f"train: batch_size {batch_size} is more than the {len(x_all)} samples; "
                          f"use batch_size={len(x_all)} for full-batch training")
     n = len(x_all)
-    rng = np.random.default_rng(seed)
+    if legacy_rng:
+        rng = np.random.RandomState(seed)
+        rng.standard_normal(sum(p.data.size for p in net.parameters()))  # the weights' draws
+    else:
+        rng = np.random.default_rng(seed)
     history = History(
         settings=dict(epochs=epochs, eta=eta, interval=interval, seed=seed,
-                      batch_size=batch_size, engine=engine, sizes=net.sizes),
+                      batch_size=batch_size, engine=engine, sizes=net.sizes,
+                      legacy_rng=legacy_rng),
         data=None if data is None else (x_all[:, 0], t_all[:, 0]),
     )
     steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}

@@ -22,6 +22,7 @@ Graphviz is loaded inside the functions, never at import time.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Iterable
 from pathlib import Path
@@ -89,6 +90,23 @@ def _graphviz():
             "the Python package 'graphviz' is missing: pip install graphviz"
         ) from None
     return graphviz
+
+
+@functools.cache
+def _digraph_class():
+    """``graphviz.Digraph`` whose Jupyter display raises :class:`GraphvizNotFound` when
+    ``dot`` is missing (with the install hint), not graphviz's ``ExecutableNotFound``."""
+    gv = _graphviz()
+
+    class Digraph(gv.Digraph):
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except gv.ExecutableNotFound:
+                raise GraphvizNotFound(f"draw_graph: cannot show the diagram: {INSTALL_HINT}; "
+                                       "the diagram's .source holds its DOT text") from None
+
+    return Digraph
 
 
 def _html(text) -> str:
@@ -262,8 +280,7 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
             attrs["penwidth"] = "2"
         return attrs
 
-    gv = _graphviz()
-    dot = gv.Digraph("tinygrad_sine", graph_attr={
+    dot = _digraph_class()("tinygrad_sine", graph_attr={
         "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
         "ranksep": "0.35", "newrank": "true"},
         node_attr={"fontname": FONT, "shape": "box", "style": "rounded,filled",

@@ -1,12 +1,16 @@
 """The seed's figures: fit snapshots over the true curve, and the error curve.
 
 The figures are ``matplotlib.figure.Figure`` objects made without pyplot, so
-no display and no backend choice is needed (Jupyter still shows them when
-they are the last expression of a cell).
+no display and no backend choice is needed.  A Figure made that way does not
+display itself in Jupyter (only pyplot's figures do, after ``%matplotlib
+inline``); ours carry ``_repr_png_``, so a figure left as the last expression
+of a cell shows inline as a PNG with no set-up.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +18,25 @@ import numpy as np
 from tinygrad_sine.sine import History, sine_data
 
 SNAPSHOT_EPOCHS = (0, 200, 400, 1000, 2000)  # the epochs the post shows
+
+
+@functools.cache
+def _figure_class():
+    """matplotlib's ``Figure`` with ``_repr_png_``, which Jupyter calls to show it inline."""
+    from matplotlib.figure import Figure
+
+    class InlineFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return InlineFigure
+
+
+def _figure(**options):
+    """A matplotlib ``Figure`` that Jupyter shows inline (as PNG) without pyplot."""
+    return _figure_class()(**options)
 
 
 def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
@@ -24,8 +47,6 @@ def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
     epoch is always shown (so a short run, or an ``interval`` that misses
     200, 400 …, still shows how far training got).
     """
-    from matplotlib.figure import Figure
-
     recorded = sorted(history.snapshots)
     if not recorded:
         raise ValueError("plot_snapshots: the history has no snapshots; train with interval ≥ 1")
@@ -34,7 +55,7 @@ def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
     x, t = sine_data() if history.data is None else history.data  # the post's data, or yours
     if history.data is not None:
         x, t = x[np.argsort(x)], t[np.argsort(x)]
-    fig = Figure(figsize=(3.2 * len(shown), 3.0), layout="constrained")
+    fig = _figure(figsize=(3.2 * len(shown), 3.0), layout="constrained")
     axes = fig.subplots(1, len(shown), sharey=True, squeeze=False)[0]
     for ax, epoch in zip(axes, shown):
         px, py = history.snapshots[epoch]
@@ -50,9 +71,7 @@ def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
 
 def plot_error_curve(history: History):
     """Mean error Σ ½(y − t)² / 63 against epoch, on a log scale."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5.0, 3.2), layout="constrained")
+    fig = _figure(figsize=(5.0, 3.2), layout="constrained")
     ax = fig.subplots()
     errors = np.maximum(np.asarray(history.errors), np.finfo(float).tiny)
     ax.semilogy(history.epochs, errors, marker="o")
