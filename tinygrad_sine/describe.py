@@ -1,0 +1,612 @@
+"""Describing a graph in words: what every view of a graph says about its nodes.
+
+Four views read a graph: the text tree (``show.py``), the stepper
+(``stepper.py``), the diagrams (``viz/graph.py``) and the browser page
+(``viz``).  They all take their words from here, so a node has the same
+name, kind, numbers and formulas whichever way you look at it:
+
+* :func:`describe` names every node (its label, or a generated ``op#n``),
+  gives it a kind (:data:`KINDS`) and finds the seed's layers and
+  quantities (δ, ∂w, ∂b, ∂y), all in a :class:`GraphInfo`;
+* :func:`number` and :func:`preview` write numbers; :func:`printable` makes
+  a label safe for one line of text;
+* :func:`op_label` says what an op node does with its arguments
+  (``pow n=2``, ``sum axis=0``, ``getitem [0, :2]``), and :func:`formulas`
+  writes its forward math and local derivative with the graph's own names
+  (``∂u1 = ∂y1 · (1 − y1) · y1``), read from the op's docstring.
+
+Where the seed's hand-derived quantities live (see ``compare.py``): in one
+layer ``u = x @ w + b``, ``y = activation(u)``, δ is the gradient at ``u``,
+∂w and ∂b the gradients at ``w`` and ``b``, and ∂y the gradient at the
+layer's input ``x`` (the output of the layer below).  :func:`describe` finds
+such layers by their shape in the graph — a ``sigmoid`` (middle layer) or
+``identity`` (output layer) of ``add(matmul(x, w), b)`` — whose ``w`` and
+``b`` were made by an ``nn`` layer (``nn.layer_of``), so a graph built by
+``SineNet`` is recognised from its root alone, while a look-alike written
+by hand (a logistic regression, say) is drawn as plain ops.  When the
+root is the seed's error ``E = ½ Σ (y − t)²`` on top of a full chain of such
+layers, the manual values come from ``manual.py``, computed afresh from the
+nodes' data.
+
+Nothing here changes the graph.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .autograd import topo_order
+from .compare import FORMULAS, QUANTITIES
+from .manual import ManualMiddle, ManualOutput, ManualSineNet
+from .nn import layer_of
+from .value import Value
+
+# ------------------------------------------------------------ kinds and roles
+
+# How each kind of node is called.  See `describe` for how a leaf gets its kind.
+KINDS = ("root", "parameter", "input", "constant", "intermediate")
+ROLES = ("parameter", "input", "constant")  # the kinds a leaf can be given with set_role
+INPUT_LABELS = re.compile(r"[xt]\d*")
+_LAYER_KINDS = {"sigmoid": "middle", "identity": "output"}
+
+# Roles given explicitly, by the code that made a leaf.  Weak keys: an entry
+# goes with its Value and never keeps one alive.
+_ROLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def set_role(value: Value, role: str) -> Value:
+    """Say what a leaf is, for the views: ``"parameter"``, ``"input"`` or ``"constant"``.
+
+    The views otherwise guess from labels (see :func:`describe`); code that
+    knows — ``training_step`` feeding data, your own training loop — says so.
+    A target (``t``) is data fed in, so its role is ``"input"``.  Returns
+    ``value``, so ``x = set_role(Value(data, label="x"), "input")`` reads in
+    one line.
+
+    >>> v = set_role(Value([1.0, 2.0], label="target"), "input")
+    >>> describe(v * 2).kind(v)
+    'input'
+    """
+    if not isinstance(value, Value):
+        raise TypeError(f"set_role: expected a Value, got {type(value).__name__}")
+    if role not in ROLES:
+        raise ValueError(f"set_role: role must be one of {', '.join(map(repr, ROLES))}; "
+                         f"got {role!r}")
+    _ROLES[value] = role
+    return value
+
+
+def role_of(value: Value) -> str | None:
+    """The role given to ``value`` with :func:`set_role`, or ``"parameter"`` for the
+    weights and biases an ``nn`` layer made; None when the code never said."""
+    role = _ROLES.get(value)
+    if role is None and layer_of(value, value) is not None:  # made by an nn Layer
+        role = "parameter"
+    return role
+
+
+# ------------------------------------------------------------ text and numbers
+
+
+def printable(text) -> str:
+    """``text`` on one line of a terminal: a newline as ``⏎``, a lone surrogate as ``\\ud800``.
+
+    >>> printable("two\\nlines"), printable("\\ud800")
+    ('two⏎lines', '\\\\ud800')
+    """
+    text = str(text).replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def number(v, digits: int = 4) -> str:
+    """One number in at least ``digits`` significant digits — more when rounding would lie.
+
+    A rounded number never looks exact: ``-0.9999877`` is ``-0.99999``, not
+    ``-1`` (which would make tanh's 1 − y² look like 0); ``1.00003`` is
+    ``1.00003``.  So a number shown with fewer than ``digits`` digits is
+    that number, up to float rounding noise (a few units in the last place:
+    ``1.4999999999999996`` is ``1.5``).  ``-0.0`` is ``0``.  At 17 digits
+    every float round-trips, so that is where it stops (Python's shortest
+    ``repr``).
+
+    >>> number(1 / 3), number(-0.9999877), number(2.0), number(-0.0), number(1e-5)
+    ('0.3333', '-0.99999', '2', '0', '1e-05')
+    """
+    v = float(v)
+    if v == 0:
+        return "0"
+    if not np.isfinite(v):
+        return repr(v)  # nan, inf, -inf
+    noise = 4 * float(np.spacing(abs(v)))
+    for p in range(max(1, digits), 17):
+        text = f"{v:.{p}g}"
+        if _significant(text) >= p or abs(float(text) - v) <= noise:
+            return text
+    return repr(v)
+
+
+def _significant(text: str) -> int:
+    """How many significant digits ``text`` (as written by ``:g``) shows."""
+    mantissa = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    return len(mantissa)
+
+
+def preview(arr, width: int = 44, digits: int = 4) -> str:
+    """A one-line glimpse of an array: each number by :func:`number`, cut at ``width``.
+
+    >>> preview(np.array([[0.5, 1e-5, 2.0]]))
+    '[[0.5, 1e-05, 2]]'
+    """
+    a = np.asarray(arr, dtype=np.float64)
+    if a.ndim == 0:
+        text = number(a.item(), digits)
+    else:
+        text = np.array2string(
+            a, threshold=6, edgeitems=2, separator=", ", max_line_width=10**6,
+            formatter={"float_kind": lambda v: number(v, digits)},
+        )
+        text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def shown_elements(arr) -> np.ndarray:
+    """The elements :func:`preview` shows (all of a small array; a big one's corners)."""
+    a = np.asarray(arr, dtype=np.float64)
+    if a.size <= 6:
+        return a.ravel()
+    corners = [sorted({0, 1, n - 2, n - 1} & set(range(n))) for n in a.shape]
+    return a[np.ix_(*corners)].ravel()
+
+
+def shape_text(node: Value) -> str:
+    """``"(1, 3)"``, or ``"scalar"`` for a 0-d Value."""
+    return str(node.shape) if node.ndim else "scalar"
+
+
+# ------------------------------------------------------------ what an op does
+
+
+def op_parts(node: Value) -> tuple[str, str, list[str]]:
+    """``(forward math, local derivative, argument names)`` of the op that made ``node``.
+
+    Read from the op class: the first docstring line is ``"forward;  derivative"``
+    (``"y = a + b;  ∂a = ∂y,  ∂b = ∂y"``) and ``backward(g, y, *inputs, *args)``
+    names the inputs (``a``, ``b``, ``x``, ``u``) and static arguments (``n``,
+    ``axis``) that the math uses.  An op whose docstring is missing or not in
+    that form gives ``""`` for the part it lacks (the views then fall back to
+    the op's name and its ``backward``); an op whose ``backward`` takes
+    ``*args`` gets names ``x1``, ``x2`` … for the inputs it does not name.
+    """
+    if node._op is None:
+        return "", "", []
+    names = _argument_names(node)
+    forward, local = _docstring_formula(node._op)
+    return forward, local, names
+
+
+def _docstring_formula(op) -> tuple[str, str]:
+    """The forward math and local derivative of an op's first docstring line, or ``""``."""
+    lines = (op.__doc__ or "").strip().splitlines()
+    forward, _, local = (lines[0] if lines else "").partition(";")
+    forward, local = forward.strip(), local.strip()
+    if "=" not in forward:  # free text, not "y = …"
+        forward = ""
+    if not local.startswith("∂"):  # not "∂x = …"
+        local = ""
+    return forward, local
+
+
+def _backward_parameters(node: Value) -> list[inspect.Parameter] | None:
+    try:
+        return list(inspect.signature(node._op.backward).parameters.values())
+    except (TypeError, ValueError):  # a builtin or some other callable without a signature
+        return None
+
+
+def _argument_names(node: Value) -> list[str]:
+    """One name per input and static argument, from ``backward``'s parameters."""
+    params = _backward_parameters(node) or []
+    named = [p.name for p in params[2:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    wanted = len(node.parents) + len(node._args)
+    if len(named) < wanted:
+        inputs = [f"x{i + 1}" for i in range(len(node.parents))]
+        extra = [f"arg{i + 1}" for i in range(len(node._args))]
+        named += (inputs + extra)[len(named):]
+    return named[:wanted]
+
+
+def output_letter(node: Value) -> str:
+    """The op's name for its output: the second parameter of its ``backward`` (``y``, or ``E``)."""
+    params = _backward_parameters(node)
+    return params[1].name if params and len(params) > 1 else "y"
+
+
+def format_index(index) -> str:
+    """An index as written between brackets: ``(0, slice(None, 2))`` → ``"[0, :2]"``."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return "[" + ", ".join(_index_part(p) for p in parts) + "]"
+
+
+def _index_part(p) -> str:
+    if isinstance(p, slice):
+        text = ":".join("" if v is None else str(v) for v in (p.start, p.stop))
+        return text + (f":{p.step}" if p.step is not None else "")
+    if p is Ellipsis:
+        return "..."
+    if p is None:
+        return "None"
+    if isinstance(p, np.ndarray):
+        text = np.array2string(p, threshold=6, edgeitems=2, separator=", ")
+        return " ".join(text.split())
+    return repr(p.item() if isinstance(p, np.generic) else p)
+
+
+def op_arguments(node: Value) -> list[str]:
+    """The op's static arguments as text, defaults left out.
+
+    ``n=2`` for a power, ``axis=0`` and ``keepdims`` for a sum, ``(3, 1)``
+    for a reshape's shape or a transpose's axes, ``[0, :2]`` for an index;
+    ``name=value`` for anything else (your own op's arguments).
+    """
+    if node._op is None:
+        return []
+    names = _argument_names(node)[len(node.parents):]
+    shown = []
+    for name, value in zip(names, node._args):
+        if value is None or value is False:  # axis=None, keepdims=False, axes=None
+            continue
+        if value is True:
+            shown.append(name)
+        elif name == "index":
+            shown.append(format_index(value))
+        elif name in ("shape", "axes") and isinstance(value, tuple):
+            shown.append(str(value))
+        elif isinstance(value, (float, np.floating)):
+            shown.append(f"{name}={number(value)}")
+        else:
+            shown.append(f"{name}={value!r}")
+    return shown
+
+
+def op_label(node: Value) -> str:
+    """What the op that made ``node`` does, in a few words: ``"pow n=2"``, ``"mean axis=(0, 1)
+    keepdims"``, ``"reshape (3, 1)"``, ``"getitem [0, :2]"``; ``""`` for a leaf."""
+    if node._op is None:
+        return ""
+    return " ".join([node.op or type(node._op).__name__, *op_arguments(node)])
+
+
+_WORD = r"[A-Za-z0-9_#]"  # letters that continue a name: "y" in "y2" or "y_k" is not y
+
+
+def _in_names(text: str, names: dict[str, str]) -> str:
+    """``text`` with each of the op's letters replaced by the graph's name for it, in one
+    pass (so ``a ↔ b`` swaps cannot clash)."""
+    if not names:
+        return text
+    letters = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    pattern = rf"(?<!{_WORD})({letters})(?!{_WORD})"
+    return re.sub(pattern, lambda m: names[m.group(1)], text.replace("eˣ", "e^x"))
+
+
+def formulas(node: Value, info: GraphInfo) -> tuple[str, str]:
+    """``(forward, local derivative)`` of an op node, written with the graph's own names.
+
+    ``u1 = add(matmul#1, b1)`` gives ``("u1 = matmul#1 + b1", "∂matmul#1 = ∂u1,  ∂b1 =
+    ∂u1")``: the op's docstring letters (``y = a + b``) become the names of
+    this node and its inputs, so no letter of a formula can be mistaken for a
+    node of the graph.  A note after the formula (``"   (…)"``) and a
+    qualifier of the forward math (``" with …"``) stay as written.  An op
+    with no formula in its docstring falls back to its call (``y = myop(a)``)
+    and to naming its ``backward``.
+    """
+    forward, local, arg_names = op_parts(node)
+    names = {output_letter(node): info.name(node)}
+    for letter, parent in zip(arg_names, node.parents):
+        names.setdefault(letter, info.name(parent))
+    for letter, value in zip(arg_names[len(node.parents):], node._args):
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            names.setdefault(letter, number(value))
+    if forward:
+        qualifier = re.search(r" with ", forward)  # prose: "a^b with b a Value"
+        cut = qualifier.start() if qualifier else len(forward)
+        forward = _in_names(forward[:cut], names) + forward[cut:]
+    else:
+        forward = info.call(node)
+    if local:
+        formula, sep, note = local.partition("   (")
+        local = _in_names(formula, names) + (f"   ({note}" if sep else "")
+    else:
+        local = (f"given by {type(node._op).__name__}.backward "
+                 "(its docstring has no \"y = …;  ∂x = …\" formula)")
+    return forward, local
+
+
+def values_read(node: Value) -> list[Value]:
+    """The nodes whose values the local derivative reads (not just their gradients).
+
+    ``[a, b]`` for ``∂a = ∂y · b,  ∂b = ∂y · a``; ``[node]`` for tanh's
+    ``∂x = ∂y · (1 − y²)``; none for an add.  Read from the op's letters in its
+    docstring formula; every input and the output when there is no formula.
+    """
+    _, local, arg_names = op_parts(node)
+    letters = {output_letter(node): node, **dict(zip(arg_names, node.parents))}
+    if not local:
+        return list(dict.fromkeys([*node.parents, node]))
+    formula = local.partition("   (")[0]
+    found = []
+    for letter, value in letters.items():
+        if re.search(rf"(?<![∂A-Za-z0-9_#]){re.escape(letter)}(?!{_WORD})", formula):
+            found.append(value)
+    return list(dict.fromkeys(found))
+
+
+# ------------------------------------------------------------ the seed's layers
+
+
+@dataclass
+class SeedLayer:
+    """One of the seed's layers found in a graph: ``u = x @ w + b``, ``y = activation(u)``."""
+
+    index: int  # from the label w<n> when there is one, else the position from the input side
+    kind: str  # "middle" (sigmoid) or "output" (identity)
+    x: Value
+    w: Value
+    b: Value
+    matmul: Value
+    u: Value
+    y: Value
+
+    @property
+    def members(self) -> tuple[Value, ...]:
+        """The nodes this layer builds (its input ``x`` belongs to whoever made it)."""
+        return (self.w, self.b, self.matmul, self.u, self.y)
+
+    @property
+    def name(self) -> str:
+        """Like ``compare``'s layer names: ``"middle (layer 1)"``."""
+        return f"{self.kind} (layer {self.index})"
+
+
+@dataclass
+class SeedQuantity:
+    """A hand-derived quantity (δ, ∂w, ∂b, ∂y) at its node, with the manual value if known."""
+
+    layer: SeedLayer
+    quantity: str  # "δ", "∂w", "∂b" or "∂y"
+    formula: str  # e.g. "δ_j = ∂y_j (1 − y_j) y_j"
+    node: Value
+    manual: np.ndarray | None  # None when the graph is not the seed's full error E
+
+    @property
+    def symbol(self) -> str:
+        """The left side of the formula: ``"δ_j"``, ``"∂w_ij"`` …"""
+        return self.formula.split(" = ")[0]
+
+    def agrees(self, auto) -> bool:
+        """Whether the manual value equals ``auto`` (the gradient autodiff found here).
+
+        The one tolerance the text view, the stepper and the diagrams all use.
+        """
+        return self.manual is not None and bool(
+            np.allclose(self.manual, auto, rtol=1e-7, atol=1e-10))
+
+
+# ------------------------------------------------------------ describing a graph
+
+
+@dataclass
+class GraphInfo:
+    """Everything the views say about a graph, computed once by :func:`describe`."""
+
+    root: Value
+    order: list[Value]  # topological: inputs before the nodes that use them, root last
+    names: dict[int, str]  # id(node) -> label (one line), or a generated "op#n"
+    kinds: dict[int, str]  # id(node) -> one of KINDS
+    layers: list[SeedLayer]  # input side first
+    quantities: list[SeedQuantity]  # output layer first, as backprop meets them
+    by_node: dict[int, list[SeedQuantity]] = field(default_factory=dict)
+
+    def name(self, node: Value) -> str:
+        return self.names[id(node)]
+
+    def kind(self, node: Value) -> str:
+        return self.kinds[id(node)]
+
+    def find(self, name: str) -> list[Value]:
+        """The nodes called ``name`` (labels can repeat), in topological order."""
+        return [n for n in self.order if self.names[id(n)] == name]
+
+    def call(self, node: Value) -> str:
+        """``"u1 = add(matmul#1, b1)"``, ``"s = sum(a, axis=0)"`` for an op node; a leaf's name.
+
+        Static arguments are shown as :func:`op_arguments` writes them,
+        defaults left out.
+        """
+        if node._op is None:
+            return self.name(node)
+        args = [self.name(p) for p in node.parents] + op_arguments(node)
+        return f"{self.name(node)} = {node.op}({', '.join(args)})"
+
+
+def describe(root: Value) -> GraphInfo:
+    """Name, classify and annotate every node of ``root``'s graph (read-only).
+
+    A leaf's kind, first rule that applies:
+
+    1. the role the code gave it with :func:`set_role` (``training_step``
+       marks its ``x`` and ``t`` as inputs), or ``"parameter"`` for the
+       weights and biases an ``nn`` layer made;
+    2. in a recognised SineNet graph, the first layer's input and the target
+       of the error ``E`` are inputs;
+    3. a guess from the label, for graphs built by hand: ``x``, ``t``,
+       ``x1``, ``t2`` … are inputs, any other labelled leaf a parameter, and a
+       leaf with no label a constant (what arithmetic makes of a number, like
+       the ½ in E).
+    """
+    if not isinstance(root, Value):
+        raise TypeError("describe: expected the Value at the top of a graph, "
+                        f"got {type(root).__name__}")
+    order = _leaves_just_in_time(topo_order(root))
+    names, counts = {}, {}
+    for node in order:
+        if node.label not in (None, ""):  # one line in the text views
+            names[id(node)] = printable(node.label)
+        else:  # matmul#1, matmul#2, const#1 …: unique and easy to type in the stepper
+            op = node.op or "const"
+            counts[op] = counts.get(op, 0) + 1
+            names[id(node)] = f"{op}#{counts[op]}"
+    layers = find_seed_layers(order)
+    target = _squared_error_target(root, layers[-1].y) if layers else None
+    seed_inputs = set()
+    if layers and layers[0].x._op is None:
+        seed_inputs.add(id(layers[0].x))
+    if target is not None and target._op is None:
+        seed_inputs.add(id(target))
+    kinds = {}
+    for node in order:
+        key = id(node)
+        if node is root:
+            kinds[key] = "root"
+        elif node._op is not None:
+            kinds[key] = "intermediate"
+        else:
+            kinds[key] = role_of(node) or ("input" if key in seed_inputs else _guess(node))
+    quantities = _seed_quantities(layers, target)
+    by_node: dict[int, list[SeedQuantity]] = {}
+    for q in quantities:
+        by_node.setdefault(id(q.node), []).append(q)
+    return GraphInfo(root, order, names, kinds, layers, quantities, by_node)
+
+
+def _guess(leaf: Value) -> str:
+    """A leaf's kind from its label alone (rule 3 of :func:`describe`)."""
+    if leaf.label in (None, ""):
+        return "constant"
+    return "input" if INPUT_LABELS.fullmatch(str(leaf.label)) else "parameter"
+
+
+def _leaves_just_in_time(order: list[Value]) -> list[Value]:
+    """The same nodes, each leaf moved to just before the first op that uses it.
+
+    Still a topological order (so backprop over it is exact), but it reads
+    like the forward pass: ``x, w1, matmul#1, b1, u1 …`` rather than every
+    constant first.
+    """
+    placed: set[int] = set()
+    result: list[Value] = []
+    for node in order:
+        if node._op is None:
+            continue
+        for p in node.parents:
+            if p._op is None and id(p) not in placed:
+                placed.add(id(p))
+                result.append(p)
+        result.append(node)
+    if not result:  # the root is a lone leaf
+        result = list(order)
+    return result
+
+
+def find_seed_layers(order: list[Value]) -> list[SeedLayer]:
+    """Every ``activation(add(matmul(x, w), b))`` that an ``nn`` Middle or Output layer built.
+
+    Input side first.  The activation must be the seed's (sigmoid for a
+    middle layer, identity for the output) and ``w``, ``b`` made by that layer.
+    """
+    layers = []
+    for y in order:
+        kind = _LAYER_KINDS.get(y.op)
+        if kind is None or len(y.parents) != 1:
+            continue
+        u = y.parents[0]
+        if u.op != "add":
+            continue
+        m, b = u.parents
+        if m.op != "matmul" or b._op is not None:
+            continue
+        x, w = m.parents
+        made = layer_of(w, b)
+        if made is None or made[0] != kind:
+            continue  # the right shape, but not the values of a seed layer
+        layers.append(SeedLayer(made[1], kind, x, w, b, m, u, y))
+    return layers
+
+
+def _squared_error_target(root: Value, y: Value) -> Value | None:
+    """``t`` when ``root`` is ``nn.squared_error(y, t)``, the seed's E = ½ Σ (y − t)²."""
+    if root.op != "squared_error" or root.parents[0] is not y:
+        return None
+    return root.parents[1]
+
+
+def _seed_quantities(layers: list[SeedLayer], target: Value | None) -> list[SeedQuantity]:
+    """The δ, ∂w, ∂b, ∂y of each layer (output layer first), with manual values when possible."""
+    manual = _manual_layers(layers, target)
+    found = []
+    for pos in reversed(range(len(layers))):
+        layer = layers[pos]
+        nodes = {"δ": layer.u, "∂w": layer.w, "∂b": layer.b, "∂y": layer.x}
+        for q in QUANTITIES:
+            value = None
+            if manual is not None:
+                m = manual[pos]
+                value = {"δ": m.delta, "∂w": m.grad_w, "∂b": m.grad_b, "∂y": m.grad_x}[q]
+            found.append(SeedQuantity(layer, q, FORMULAS[(layer.kind, q)], nodes[q], value))
+    return found
+
+
+def _manual_layers(layers: list[SeedLayer], target: Value | None):
+    """Run ``manual.py`` on a copy of the layers' weights, if the graph is the seed's whole net."""
+    if target is None:
+        return None
+    chained = all(b.x is a.y for a, b in zip(layers, layers[1:]))
+    kinds_ok = all(layer.kind == "middle" for layer in layers[:-1]) and layers[-1].kind == "output"
+    if not (chained and kinds_ok):
+        return None
+    net = ManualSineNet(
+        [ManualMiddle(layer.w.data, layer.b.data, layer.index) for layer in layers[:-1]]
+        + [ManualOutput(layers[-1].w.data, layers[-1].b.data, layers[-1].index)]
+    )
+    net.forward(layers[0].x.data)
+    net.backward(target.data)
+    return net.layers
+
+
+# ------------------------------------------------------------ lines the views share
+
+
+def op_bindings(node: Value, info: GraphInfo) -> str:
+    """``"y = u1, a = matmul#1, b = b1"``: the op's letters bound to this node's names and args.
+
+    The views now write formulas in the graph's names (:func:`formulas`);
+    this stays for code that wants the letters.
+    """
+    names = _argument_names(node)
+    values = [info.name(p) for p in node.parents] + [repr(a) for a in node._args]
+    pairs = [(output_letter(node), info.name(node)), *zip(names, values)]
+    return ", ".join(f"{n} = {v}" for n, v in pairs if n != v)  # not "t = t"
+
+
+def seed_lines(q: SeedQuantity, auto: np.ndarray) -> list[str]:
+    """The formula, and (when known) the manual value beside the automatic one."""
+    lines = [f"  seed formula       {q.formula}   [{q.layer.name}]"]
+    if q.manual is not None:
+        diff = float(np.max(np.abs(q.manual - auto)))
+        verdict = "✓ the same" if q.agrees(auto) else "✗ DIFFERENT"
+        lines.append(f"      manual {preview(q.manual, 40)}   auto {preview(auto, 40)}"
+                     f"   {verdict} (max |diff| {diff:.1e})")
+    return lines
+
+
+def grad_getter(grads: dict | None):
+    """``node -> gradient`` from a dict keyed by Value (``Stepper.grads()``) or by ``id(node)``;
+    with ``grads=None``, each node's own ``.grad`` (None when no backward pass reached it)."""
+    if grads is None:
+        return lambda node: node._grad
+    return lambda node: grads[node] if node in grads else grads.get(id(node))
