@@ -64,13 +64,14 @@ def show_text(root: Value, *, show_data: bool = True, show_grad: bool = True,
     info = describe(root)
     lines: list[str] = []
     seen: set[int] = set()
-    # (node, its depth, the last _MAX_INDENT columns of indentation above it, its branch:
-    # "" for the root, "├─ " or "└─ ").  Only the columns drawn are kept, so a long
-    # chain costs memory in proportion to its length, not to its length squared.
-    stack: list[tuple[Value, int, tuple[str, ...], str]] = [(root, 0, (), "")]
+    # (node, its depth, the indentation drawn above it, its branch: "" for the root,
+    # "├─ " or "└─ ").  Each column is 3 characters and only the last _MAX_INDENT are
+    # kept, so a long chain costs memory in proportion to its length, not its square.
+    keep = 3 * _MAX_INDENT
+    stack: list[tuple[Value, int, str, str]] = [(root, 0, "", "")]
     while stack:
-        node, depth, columns, branch = stack.pop()
-        lead = ("⋯ " if depth > _MAX_INDENT else "") + "".join(columns) + branch
+        node, depth, indent, branch = stack.pop()
+        lead = ("⋯ " if depth > _MAX_INDENT else "") + indent + branch
         if id(node) in seen:
             lines.append(f"{lead}{info.name(node)} ↑ (shown above)")
             continue
@@ -78,9 +79,9 @@ def show_text(root: Value, *, show_data: bool = True, show_grad: bool = True,
         lines.append(lead + node_line(node, info, show_data=show_data,
                                       show_grad=show_grad, grads=grads))
         # Below a last child the column is blank; below any other it continues the line.
-        below, deeper = columns, depth
+        below, deeper = indent, depth
         if branch:
-            below = (columns + ("   " if branch == "└─ " else "│  ",))[-_MAX_INDENT:]
+            below = (indent + ("   " if branch == "└─ " else "│  "))[-keep:]
             deeper = depth + 1
         last = len(node.parents) - 1
         for i in reversed(range(len(node.parents))):

@@ -48,6 +48,7 @@ from .describe import (
     set_role,
     shape_text,
     shown_elements,
+    sum_digits,
     values_read,
 )
 from .ops import sum_to
@@ -180,7 +181,7 @@ class Stepper:
                 self._arrivals[id(node)] = [(index, g)]
             sends = self._send(index, node, g, totals, users, parts) if node._op else []
             replay.append((index, node, g, sends))
-        digits = {key: _sum_digits(c) for key, c in parts.items()}
+        digits = {key: sum_digits(c, _DIGITS) for key, c in parts.items()}
         for index, node, g, sends in replay:
             self._steps.append(self._backward_step(index, node, g, sends, users, digits))
 
@@ -422,28 +423,6 @@ def _free_text(node: Value) -> str:
     lines = (node._op.__doc__ or "").strip().splitlines()
     forward = op_parts(node)[0]
     return lines[0].strip() if lines and not forward else ""
-
-
-def _sum_digits(contributions: list[np.ndarray]) -> int:
-    """The fewest significant digits (at least 4) at which a node's sums add up as shown.
-
-    With ``c1, c2, …`` arriving and running totals ``T1 = c1``, ``T2 = T1 + c2`` …,
-    each shown ``Tk`` must be the shown ``T(k−1)`` plus the shown ``ck``, rounded to
-    the digits shown (checked on the elements the preview shows).  At 17 digits
-    every float is shown exactly, so the sums always agree there.
-    """
-    if len(contributions) < 2:
-        return _DIGITS
-    triples, total = [], contributions[0]
-    for c in contributions[1:]:
-        new = total + c
-        triples.append((shown_elements(total), shown_elements(c), shown_elements(new)))
-        total = new
-    for p in range(_DIGITS, 17):
-        if all(number(float(number(a, p)) + float(number(b, p)), p) == number(t, p)
-               for before, c, after in triples for a, b, t in zip(before, c, after)):
-            return p
-    return 17
 
 
 def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
