@@ -239,6 +239,8 @@ def _index_part(p) -> str:
     if p is None:
         return "None"
     if isinstance(p, np.ndarray):
+        if p.size <= 6:
+            return str(p.tolist())  # [True, False], [0, 1]
         text = np.array2string(p, threshold=6, edgeitems=2, separator=", ")
         return " ".join(text.split())
     return repr(p.item() if isinstance(p, np.generic) else p)
@@ -288,7 +290,7 @@ def _in_names(text: str, names: dict[str, str]) -> str:
     if not names:
         return text
     letters = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
-    pattern = rf"(?<!{_WORD})({letters})(?!{_WORD})"
+    pattern = rf"(?<![`]|{_WORD})({letters})(?![`]|{_WORD})"  # `axis` stays: a word
     return re.sub(pattern, lambda m: names[m.group(1)], text.replace("eˣ", "e^x"))
 
 
@@ -299,7 +301,7 @@ def formulas(node: Value, info: GraphInfo) -> tuple[str, str]:
     ∂u1")``: the op's docstring letters (``y = a + b``) become the names of
     this node and its inputs, so no letter of a formula can be mistaken for a
     node of the graph.  A note after the formula (``"   (…)"``) and a
-    qualifier of the forward math (``" with …"``) stay as written.  An op
+    qualifier of the forward math (``" with …"``, ``" for …"``) stay as written.  An op
     with no formula in its docstring falls back to its call (``y = myop(a)``)
     and to naming its ``backward``.
     """
@@ -311,7 +313,7 @@ def formulas(node: Value, info: GraphInfo) -> tuple[str, str]:
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             names.setdefault(letter, number(value))
     if forward:
-        qualifier = re.search(r" with ", forward)  # prose: "a^b with b a Value"
+        qualifier = re.search(r" (with|for) ", forward)  # prose: "a^b with b a Value"
         cut = qualifier.start() if qualifier else len(forward)
         forward = _in_names(forward[:cut], names) + forward[cut:]
     else:
