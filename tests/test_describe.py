@@ -375,3 +375,14 @@ def test_show_text_of_a_long_chain_with_a_shared_input_runs_in_linear_memory():
     # 4× the nodes: about 4× the memory (the old tree kept each pending entry's whole
     # indentation: 16×, and 400 MB here), and under 3 kB a node.
     assert large < 5 * small and large < 10_000 * 3_000
+
+
+def test_a_surrogate_in_a_label_reaches_the_svg_escaped(tmp_path, require_dot):
+    import xml.etree.ElementTree as ET
+
+    from viz import render_graph
+
+    a = Value(1.0, label="\ud800x")
+    path = render_graph(a * 2, tmp_path / "s.svg")
+    texts = ["".join(t.itertext()) for t in ET.parse(path).iter() if t.tag.endswith("}text")]
+    assert "\\ud800x" in texts  # the label, escaped as Python writes it
