@@ -341,6 +341,30 @@ def test_an_op_without_a_formula_shows_steps_and_draws(op, args, slope):
     assert f"<{op.name}" in draw_graph(y).source
 
 
+class Blend(ops.Op):
+    """y = a + 2b, with no name and a backward that takes *inputs"""
+
+    @staticmethod
+    def forward(*inputs):
+        return inputs[0] + 2 * inputs[1]
+
+    @staticmethod
+    def backward(g, y, *inputs):
+        return [g, 2 * g]
+
+
+def test_an_op_with_no_name_and_star_inputs_is_called_by_its_class():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    y = apply(Blend, a, b)
+    assert show_text(y).splitlines()[0].startswith("Blend#1 = Blend(a, b)  root")
+    s = Stepper(y)
+    back = s[3].text
+    assert "local derivative   given by Blend.backward" in back
+    assert "→ a gets 1" in back and "→ b gets 2" in back  # ∂/∂a (a + 2b) = 1, ∂/∂b = 2
+    source = draw_graph(y).source
+    assert "label=<Blend>" in source and "v0 -> op2 [label=<x1>]" in source
+
+
 # ------------------------------------------------------------ odd labels, long chains
 
 

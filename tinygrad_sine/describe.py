@@ -50,6 +50,7 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     op_arguments,
     op_bindings,
     op_label,
+    op_name,
     op_parts,
     output_letter,
     preview,
@@ -190,7 +191,7 @@ class GraphInfo:
         if node._op is None:
             return self.name(node)
         args = [self.name(p) for p in node.parents] + op_arguments(node)
-        return f"{self.name(node)} = {node.op}({', '.join(args)})"
+        return f"{self.name(node)} = {op_name(node)}({', '.join(args)})"
 
 
 def describe(root: Value) -> GraphInfo:
@@ -217,7 +218,7 @@ def describe(root: Value) -> GraphInfo:
         if node.label not in (None, ""):  # one line in the text views
             names[id(node)] = printable(node.label)
         else:  # matmul#1, matmul#2, const#1 …: unique and easy to type in the stepper
-            op = node.op or "const"
+            op = op_name(node) or "const"
             counts[op] = counts.get(op, 0) + 1
             names[id(node)] = f"{op}#{counts[op]}"
     layers = find_seed_layers(order)

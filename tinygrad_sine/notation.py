@@ -273,12 +273,19 @@ def op_arguments(node: Value) -> list[str]:
     return shown
 
 
+def op_name(node: Value) -> str:
+    """The op's short name (``Value.op``), or its class name for an op that set none."""
+    if node._op is None:
+        return ""
+    return node.op or getattr(node._op, "__name__", "op")
+
+
 def op_label(node: Value) -> str:
     """What the op that made ``node`` does, in a few words: ``"pow n=2"``, ``"mean axis=(0, 1)
     keepdims"``, ``"reshape (3, 1)"``, ``"getitem [0, :2]"``; ``""`` for a leaf."""
     if node._op is None:
         return ""
-    return " ".join([node.op or type(node._op).__name__, *op_arguments(node)])
+    return " ".join([op_name(node), *op_arguments(node)])
 
 
 _WORD = r"[A-Za-z0-9_#]"  # letters that continue a name: "y" in "y2" or "y_k" is not y
@@ -322,7 +329,7 @@ def formulas(node: Value, info: GraphInfo) -> tuple[str, str]:
         formula, sep, note = local.partition("   (")
         local = _in_names(formula, names) + (f"   ({note}" if sep else "")
     else:
-        local = (f"given by {getattr(node._op, '__name__', node.op)}.backward "
+        local = (f"given by {getattr(node._op, '__name__', op_name(node))}.backward "
                  "(its docstring has no \"y = …;  ∂x = …\" formula)")
     return forward, local
 
