@@ -46,6 +46,7 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     adds_up,
     format_index,
     formulas,
+    local_gradients,
     number,
     op_arguments,
     op_bindings,
@@ -58,6 +59,7 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     shape_text,
     shown_elements,
     sum_digits,
+    value_digits,
     values_read,
 )
 from .value import Value

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .ops import sum_to
 from .value import Value
 
 if TYPE_CHECKING:  # only for the type hints: describe.py imports this module
@@ -363,3 +364,55 @@ def op_bindings(node: Value, info: GraphInfo) -> str:
     values = [info.name(p) for p in node.parents] + [repr(a) for a in node._args]
     pairs = [(output_letter(node), info.name(node)), *zip(names, values)]
     return ", ".join(f"{n} = {v}" for n, v in pairs if n != v)  # not "t = t"
+
+
+# ------------------------------------------------------------ digits a local derivative needs
+
+
+def local_gradients(node: Value, g, y, inputs) -> tuple:
+    """The op's local derivative applied to ``g``: one gradient per input, in order.
+
+    ``backward(g, y, *inputs, *args)`` on the given numbers; a one-input op
+    may return its gradient bare, which is made a 1-tuple here.
+    """
+    outs = node._op.backward(g, y, *inputs, *node._args)
+    if len(node.parents) == 1 and not isinstance(outs, (tuple, list)):
+        outs = (outs,)
+    return tuple(outs)
+
+
+def value_digits(node: Value, g, sent: list, digits: int = 4) -> int:
+    """The fewest significant digits (at least ``digits``) to show the op's input and
+    output values with, so that its local derivative worked out from the values as
+    shown gives what was sent (to ``digits`` digits).
+
+    So tanh's ``∂c = ∂e · (1 − e²)`` at a shown ``e = -0.99998771`` gives the shown
+    ``2.458e-05``, where ``e = -1`` would give 0.  ``sent`` are the gradients the op
+    sent to its inputs (summed back to their shapes).
+    """
+    values = [node.data, *[p.data for p in node.parents]]
+    if any(np.size(v) > 64 for v in values):
+        return digits  # a big array: only its corners are shown anyway
+    want = [[number(v, digits) for v in shown_elements(s)] for s in sent]
+    for p in range(digits, 17):
+        rounded = [_as_shown(v, p) for v in values]
+        try:
+            with np.errstate(all="ignore"):
+                outs = local_gradients(node, g, rounded[0], rounded[1:])
+            got = [np.asarray(o, dtype=np.float64) for o in outs]
+            got = [_summed_to(o, s.shape) for o, s in zip(got, sent)]
+        except Exception:  # an op that will not take the rounded values: keep the default
+            return digits
+        if [[number(v, digits) for v in shown_elements(o)] for o in got] == want:
+            return p
+    return 17
+
+
+def _as_shown(values, digits: int) -> np.ndarray:
+    """``values`` as :func:`number` shows them with ``digits`` significant digits."""
+    shown = [float(number(v, digits)) for v in np.ravel(values)]
+    return np.array(shown).reshape(np.shape(values))
+
+
+def _summed_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    return g if g.shape == shape else sum_to(g, shape)  # undo broadcasting, as autograd does

@@ -41,14 +41,14 @@ from .describe import (
     SeedQuantity,
     describe,
     formulas,
-    number,
+    local_gradients,
     op_parts,
     preview,
     seed_lines,
     set_role,
     shape_text,
-    shown_elements,
     sum_digits,
+    value_digits,
     values_read,
 )
 from .ops import sum_to
@@ -185,22 +185,16 @@ class Stepper:
         for index, node, g, sends in replay:
             self._steps.append(self._backward_step(index, node, g, sends, users, digits))
 
-    @staticmethod
-    def _local(node: Value, g, y, inputs) -> tuple:
-        """The op's local derivative applied to ``g`` (a bare gradient made a 1-tuple)."""
-        outs = node._op.backward(g, y, *inputs, *node._args)
-        if len(node.parents) == 1 and not isinstance(outs, (tuple, list)):
-            outs = (outs,)  # a one-input op may return its gradient bare
-        return tuple(outs)
-
     def _send(self, index: int, node: Value, g, totals: dict, users: dict,
               parts: dict) -> list[_Send]:
         """Apply the op's local derivative to ``g``; add each result to its parent's total."""
         parents = node.parents
-        outs = self._local(node, g, node.data, [p.data for p in parents])
+        outs = local_gradients(node, g, node.data, [p.data for p in parents])
         sends = []
         for parent, pg in zip(parents, outs):
-            pg, note = np.asarray(pg, dtype=np.float64), ""
+            if not isinstance(pg, (np.ndarray, np.generic)):  # a plain number from your op
+                pg = np.float64(pg) if np.ndim(pg) == 0 else np.asarray(pg, dtype=np.float64)
+            note = ""
             if pg.shape != parent.shape:
                 pg = sum_to(pg, parent.shape)  # undo broadcasting, as autograd does
                 note = f"   (summed back to shape {parent.shape})"
@@ -227,7 +221,7 @@ class Stepper:
             lines.append(f"  local derivative   {formulas(node, info)[1]}")
             read = values_read(node)
             if read:  # the values the formula reads, to as many digits as it needs
-                p = _value_digits(node, g, [s.grad for s in sends])
+                p = value_digits(node, g, [s.grad for s in sends], _DIGITS)
                 lines.append("                     at " + ", ".join(
                     f"{info.name(v)} = {preview(v.data, _WIDTH, p)}" for v in read))
             for send in sends:
@@ -423,33 +417,3 @@ def _free_text(node: Value) -> str:
     lines = (node._op.__doc__ or "").strip().splitlines()
     forward = op_parts(node)[0]
     return lines[0].strip() if lines and not forward else ""
-
-
-def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
-    """``values`` as shown with ``digits`` significant digits (see ``describe.number``)."""
-    shown = [float(number(v, digits)) for v in np.ravel(values)]
-    return np.array(shown).reshape(np.shape(values))
-
-
-def _value_digits(node: Value, g, sent: list[np.ndarray]) -> int:
-    """The fewest significant digits (at least 4) of the op's input and output values at
-    which its local derivative, worked out from the values as shown, gives what was sent
-    (to 4 digits).  So ``∂c = ∂e · (1 − e²)`` at a shown ``e = -0.99998771`` gives the
-    shown ``2.458e-05``, where ``e = -1`` would give 0.
-    """
-    values = [node.data, *[p.data for p in node.parents]]
-    if any(np.size(v) > 64 for v in values):
-        return _DIGITS  # a big array: only its corners are shown anyway
-    want = [[number(v) for v in shown_elements(s)] for s in sent]
-    for p in range(_DIGITS, 17):
-        rounded = [_rounded(v, p) for v in values]
-        try:
-            with np.errstate(all="ignore"):
-                outs = Stepper._local(node, g, rounded[0], rounded[1:])
-            got = [np.asarray(o, dtype=np.float64) for o in outs]
-            got = [sum_to(o, s.shape) if o.shape != s.shape else o for o, s in zip(got, sent)]
-        except Exception:  # an op that will not take the rounded values: keep the default
-            return _DIGITS
-        if [[number(v) for v in shown_elements(o)] for o in got] == want:
-            return p
-    return 17
