@@ -59,7 +59,12 @@ def show_text(root: Value, *, show_data: bool = True, show_grad: bool = True,
     A node reached a second time (shared, or used twice as in ``a * a``) is
     printed in full once and then as ``name ↑`` pointing back up.  The walk
     is a loop, not recursion, and the indentation stops growing past 30
-    levels, so long chains print fine.
+    levels, so long chains print fine, in time and memory in proportion to
+    their length (a chain of 100,000 nodes: about 2 s).  ``grads``
+    (``node -> array``, as ``Stepper.grads()`` gives) shows those gradients
+    instead of ``.grad``.  Each op line gives the op's arguments
+    (``sum(a, axis=0)``), defaults left out; numbers are written by
+    ``describe.number`` (``-0`` as ``0``, a rounded number never looking exact).
     """
     info = describe(root)
     lines: list[str] = []
