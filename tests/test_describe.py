@@ -201,6 +201,9 @@ def test_grads_are_keyed_by_value_and_a_step_reads_as_its_text():
     assert all(isinstance(k, Value) for k in grads)
     assert grads[b] == pytest.approx(2.0 * (1 - math.tanh(-6.0) ** 2))  # a · tanh'(ab)
     assert f"grad {number(grads[a])}" in show_text(d, grads=grads)
+    by_id = {id(k): v for k, v in grads.items()}  # the older id(node) keys still draw
+    assert f"grad {number(grads[a])}" in show_text(d, grads=by_id)
+    assert f"grad {number(grads[a])}" in draw_graph(d, grads=by_id).source
 
 
 # ------------------------------------------------------------ what each op does
