@@ -36,14 +36,14 @@ def test_step_driven_through_a_pipe_prints_the_steps_and_formulas():
     assert "step 1 · forward · w1: parameter (1, 3)" in out
     w1 = ", ".join(f"{v:.4g}" for v in net.layers[0].w.data[0])
     assert f"value  [[{w1}]]" in out
-    assert "forward · u1 = add(matmul#1, b1)" in out and "y = a + b" in out
+    assert "forward · u1 = add(matmul#1, b1)" in out and "operation  u1 = matmul#1 + b1" in out
     assert f"t = {t[10]:.4f}" in out
     for formula in FORMULAS.values():  # the formulas table
         assert formula in out
     diffs = re.findall(r"\s(\d\.\de[+-]\d\d)$", out, flags=re.M)
     assert len(diffs) == 8 and all(float(d) < 1e-12 for d in diffs)
     assert "backward · E = squared_error(y2, t)" in out and "∂E = 1" in out
-    assert "∂y = ∂E · (y − t)" in out  # the seed's output-layer derivative, y − t
+    assert "∂y2 = ∂E · (y2 − t)" in out  # the seed's output-layer derivative, y − t
 
 
 def test_step_prints_help_for_an_unknown_command_and_goes_on():

@@ -35,14 +35,14 @@ def walk_to_end(s: Stepper) -> int:
 def assert_stepped_grads_equal_backward(root: Value, s: Stepper) -> None:
     nodes = topo_order(root)
     left = {id(n): n.grad.copy() for n in nodes}  # what stepping left in .grad
-    stepped = s.grads()
-    assert set(stepped) == {id(n) for n in nodes}
+    stepped = s.grads()  # keyed by the nodes themselves
+    assert {id(n) for n in stepped} == {id(n) for n in nodes}
     for n in nodes:
         n.zero_grad()
     root.backward()
     for n in nodes:
         np.testing.assert_allclose(left[id(n)], n.grad, rtol=1e-13, atol=0)
-        np.testing.assert_allclose(stepped[id(n)], n.grad, rtol=1e-13, atol=0)
+        np.testing.assert_allclose(stepped[n], n.grad, rtol=1e-13, atol=0)
 
 
 @pytest.mark.parametrize("n_mid", [3, (4, 2)])
@@ -174,7 +174,8 @@ def test_backward_step_explains_arrival_local_derivative_and_contributions():
     s = Stepper(b)
     step = s.goto("b") and s.goto("b")  # the backward step of b
     assert step.phase == "backward"
-    assert "∂a = ∂y · b,  ∂b = ∂y · a" in step.text  # Mul's derivative, as math
+    # Mul's derivative (∂a = ∂y · b,  ∂b = ∂y · a) in the graph's names: both inputs are a
+    assert "local derivative   ∂a = ∂b · a,  ∂a = ∂b · a" in step.text
     assert step.text.count("gets 3") == 2  # ∂b · a = 1 · 3, sent twice to a
     assert "(1 of 2)" in step.text and "(2 of 2): 6" in step.text  # the running total
     leaf = s.goto("a")
@@ -185,7 +186,7 @@ def test_forward_step_shows_op_inputs_and_output():
     net, loss = seed_graph()
     step = Stepper(loss).goto("u1")
     assert "u1 = add(matmul#1, b1)" in step.text
-    assert "y = a + b" in step.text
+    assert "operation  u1 = matmul#1 + b1" in step.text  # y = a + b, in the graph's names
     assert "b1 (3,)" in step.text and "u1 (1, 3)" in step.text
 
 

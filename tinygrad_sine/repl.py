@@ -17,7 +17,7 @@ PROMPT_HELP = """commands:
   n, next [N]        the next step (or N steps on); an empty line does the same
   p, prev [N]        the step before
   g, goto LABEL|N    the next step about node LABEL (u1, w2, E, matmul#1 …), or step N
-  l, list            every step, with > at the current one
+  l, list            every step, with → at the current one
   w, where           where you are
   tree               the graph as a text tree, gradients as they stand now
   show FILE.svg      draw the graph (.svg/.png/.pdf/.dot), current node highlighted

@@ -36,26 +36,36 @@ import numpy as np
 
 from .autograd import _seed
 from .compare import GradientRow, format_table
-from .ops import sum_to
-from .show import (
+from .describe import (
     GraphInfo,
     SeedQuantity,
     describe,
-    op_bindings,
+    formulas,
+    local_gradients,
     op_parts,
-    output_letter,
     preview,
     seed_lines,
+    set_role,
     shape_text,
+    sum_digits,
+    value_digits,
+    values_read,
 )
+from .ops import sum_to
 from .value import Value
 
 _WIDTH = 60  # characters of array preview in a step's text
+_DIGITS = 4  # significant digits of a number, at least (see describe.number)
 
 
 @dataclass(frozen=True, repr=False)
 class Step:
-    """One step: ``phase`` is ``"forward"`` or ``"backward"``; ``text`` explains it."""
+    """One step: ``phase`` is ``"forward"`` or ``"backward"``; ``text`` explains it.
+
+    ``title`` is the one-line summary the prompt's ``list`` shows; ``seed``
+    the seed's quantities at this node (δ, ∂w, ∂b, ∂y), if any.  A Step's
+    repr is its text, so ``s.next()`` at a Python prompt prints the step.
+    """
 
     index: int
     phase: str
@@ -65,25 +75,54 @@ class Step:
     seed: tuple[SeedQuantity, ...] = field(default=())  # the seed's quantities at this node
 
     def __repr__(self) -> str:
-        return f"<Step {self.index}: {self.title}>"
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class _Send:
+    """One contribution a backward step sends: to ``parent``, the ``heard``-th of ``expected``."""
+
+    parent: Value
+    grad: np.ndarray
+    note: str
+    heard: int
+    expected: int
+    total: np.ndarray  # the parent's running total after this contribution
 
 
 class Stepper:
     """The steps of one forward and one backward pass over the graph below ``root``.
 
     Forward: one step per node in topological order (leaves first), showing
-    the op, its inputs and its output.  Backward: one step per node in
-    reverse order, showing the gradient arriving at the node, the op's local
-    derivative as math, the contribution sent to each parent, and the running
-    total when a parent hears from several children.  At nodes that carry
-    one of the seed's quantities (δ, ∂y, ∂w, ∂b in a ``SineNet`` graph) the
-    backward step shows the formula and the manual value beside the
-    automatic one.
+    the op (its math in the graph's own names), its inputs and its output.
+    Backward: one step per node in reverse order, showing the gradient
+    arriving at the node, the op's local derivative in the graph's names
+    (``∂u1 = ∂y1 · (1 − y1) · y1``), the contribution sent to each parent,
+    and the running total when a parent hears from several children.  At
+    nodes that carry one of the seed's quantities (δ, ∂y, ∂w, ∂b in a
+    ``SineNet`` graph) the backward step shows the formula and the manual
+    value beside the automatic one.
+
+    Numbers: at least 4 significant digits, more where fewer would mislead —
+    a rounded number never looks exact (``-0.99999``, not ``-1``), and
+    wherever a gradient is the sum of several contributions, all of them and
+    every running total are shown to as many digits as it takes for each
+    shown total to be the shown previous total plus the shown contribution.
 
     ``grad`` seeds the backward pass for a root with more than one element
     (as in ``root.backward(grad)``).  The stepper starts *before* the first
     step; ``next()`` moves to step 0.  Each move sets the nodes' ``.grad``
     to the gradients reached so far (see the module docstring).
+
+    Public API: ``len(s)``, ``s[i]``, iteration (``Step`` records with
+    ``.index``, ``.phase``, ``.node``, ``.text``, ``.title``, ``.seed``),
+    ``position``, ``current``, ``next``, ``prev``, ``goto``, ``where``,
+    ``visited``, ``grad``, ``grads`` (keyed by Value), ``formulas``,
+    ``formulas_table``, ``render``; ``info`` is the graph's
+    :class:`~tinygrad_sine.describe.GraphInfo` and ``root`` its root.
     """
 
     def __init__(self, root: Value, grad=None):
@@ -91,6 +130,7 @@ class Stepper:
         self.info: GraphInfo = describe(root)
         self._seed = _seed(root, grad, "Stepper")
         self._seed_given = grad is not None
+        self._nodes = {id(n): n for n in self.info.order}
         # id(node) -> [(step index, running total)] in the order contributions arrive
         self._arrivals: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._steps: list[Step] = [self._forward_step(i, n) for i, n in enumerate(self.info.order)]
@@ -107,13 +147,14 @@ class Stepper:
             title = f"{name}: {info.kind(node)} {shape_text(node)}"
             lines = [f"  value  {preview(node.data, _WIDTH)}"]
         else:
-            forward, _, names = op_parts(node)
             title = info.call(node)
-            where = op_bindings(node, info)
-            lines = [f"  operation  {forward}"] + ([f"             where {where}"] if where else [])
-            for n, p in zip(names, node.parents):
-                shown = f"{info.name(p)} {shape_text(p)} = {preview(p.data, _WIDTH)}"
-                lines.append(f"  input {n}    {shown}")
+            lines = [f"  operation  {formulas(node, info)[0]}"]
+            about = _free_text(node)
+            if about:
+                lines.append(f"  about      {about}")
+            for p in node.parents:
+                lines.append(f"  input      {info.name(p)} {shape_text(p)} = "
+                             f"{preview(p.data, _WIDTH)}")
             lines.append(f"  output     {name} {shape_text(node)} = {preview(node.data, _WIDTH)}")
         for q in later:
             lines.append(f"  (carries {q.symbol} of the {q.layer.name}; see its backward step)")
@@ -121,58 +162,83 @@ class Stepper:
         return Step(index, "forward", node, "\n".join([head, *lines]), f"forward   {title}")
 
     def _backward_steps(self) -> None:
-        """Replay backprop in reverse topological order, recording every contribution."""
-        info, order = self.info, self.info.order
+        """Replay backprop in reverse topological order, recording every contribution.
+
+        Two passes: first the numbers (every contribution and running total),
+        then the words, once it is known how many digits each node's sums need.
+        """
+        order = self.info.order
         users: dict[int, list[Value]] = {}  # id(parent) -> the nodes that use it, once per use
         for node in order:
             for p in node.parents:
                 users.setdefault(id(p), []).append(node)
         totals = {id(self.root): self._seed}
+        parts: dict[int, list[np.ndarray]] = {}  # id(node) -> the contributions it receives
+        replay = []
         for index, node in enumerate(reversed(order), start=len(order)):
-            name, g = info.name(node), totals[id(node)]
+            g = totals[id(node)]
             if node is self.root:
                 self._arrivals[id(node)] = [(index, g)]
-                came = "(given)" if self._seed_given else f"(the start: ∂{name}/∂{name} = 1)"
-            else:
-                n = len(users[id(node)])
-                from_ = ", ".join(dict.fromkeys(info.name(u) for u in users[id(node)]))
-                came = f"(total of {n} contributions, from {from_})" if n > 1 else f"(from {from_})"
-            lines = [f"  gradient arriving  ∂{name} = {preview(g, _WIDTH)}   {came}"]
-            if node._op is not None:
-                lines += self._send(index, node, g, totals, users)
-            seed = tuple(info.by_node.get(id(node), ()))
-            for q in seed:
-                lines += seed_lines(q, g)
-            summary = f"∂{name} = {preview(g, 30)}" + "".join(f"   ({q.symbol})" for q in seed)
-            head = f"step {index} · backward · {info.call(node)}"
-            self._steps.append(Step(index, "backward", node, "\n".join([head, *lines]),
-                                    f"backward  {summary}", seed))
+            sends = self._send(index, node, g, totals, users, parts) if node._op else []
+            replay.append((index, node, g, sends))
+        digits = {key: sum_digits(c, _DIGITS) for key, c in parts.items()}
+        for index, node, g, sends in replay:
+            self._steps.append(self._backward_step(index, node, g, sends, users, digits))
 
-    def _send(self, index: int, node: Value, g, totals: dict, users: dict) -> list[str]:
+    def _send(self, index: int, node: Value, g, totals: dict, users: dict,
+              parts: dict) -> list[_Send]:
         """Apply the op's local derivative to ``g``; add each result to its parent's total."""
-        info = self.info
-        _, local, names = op_parts(node)
         parents = node.parents
-        out, name = output_letter(node), info.name(node)
-        bindings = [f"∂{out} = ∂{name}" if out != name else "", op_bindings(node, info)]
-        where = ", ".join(b for b in bindings if b)
-        lines = [f"  local derivative   {local}"]
-        lines += [f"                     where {where}"] if where else []
-        outs = node._op.backward(g, node.data, *[p.data for p in parents], *node._args)
-        for n, parent, pg in zip(names, parents, outs):
+        outs = local_gradients(node, g, node.data, [p.data for p in parents])
+        sends = []
+        for parent, pg in zip(parents, outs):
+            if not isinstance(pg, (np.ndarray, np.generic)):  # a plain number from your op
+                pg = np.float64(pg) if np.ndim(pg) == 0 else np.asarray(pg, dtype=np.float64)
             note = ""
             if pg.shape != parent.shape:
                 pg = sum_to(pg, parent.shape)  # undo broadcasting, as autograd does
                 note = f"   (summed back to shape {parent.shape})"
             key = id(parent)
             totals[key] = totals[key] + pg if key in totals else pg
+            parts.setdefault(key, []).append(pg)
             self._arrivals.setdefault(key, []).append((index, totals[key]))
-            lines.append(f"  → {n} = {info.name(parent)} gets {preview(pg, _WIDTH)}{note}")
-            heard, expected = len(self._arrivals[key]), len(users[key])
-            if expected > 1:
-                lines.append(f"      running total of ∂{info.name(parent)} "
-                             f"({heard} of {expected}): {preview(totals[key], _WIDTH)}")
-        return lines
+            sends.append(_Send(parent, pg, note, len(self._arrivals[key]), len(users[key]),
+                               totals[key]))
+        return sends
+
+    def _backward_step(self, index: int, node: Value, g, sends: list[_Send], users: dict,
+                       digits: dict) -> Step:
+        info, name = self.info, self.info.name(node)
+        here = digits.get(id(node), _DIGITS)
+        if node is self.root:
+            came = "(given)" if self._seed_given else f"(the start: ∂{name}/∂{name} = 1)"
+        else:
+            n = len(users[id(node)])
+            from_ = ", ".join(dict.fromkeys(info.name(u) for u in users[id(node)]))
+            came = f"(total of {n} contributions, from {from_})" if n > 1 else f"(from {from_})"
+        lines = [f"  gradient arriving  ∂{name} = {preview(g, _WIDTH, here)}   {came}"]
+        if node._op is not None:
+            lines.append(f"  local derivative   {formulas(node, info)[1]}")
+            read = values_read(node)
+            if read:  # the values the formula reads, to as many digits as it needs
+                p = value_digits(node, g, [s.grad for s in sends], _DIGITS)
+                lines.append("                     at " + ", ".join(
+                    f"{info.name(v)} = {preview(v.data, _WIDTH, p)}" for v in read))
+            for send in sends:
+                p = digits.get(id(send.parent), _DIGITS)
+                lines.append(f"  → {info.name(send.parent)} gets "
+                             f"{preview(send.grad, _WIDTH, p)}{send.note}")
+                if send.expected > 1:
+                    lines.append(f"      running total of ∂{info.name(send.parent)} "
+                                 f"({send.heard} of {send.expected}): "
+                                 f"{preview(send.total, _WIDTH, p)}")
+        seed = tuple(info.by_node.get(id(node), ()))
+        for q in seed:
+            lines += seed_lines(q, g)
+        summary = f"∂{name} = {preview(g, 30, here)}" + "".join(f"   ({q.symbol})" for q in seed)
+        head = f"step {index} · backward · {info.call(node)}"
+        return Step(index, "backward", node, "\n".join([head, *lines]),
+                    f"backward  {summary}", seed)
 
     # ------------------------------------------------------------ looking at the steps
     def __repr__(self) -> str:
@@ -197,11 +263,13 @@ class Stepper:
         """The current step, or None before the first one."""
         return self._steps[self._pos] if self._pos >= 0 else None
 
-    def grads(self, index: int | None = None) -> dict[int, np.ndarray]:
-        """``id(node) -> gradient`` as it stands after step ``index`` (default: the current step).
+    def grads(self, index: int | None = None) -> dict[Value, np.ndarray]:
+        """``node -> gradient`` as it stands after step ``index`` (default: the current step).
 
-        Nodes no contribution has reached yet are missing.  After the last
-        step every node is there, with the gradient ``root.backward()`` gives.
+        Keyed by the Value itself.  Nodes no contribution has reached yet are
+        missing.  After the last step every node is there, with the gradient
+        ``root.backward()`` gives.  (``viz.draw_graph(root, grads=s.grads())``
+        and ``show_text(root, grads=s.grads())`` draw them.)
         """
         index = self._pos if index is None else index
         found = {}
@@ -210,7 +278,7 @@ class Stepper:
                 if at > index:
                     break
                 found[key] = total
-        return {key: total.copy() for key, total in found.items()}  # yours to change
+        return {self._nodes[key]: total.copy() for key, total in found.items()}  # yours to change
 
     def grad(self, node: Value | str) -> np.ndarray | None:
         """The gradient of ``node`` (a Value or a name) at the current step; None if none yet."""
@@ -219,7 +287,7 @@ class Stepper:
             if not nodes:
                 raise ValueError(self._unknown("Stepper.grad", node))
             node = nodes[0]
-        return self.grads().get(id(node))
+        return self.grads().get(node)
 
     def where(self) -> str:
         """Where the stepper stands, in one line."""
@@ -242,7 +310,7 @@ class Stepper:
         self._pos = index
         so_far = self.grads()
         for node in self.info.order:
-            before, g = self._grad_before[id(node)], so_far.get(id(node))
+            before, g = self._grad_before[id(node)], so_far.get(node)
             node._grad = before if g is None else g if before is None else before + g
         return self.current
 
@@ -295,7 +363,7 @@ class Stepper:
         """
         final = self.grads(len(self) - 1)
         return [GradientRow(q.layer.name, q.quantity, q.formula, q.node, q.manual,
-                            final[id(q.node)])
+                            final[q.node])
                 for q in self.info.quantities if q.manual is not None]
 
     def formulas_table(self) -> str:
@@ -351,7 +419,16 @@ def training_step(net, x, t, backward: bool = False) -> Value:
 
     if backward:
         net.zero_grad()
-    loss = squared_error(net(Value(x, label="x")), Value(t, label="t"))
+    x = set_role(Value(x, label="x"), "input")  # the data fed in: drawn as inputs
+    t = set_role(Value(t, label="t"), "input")
+    loss = squared_error(net(x), t)
     if backward:
         loss.backward()
     return loss
+
+
+def _free_text(node: Value) -> str:
+    """The first docstring line of an op that has no ``y = …;  ∂x = …`` formula, if any."""
+    lines = (node._op.__doc__ or "").strip().splitlines()
+    forward = op_parts(node)[0]
+    return lines[0].strip() if lines and not forward else ""

@@ -10,7 +10,12 @@ What a diagram shows:
 * for a ``SineNet`` graph, a dashed cluster around each layer's nodes, and at
   the nodes that carry one of the seed's quantities the formula (δ at ``u``,
   ∂y at a layer's output, ∂w and ∂b at the parameters) with the manual value
-  beside the automatic one (see ``tinygrad_sine/show.py`` for how they are found).
+  beside the automatic one (see ``tinygrad_sine/describe.py`` for how they are found);
+* in each op's oval, what it does with its arguments: ``pow n=2``,
+  ``sum axis=0``, ``reshape (3, 1)``, ``getitem [0, :2]``.
+
+Diagrams run top to bottom by default (``rankdir="TB"``), as
+``tinygrad-sine graph`` and ``Stepper.render`` draw them.
 
 Every piece of text goes into Graphviz as an HTML-like label, escaped with
 ``html.escape``: quotes, ``<``, ``>``, ``&``, braces, ``|`` and backslashes
@@ -28,11 +33,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tinygrad_sine.autograd import topo_order
-from tinygrad_sine.show import (
+from tinygrad_sine.describe import (
     GraphInfo,
     SeedLayer,
     describe,
     find_seed_layers,
+    grad_getter,
+    op_label,
     op_parts,
     preview,
     shape_text,
@@ -40,6 +47,7 @@ from tinygrad_sine.show import (
 from tinygrad_sine.value import Value
 
 FORMATS = ("svg", "png", "pdf", "dot")
+RANKDIR = "TB"  # the one default direction: the CLI, the stepper and draw_graph all use it
 INSTALL_HINT = (
     "install Graphviz's `dot` program (Debian/Ubuntu: sudo apt-get install graphviz; "
     "macOS: brew install graphviz; conda: conda install -c conda-forge graphviz; "
@@ -114,6 +122,8 @@ def _html(text) -> str:
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     # Other control characters are not allowed in SVG's XML: show them as \x.. escapes.
     text = "".join(c if c >= " " or c == "\n" else f"\\x{ord(c):02x}" for c in text)
+    # A lone surrogate ("\ud800") cannot be written as UTF-8: show it as its escape.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     # Graphviz reads its own escapes (\N, \G, \E …) even inside HTML labels and
     # turns \\ into one backslash, so each backslash is doubled: a LaTeX-style
     # \Gamma_j then shows as written.
@@ -221,15 +231,16 @@ def box_ids(info: GraphInfo, collapse: bool = False) -> dict[int, str]:
 
 
 def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
-               highlight: Iterable = (), rankdir: str = "LR", collapse: bool = False,
+               highlight: Iterable = (), rankdir: str = RANKDIR, collapse: bool = False,
                max_nodes: int = 500, shade: Iterable = (), grads: dict | None = None,
                title: str | None = None, legend: bool = True):
     """The graph below ``root`` as a ``graphviz.Digraph`` (Jupyter shows it inline).
 
     ``highlight`` and ``shade`` are Values or names to mark with a red border
-    or a grey fill; ``rankdir`` is ``"LR"``, ``"TB"``, ``"RL"`` or ``"BT"``;
-    ``collapse=True`` draws each ``SineNet`` layer as one box.  ``grads``
-    (``id(node) -> array``) replaces ``.grad`` in the boxes, which is how the
+    or a grey fill; ``rankdir`` is ``"TB"`` (top to bottom, the default),
+    ``"LR"``, ``"RL"`` or ``"BT"``; ``collapse=True`` draws each ``SineNet``
+    layer as one box.  ``grads`` (``node -> array`` as ``Stepper.grads()``
+    gives it; ``id(node)`` keys work too) replaces ``.grad`` in the boxes, which is how the
     stepper shows gradients part way through backprop.  A graph with more
     than ``max_nodes`` value nodes is refused before Graphviz is involved, so
     a huge graph never turns into a ``dot`` run that does not finish.
@@ -267,8 +278,7 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     pos = {id(n): i for i, n in enumerate(order)}
     ident = box_ids(info, collapse)
 
-    def grad_of(node: Value):
-        return grads.get(id(node)) if grads is not None else node._grad
+    grad_of = grad_getter(grads)
 
     def style(key: int, kind: str) -> dict:
         fill, border = STYLE[kind]
@@ -294,7 +304,7 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
         g.node(ident[key], _value_label(node, info, show_data, show_grad, grad_of(node)),
                **style(key, info.kind(node)))
         if node._op is not None:
-            g.node(f"op{pos[key]}", f"<{_html(node.op)}>", shape="ellipse", style="filled",
+            g.node(f"op{pos[key]}", f"<{_html(op_label(node))}>", shape="ellipse", style="filled",
                    fillcolor="#eeeeee", color="#999999", fontsize="10", height="0.3",
                    margin="0.04,0.02", id=f"op{pos[key]}")
 
