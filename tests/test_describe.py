@@ -413,3 +413,12 @@ def test_a_surrogate_in_a_label_reaches_the_svg_escaped(tmp_path, require_dot):
     path = render_graph(a * 2, tmp_path / "s.svg")
     texts = ["".join(t.itertext()) for t in ET.parse(path).iter() if t.tag.endswith("}text")]
     assert "\\ud800x" in texts  # the label, escaped as Python writes it
+
+
+def test_a_number_argument_written_into_a_formula_drops_the_prose_that_names_it():
+    a = Value(2.0, label="a")
+    b = Value(3.0, label="b")
+    lines = [line.strip() for step in Stepper(a**2 + a**b) for line in step.text.splitlines()
+             if line.strip().startswith("operation")]
+    assert "operation  pow#1 = a^2" in lines  # not "a^2 for a number n"
+    assert "operation  pow#2 = a^b with b a Value" in lines  # b is a node: the prose stays

@@ -317,13 +317,18 @@ def formulas(node: Value, info: GraphInfo) -> tuple[str, str]:
     names = {output_letter(node): info.name(node)}
     for letter, parent in zip(arg_names, node.parents):
         names.setdefault(letter, info.name(parent))
+    numbers = set()  # letters that stand for a number argument here, like pow's n
     for letter, value in zip(arg_names[len(node.parents):], node._args):
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             names.setdefault(letter, number(value))
+            numbers.add(letter)
     if forward:
         qualifier = re.search(r" (with|for) ", forward)  # prose: "a^b with b a Value"
         cut = qualifier.start() if qualifier else len(forward)
-        forward = _in_names(forward[:cut], names) + forward[cut:]
+        rest = forward[cut:]
+        if any(re.search(rf"(?<!{_WORD}){re.escape(n)}(?!{_WORD})", rest) for n in numbers):
+            rest = ""  # "x^n for a number n" once n is written in: "a^2"
+        forward = _in_names(forward[:cut], names) + rest
     else:
         forward = info.call(node)
     if local:
