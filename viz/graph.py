@@ -23,10 +23,12 @@ Graphviz is loaded inside the functions, never at import time.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from tinygrad_sine.autograd import topo_order
+from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.show import (
     GraphInfo,
     SeedLayer,
@@ -312,33 +314,49 @@ def render_graph(root: Value, path: str | Path, **options) -> Path:
 
     ``options`` are those of :func:`draw_graph`.  ``.dot`` writes the DOT
     source and needs only the Python package; the other formats run
-    Graphviz's ``dot``.  When ``dot`` is missing, the DOT source is written
-    beside the requested file (``x.svg`` → ``x.dot``, to render later or
-    elsewhere) and :class:`GraphvizNotFound` is raised with install
-    instructions.
+    Graphviz's ``dot``.  The file is written whole or not at all
+    (:func:`tinygrad_sine.files.atomic_write`): an error or Ctrl-C leaves
+    the previous file untouched.  When ``dot`` is missing, the DOT source is
+    written beside the requested file (``x.svg`` → ``x.dot``, to render later
+    or elsewhere; never over a different file: ``x-1.dot``, ``x-2.dot`` … are
+    tried) and :class:`GraphvizNotFound` is raised with install instructions.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError("render_graph: path must be a file name (str or Path) ending in .svg, "
+                        f".png, .pdf or .dot, got {type(path).__name__} {path!r}")
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"render_graph: cannot write {str(path)!r}: the file name must end in "
                          ".svg, .png, .pdf or .dot")
     dot = draw_graph(root, **options)
+    make_folder(path.parent, "render_graph")
     if fmt == "dot":
-        data = dot.source.encode("utf-8")
-    else:
-        gv = _graphviz()
+        return atomic_write(path, dot.source)
+    gv = _graphviz()
+    try:
+        data = dot.pipe(format=fmt)
+    except gv.ExecutableNotFound:
+        fallback = _free_dot_name(path.with_suffix(".dot"), dot.source)
+        atomic_write(fallback, dot.source)
+        raise GraphvizNotFound(
+            f"render_graph: cannot write {path.name}: {INSTALL_HINT} "
+            f"(the DOT source is in {fallback})") from None
+    except gv.CalledProcessError as err:
+        stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
+        raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
+    return atomic_write(path, data)
+
+
+def _free_dot_name(path: Path, source: str) -> Path:
+    """``path`` if it is free or already holds ``source``; else the first free ``x-N.dot``."""
+    candidate, n = path, 0
+    while candidate.exists():
         try:
-            data = dot.pipe(format=fmt)
-        except gv.ExecutableNotFound:
-            fallback = path.with_suffix(".dot")
-            fallback.parent.mkdir(parents=True, exist_ok=True)
-            fallback.write_text(dot.source, encoding="utf-8")
-            raise GraphvizNotFound(
-                f"render_graph: cannot write {path.name}: {INSTALL_HINT} "
-                f"(the DOT source is in {fallback})") from None
-        except gv.CalledProcessError as err:
-            stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
-            raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+            if candidate.read_text(encoding="utf-8") == source:
+                break  # the same drawing: writing it again loses nothing
+        except (OSError, UnicodeDecodeError):
+            pass
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}.dot")
+    return candidate
