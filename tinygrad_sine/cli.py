@@ -45,6 +45,13 @@ def _n_mid(text: str):
         ) from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"--n-mid sizes must be at least 1; got {text!r}")
+    from .nn import MAX_WEIGHTS
+
+    for n_in, n_out in zip((1, *sizes), (*sizes, 1)):  # every weight matrix must fit in memory
+        if n_in * n_out > MAX_WEIGHTS:
+            raise argparse.ArgumentTypeError(
+                f"--n-mid {text} needs a {n_in} × {n_out} weight matrix ({n_in * n_out:,} "
+                f"numbers), more than the {MAX_WEIGHTS:,} allowed")
     return sizes[0] if len(sizes) == 1 else sizes
 
 
@@ -54,24 +61,29 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-def _positive_int(text: str) -> int:
+def _whole_in(text: str, least: int, most: int) -> int:
+    """``text`` as a whole number from ``least`` to ``most``, or an argparse error saying so."""
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 30 else None  # no 10,000-digit conversions
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
+        value = None
+    if value is None or not least <= value <= most:
+        shown = text if len(text) <= 30 else text[:20] + "…"
+        raise argparse.ArgumentTypeError(f"expected a whole number from {least} to {most:,}, "
+                                         f"got {shown!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    from .sine import MAX_COUNT
+
+    return _whole_in(text, 1, MAX_COUNT)
 
 
 def _seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
-    return value
+    from .nn import MAX_SEED
+
+    return _whole_in(text, 0, MAX_SEED)
 
 
 def _positive_float(text: str) -> float:

@@ -38,7 +38,7 @@ from tinygrad_sine.show import (
     preview,
     shape_text,
 )
-from tinygrad_sine.value import Value
+from tinygrad_sine.value import Value, is_int
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = (
@@ -174,6 +174,16 @@ def _legend(shaded: bool, highlighted: bool, seeded: bool) -> str:
             + "".join(cells) + "</TR></TABLE>>")
 
 
+def _items(nodes, where: str) -> list:
+    """``highlight``/``shade`` as a list: one Value or name alone counts as a list of one."""
+    if isinstance(nodes, (str, Value)):
+        return [nodes]
+    if not isinstance(nodes, Iterable):
+        raise TypeError(f"draw_graph: {where} takes Values or node names (one, or a list of "
+                        f"them), got {type(nodes).__name__} {nodes!r}")
+    return list(nodes)
+
+
 def _resolve(nodes: Iterable, info: GraphInfo, where: str) -> set[int]:
     """ids of the given Values or names; an error names anything not in the graph."""
     ids, members = set(), {id(n) for n in info.order}
@@ -217,6 +227,9 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     if not isinstance(root, Value):
         raise TypeError("draw_graph: expected the Value at the top of a graph, "
                         f"got {type(root).__name__}")
+    if not is_int(max_nodes):
+        raise TypeError(f"draw_graph: max_nodes must be a whole number, got {max_nodes!r}")
+    highlight, shade = _items(highlight, "highlight"), _items(shade, "shade")
     order = topo_order(root)
     if len(order) > max_nodes and not collapse:
         found = len(find_seed_layers(order))
