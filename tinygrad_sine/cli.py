@@ -40,8 +40,9 @@ def _n_mid(text: str):
     try:
         sizes = tuple(int(s) for s in text.split(","))
     except ValueError:
+        shown = text if len(text) <= 30 else text[:20] + "…"
         raise argparse.ArgumentTypeError(
-            f"--n-mid takes a whole number or a comma list like 5,4; got {text!r}"
+            f"--n-mid takes a whole number or a comma list like 5,4; got {shown!r}"
         ) from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"--n-mid sizes must be at least 1; got {text!r}")
