@@ -47,8 +47,8 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], o
     ``path`` is left as it was.
 
     >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> atomic_write(folder / "note.txt", "hello").read_text()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     atomic_write(pathlib.Path(folder) / "note.txt", "hello").read_text()
     'hello'
     """
     path = Path(path)
