@@ -239,20 +239,28 @@ def test_assert_manual_matches_auto_fails_when_an_op_derivative_is_wrong(monkeyp
 # ---------------------------------------------------------------- training
 
 
-def test_training_with_the_seeds_settings_learns_sine_for_seeds_0_to_4():
-    for seed in range(5):
-        history = train(SineNet(seed=seed), engine="manual", seed=seed)
-        assert history.epochs == list(range(0, 2001, 200))
-        assert 0.2 < history.errors[0] < 0.33, (seed, history.errors[0])
-        assert history.errors[-1] < 1e-3, (seed, history.errors[-1])
+# The full-length versions (seeds 0-4 for all 2001 epochs; auto and manual side by side
+# for 2001 epochs): benchmarks/long_checks.py.
 
 
-def test_auto_and_manual_engines_follow_the_same_full_trajectory():
+def test_training_with_the_seeds_settings_learns_sine():
+    for seed in range(1, 5):  # every seed starts from the same kind of error …
+        first = train(SineNet(seed=seed), epochs=1, engine="manual", seed=seed).errors[0]
+        assert 0.2 < first < 0.33, (seed, first)
+    # … and seed 0 is below 1e-3 by epoch 1000 (about 5e-4; 8e-6 at the post's epoch 2000)
+    history = train(SineNet(seed=0), epochs=1001, engine="manual", seed=0)
+    assert history.epochs == list(range(0, 1001, 200))
+    assert 0.2 < history.errors[0] < 0.33
+    assert history.errors[-1] < 1e-3, history.errors
+
+
+def test_auto_and_manual_engines_follow_the_same_trajectory():
     auto_net, manual_net = SineNet(seed=0), SineNet(seed=0)
-    auto = train(auto_net, engine="auto", seed=0)
-    manual = train(manual_net, engine="manual", seed=0)
+    auto = train(auto_net, epochs=200, interval=50, engine="auto", seed=0)
+    manual = train(manual_net, epochs=200, interval=50, engine="manual", seed=0)
+    assert auto.epochs == [0, 50, 100, 150]
     np.testing.assert_allclose(auto.errors, manual.errors, rtol=0, atol=1e-9)
-    assert auto.errors[-1] < 1e-3
+    assert auto.errors[-1] < auto.errors[0] / 10  # and it is a trajectory that learns
     for p, q in zip(auto_net.parameters(), manual_net.parameters()):
         np.testing.assert_allclose(p.data, q.data, atol=1e-9)
 
@@ -308,11 +316,11 @@ def test_train_rejects_bad_settings_with_named_errors():
         with pytest.raises(ValueError, match="eta must be a finite number > 0"):
             train(SineNet(seed=0), epochs=1, eta=eta)
     for epochs in (0, -1, 2.5, float("nan"), float("inf"), None, "3"):
-        with pytest.raises(ValueError, match="train: epochs must be a whole number ≥ 1"):
+        with pytest.raises(ValueError, match="train: epochs must be a whole number from 1 to"):
             train(SineNet(seed=0), epochs=epochs)
-    with pytest.raises(ValueError, match="train: interval must be a whole number ≥ 1"):
+    with pytest.raises(ValueError, match="train: interval must be a whole number from 1 to"):
         train(SineNet(seed=0), epochs=1, interval=0)
-    with pytest.raises(ValueError, match="train: seed must be a whole number ≥ 0, got -1"):
+    with pytest.raises(ValueError, match="train: seed must be a whole number from 0 to 4294967295, got -1"):
         train(SineNet(seed=0), epochs=1, seed=-1)
     with pytest.raises(TypeError, match="train: net must be a SineNet"):
         train(None, epochs=1)

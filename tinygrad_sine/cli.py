@@ -12,7 +12,11 @@ Bad input ends with one line on standard error and exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,11 +41,19 @@ def _n_mid(text: str):
     try:
         sizes = tuple(int(s) for s in text.split(","))
     except ValueError:
+        shown = text if len(text) <= 30 else text[:20] + "…"
         raise argparse.ArgumentTypeError(
-            f"--n-mid takes a whole number or a comma list like 5,4; got {text!r}"
+            f"--n-mid takes a whole number or a comma list like 5,4; got {shown!r}"
         ) from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"--n-mid sizes must be at least 1; got {text!r}")
+    from .nn import MAX_WEIGHTS
+
+    for n_in, n_out in zip((1, *sizes), (*sizes, 1)):  # every weight matrix must fit in memory
+        if n_in * n_out > MAX_WEIGHTS:
+            raise argparse.ArgumentTypeError(
+                f"--n-mid {text} needs a {n_in} × {n_out} weight matrix ({n_in * n_out:,} "
+                f"numbers), more than the {MAX_WEIGHTS:,} allowed")
     return sizes[0] if len(sizes) == 1 else sizes
 
 
@@ -51,24 +63,29 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-def _positive_int(text: str) -> int:
+def _whole_in(text: str, least: int, most: int) -> int:
+    """``text`` as a whole number from ``least`` to ``most``, or an argparse error saying so."""
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 30 else None  # no 10,000-digit conversions
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
+        value = None
+    if value is None or not least <= value <= most:
+        shown = text if len(text) <= 30 else text[:20] + "…"
+        raise argparse.ArgumentTypeError(f"expected a whole number from {least} to {most:,}, "
+                                         f"got {shown!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    from .sine import MAX_COUNT
+
+    return _whole_in(text, 1, MAX_COUNT)
 
 
 def _seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
-    return value
+    from .nn import MAX_SEED
+
+    return _whole_in(text, 0, MAX_SEED)
 
 
 def _positive_float(text: str) -> float:
@@ -200,7 +217,7 @@ def cmd_train(args) -> int:
     if args.batch_size > 63:
         raise UsageError(f"--batch-size {args.batch_size} is more than the 63 samples; "
                          "use --batch-size 63 for full-batch training")
-    args.out.mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be
+    _check_writable_folder(args.out, "--out")  # fail now, not after training
     net = SineNet(n_mid=args.n_mid, wb_width=args.wb_width, seed=args.seed,
                   legacy_rng=args.legacy_rng)
     legacy = " (legacy rng)" if args.legacy_rng else ""
@@ -267,14 +284,35 @@ def _write_explore_page(net, out: Path, collapse: bool) -> None:
 
 
 def _write_step_graph(loss, out: Path, collapse: bool) -> Path:
-    """``out/graph.svg``; without ``dot``, the DOT source ``out/graph.dot`` (and why)."""
-    from viz.graph import GraphvizNotFound, render_graph
+    """``out/graph.svg``; without ``dot``, the DOT source ``out/graph.dot`` (and why).
+
+    ``graph.dot`` is one of train's own outputs, so like the figures it is
+    replaced on the next run (render_graph's own fallback never overwrites).
+    """
+    from viz.graph import INSTALL_HINT, render_graph
+
+    if shutil.which("dot") is None:  # keep the DOT source, to render later or elsewhere
+        print(f"graph.svg skipped: Graphviz's dot program is not on PATH; {INSTALL_HINT}")
+        return render_graph(loss, out / "graph.dot", rankdir="TB", collapse=collapse)
+    return render_graph(loss, out / "graph.svg", rankdir="TB", collapse=collapse)
+
+
+def _check_writable_folder(folder: Path, option: str) -> None:
+    """Make ``folder`` and write and remove a probe file in it, or raise UsageError saying why."""
+    from .files import make_folder
 
     try:
-        return render_graph(loss, out / "graph.svg", rankdir="TB", collapse=collapse)
-    except GraphvizNotFound as err:  # keep the DOT source, to render later or elsewhere
-        print(f"graph.svg skipped: {err}")
-        return render_graph(loss, out / "graph.dot", rankdir="TB", collapse=collapse)
+        make_folder(folder, option)
+        probe = folder / f".tinygrad-sine-probe-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+        finally:
+            probe.unlink(missing_ok=True)
+    except NotADirectoryError as err:
+        raise UsageError(str(err)) from None
+    except OSError as err:
+        raise UsageError(f"{option}: cannot write into {str(folder)!r}: "
+                         f"{err.strerror or err}") from None
 
 
 def cmd_check(args) -> int:
@@ -318,6 +356,7 @@ def _seed_step(args):
 def cmd_graph(args) -> int:
     from viz.graph import GraphTooLarge, GraphvizNotFound, render_graph
 
+    _check_writable_folder(args.out.parent, "--out")
     loss, about = _seed_step(args)
     loss.backward()
     try:
@@ -363,6 +402,9 @@ def cmd_step(args) -> int:
     from .repl import prompt
     from .stepper import Stepper
 
+    if sys.stdin is None or sys.stdin.closed:  # e.g. tinygrad-sine step <&-
+        raise UsageError("step reads its commands from standard input, which is closed; run "
+                         "it at a terminal or pipe commands in, e.g. echo n | tinygrad-sine step")
     loss, about = _seed_step(args)
     stepper = Stepper(loss)
     print(f"Stepping through one training step of {about}")
@@ -371,16 +413,63 @@ def cmd_step(args) -> int:
     return prompt(stepper)
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` runs and no temp file stays."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, _frame):
+    raise _Stopped(signum)
+
+
 def main(argv=None) -> int:
+    """Run the command line; return the exit status.
+
+    SIGTERM is handled as Ctrl-C is (files being written are left whole or
+    untouched, exit status 128 + the signal number); a closed pipe on
+    standard output (``tinygrad-sine check | head -1``) ends quietly, as
+    other Unix tools do, with status 141 (128 + SIGPIPE).
+    """
     args = build_parser().parse_args(argv)
+    handle_term = _is_main_thread()  # Python only sets signal handlers in the main thread
+    previous = signal.signal(signal.SIGTERM, _stop) if handle_term else None
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 128 + 13
     except (UsageError, ValueError, TypeError, OSError) as err:
         print(f"tinygrad-sine {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except _Stopped as stop:
+        print("tinygrad-sine: stopped", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print("tinygrad-sine: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if handle_term:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _is_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point standard output at /dev/null, so that Python's own
+    flush at exit finds nowhere to fail (no "Exception ignored" message)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (e.g. captured in a test)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -50,6 +50,37 @@ _NUMBERED: weakref.WeakSet = weakref.WeakSet()
 # Weak keys: an entry goes with its parameter and never keeps one alive.
 _MADE_BY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
+MAX_WEIGHTS = 10**8  # numbers in one weight matrix: 0.8 GB of float64, and as much again per grad
+MAX_SEED = 2**32 - 1  # numpy's generators take more, its legacy RandomState no more than this
+
+
+def check_seed(seed, where: str) -> int | None:
+    """``seed`` as an int if it is None or a whole number 0 … MAX_SEED; else a clear error."""
+    if seed is None:
+        return None
+    if not is_int(seed):
+        raise TypeError(f"{where}: seed must be None or a whole number from 0 to {MAX_SEED}, "
+                        f"got {type(seed).__name__} {seed!r}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{where}: seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
+    return int(seed)
+
+
+def _is_real(x) -> bool:
+    """A Python or numpy int or float, not a bool."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _check_width(wb_width, where: str) -> float:
+    """``wb_width`` as a float if it is a finite number ≥ 0; else a clear error."""
+    if not _is_real(wb_width):
+        raise TypeError(f"{where}: wb_width (the spread of the initial weights) must be a number "
+                        f"such as 0.01, got {type(wb_width).__name__} {wb_width!r}")
+    if not (np.isfinite(wb_width) and wb_width >= 0):
+        raise ValueError(f"{where}: wb_width (the spread of the initial weights) must be a finite "
+                         f"number ≥ 0, such as the post's 0.01; got {wb_width!r}")
+    return float(wb_width)
+
 
 def layer_of(w: Value, b: Value) -> tuple[str, int] | None:
     """``(kind, index)`` of the layer that made weights ``w`` and bias ``b`` together, or None.
@@ -149,12 +180,14 @@ class Layer:
         for name, n in (("n_in", n_in), ("n_out", n_out)):
             if not is_int(n) or n < 1:
                 raise ValueError(f"{where}: {name} must be a whole number ≥ 1, got {n!r}")
+        if n_in * n_out > MAX_WEIGHTS:  # refuse now, rather than a MemoryError or the OOM killer
+            raise ValueError(f"{where}: n_in × n_out = {n_in} × {n_out} = "
+                             f"{n_in * n_out:,} weights, more than the {MAX_WEIGHTS:,} allowed "
+                             "(each is 8 bytes, and its gradient as many again)")
         if index is not None and (not is_int(index) or index < 0):
             raise ValueError(f"{where}: index must be a whole number ≥ 0 or None, got {index!r}")
-        if wb_width is not None and not (isinstance(wb_width, (int, float, np.number))
-                                         and np.isfinite(wb_width) and wb_width >= 0):
-            raise ValueError(f"{where}: wb_width must be a finite number ≥ 0 (the post uses "
-                             f"0.01) or None for weights scaled to the layer, got {wb_width!r}")
+        if wb_width is not None:  # None: weights scaled to the layer (see the class docstring)
+            wb_width = _check_width(wb_width, where)
         self.activation, self.activation_name = _activation(activation, n_out, where)
         rng = np.random.default_rng() if rng is None else rng
         self.n_in, self.n_out, self.wb_width = n_in, n_out, wb_width
@@ -186,6 +219,12 @@ class Layer:
         outputs = {id(layer.y): layer.index for layer in _NUMBERED if layer.y is not None}
         below = max((outputs.get(id(node), 0) for node in topo_order(x)), default=0)
         self._number(below + 1)
+
+    def __setstate__(self, state: dict) -> None:
+        """A copy (``copy.deepcopy``, ``pickle``) is a layer too: its parameters are
+        registered, so diagrams and the stepper recognise it as the original is."""
+        self.__dict__.update(state)
+        _MADE_BY[self.w] = _MADE_BY[self.b] = (self.kind, self.index)
 
     def __call__(self, x) -> Value:
         if not isinstance(x, Value):
@@ -271,12 +310,16 @@ class SineNet:
             if not is_int(n) or n < 1:
                 also = " (or a tuple of them, one per middle layer)" if name == "n_mid" else ""
                 raise ValueError(f"SineNet: {name} must be a whole number ≥ 1{also}, got {n!r}")
-        if legacy_rng and seed is not None and not (is_int(seed) and 0 <= seed < 2**32):
-            raise ValueError(f"SineNet: with legacy_rng, seed must be a whole number from 0 to "
-                             f"2**32 - 1 (numpy's legacy generator), got {seed!r}")
+        sizes = (n_in, *mids)
+        for a, b in zip(sizes, (*mids, n_out)):  # refuse now, not with a MemoryError later
+            if a * b > MAX_WEIGHTS:
+                raise ValueError(f"SineNet: n_in={n_in}, n_mid={n_mid!r}, n_out={n_out} need a "
+                                 f"{a} × {b} weight matrix ({a * b:,} numbers), more than the "
+                                 f"{MAX_WEIGHTS:,} allowed")
+        wb_width = _check_width(wb_width, "SineNet")
+        seed = check_seed(seed, "SineNet")  # 0 … 2**32 − 1, which the legacy generator takes too
         rng = np.random.RandomState(seed) if legacy_rng else np.random.default_rng(seed)
         self.legacy_rng = bool(legacy_rng)
-        sizes = (n_in, *mids)
         self.layers: list[Layer] = [
             Middle(sizes[i], sizes[i + 1], wb_width, rng, index=i + 1) for i in range(len(mids))
         ]
@@ -311,7 +354,8 @@ def squared_error(y: Value, t) -> Value:
     A ``t`` that is not a Value becomes a leaf labelled ``t``.
     """
     if not isinstance(y, Value):
-        y = Value(y, label="y")
+        raise TypeError(f"squared_error: y must be a Value (the network's output, e.g. "
+                        f"net(x)), got {type(y).__name__}; the target t may be an array")
     if not isinstance(t, Value):
         t = Value(t, label="t")
     if t.data.shape != y.data.shape:
@@ -326,7 +370,27 @@ class SGD:
     """Plain gradient descent, as in the seed: ``w ← w − η ∂w`` for every parameter."""
 
     def __init__(self, params: Iterable[Value], eta: float = 0.1):
+        """``params``: the Values to update, e.g. ``net.parameters()``; ``eta``: the step size.
+
+        Checked here, not at the first ``step``: every parameter must be a
+        leaf ``Value`` (made by you, not the result of an operation — updating
+        a computed node would change nothing that the next forward pass
+        reads), and ``eta`` a finite number > 0.
+        """
         self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"SGD: params[{i}] is a {type(p).__name__}, not a Value; "
+                                "pass the network's parameters, e.g. SGD(net.parameters())")
+            if p.parents:
+                raise ValueError(f"SGD: params[{i}] ({p.op}) is the result of an operation, not a "
+                                 "leaf Value; optimise the leaves it was computed from")
+        if not _is_real(eta):
+            raise TypeError(f"SGD: eta (the learning rate) must be a number such as 0.1, "
+                            f"got {type(eta).__name__} {eta!r}")
+        if not (np.isfinite(eta) and eta > 0):
+            raise ValueError(f"SGD: eta (the learning rate) must be a finite number > 0, "
+                             f"got {eta!r}")
         self.eta = eta
 
     def step(self) -> None:

@@ -68,8 +68,10 @@ def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | Non
 def _command(s: Stepper, word: str, arg: str) -> str:
     """Carry out one prompt command and return what to print."""
     if word in ("", "n", "next", "p", "prev"):
-        if arg and (not arg.isdigit() or int(arg) < 1):
-            raise ValueError(f"the step count must be a whole number ≥ 1, got {arg!r}")
+        # len(arg) first: int() of a 10,000-digit string is itself an error
+        if arg and (not arg.isdecimal() or len(arg) > 9 or int(arg) < 1):
+            raise ValueError(f"the step count must be a whole number from 1 to {len(s) - 1}, "
+                             f"got {_short(arg)}")
         count = int(arg) if arg else 1
         step = s.prev(count) if word in ("p", "prev") else s.next(count)
         if step is None:
@@ -78,6 +80,8 @@ def _command(s: Stepper, word: str, arg: str) -> str:
     if word in ("g", "goto"):
         if not arg:
             raise ValueError("goto needs a node name or a step number, e.g. goto u1 or goto 5")
+        if arg.isdecimal() and len(arg) > 9:
+            raise IndexError(f"step {_short(arg)} does not exist; the steps are 0–{len(s) - 1}")
         return s.goto(arg).text
     if word in ("l", "list"):
         return "\n".join(f"{'→' if st.index == s.position else ' '} [{st.index:>2}] {st.title}"
@@ -96,4 +100,9 @@ def _command(s: Stepper, word: str, arg: str) -> str:
         return s.formulas_table()
     if word in ("h", "help", "?"):
         return PROMPT_HELP
-    return f"unknown command {word!r}\n{PROMPT_HELP}"
+    return f"unknown command {_short(word)}\n{PROMPT_HELP}"
+
+
+def _short(text: str) -> str:
+    """``text`` quoted, cut to a readable length (a pasted 10,000-digit number stays one line)."""
+    return repr(text) if len(text) <= 30 else f"{text[:20]!r}… ({len(text):,} characters)"

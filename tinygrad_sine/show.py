@@ -108,5 +108,8 @@ def show(root: Value, *, show_data: bool = True, show_grad: bool = True,
     ├─ a  parameter  scalar  data 2
     └─ a ↑ (shown above)
     """
+    if file is not None and not callable(getattr(file, "write", None)):
+        raise TypeError("show: file must be a text stream with a .write method (sys.stdout, an "
+                        f"open file, io.StringIO()), got {type(file).__name__} {file!r}")
     print(show_text(root, show_data=show_data, show_grad=show_grad),
           file=sys.stdout if file is None else file)

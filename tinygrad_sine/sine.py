@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .manual import ManualSineNet
-from .nn import SGD, SineNet, squared_error
+from .nn import SGD, SineNet, check_seed, squared_error
 
 ENGINES = ("auto", "manual", "compiled")
 
@@ -69,10 +69,17 @@ def _is_number(val) -> bool:
     return isinstance(val, (int, float, np.integer, np.floating)) and not isinstance(val, bool)
 
 
-def _whole(name: str, val, where: str, least: int = 1) -> int:
-    """``val`` as an int if it is a whole number ≥ ``least`` (2 and 2.0 pass); else ValueError."""
-    if not (_is_number(val) and np.isfinite(val) and int(val) == val and val >= least):
-        raise ValueError(f"{where}: {name} must be a whole number ≥ {least}, got {val!r}")
+MAX_COUNT = 10**9  # epochs, interval, batch_size: far beyond any run, and int64-safe
+
+
+def _whole(name: str, val, where: str) -> int:
+    """``val`` as an int if it is a whole number 1 … MAX_COUNT (2 and 2.0 pass); else ValueError."""
+    # Python ints are compared exactly (10**30 is no float); numpy's isfinite is for floats only.
+    whole = _is_number(val) and (isinstance(val, (int, np.integer))
+                                 or (np.isfinite(val) and float(val).is_integer()))
+    if not (whole and 1 <= val <= MAX_COUNT):
+        raise ValueError(f"{where}: {name} must be a whole number from 1 to {MAX_COUNT:,}, "
+                         f"got {val!r}")
     return int(val)
 
 
@@ -123,7 +130,8 @@ def train(
 
     Bad settings raise ``ValueError`` before any training: ``eta`` not a
     finite number > 0, ``epochs``/``interval``/``batch_size`` not whole
-    numbers ≥ 1, ``seed`` not None or a whole number ≥ 0, a batch larger
+    numbers from 1 to 10⁹, ``seed`` not None or a whole number from 0 to
+    2³² − 1 (``TypeError`` for a seed or a callback of the wrong type), a batch larger
     than the 63 samples, a network that is not 1-…-1 (``TypeError`` for a
     ``net`` that is not a ``SineNet``).
     """
@@ -135,8 +143,10 @@ def train(
     epochs, interval, batch_size = (
         _whole(name, val, "train") for name, val in
         (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)))
-    if seed is not None:
-        seed = _whole("seed", seed, "train", least=0)
+    seed = check_seed(seed, "train")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"train: callback must be a function callback(epoch, error, history) "
+                        f"or None, got {type(callback).__name__} {callback!r}")
     if not (_is_number(eta) and np.isfinite(eta) and eta > 0):
         raise ValueError(f"train: eta must be a finite number > 0 (the post uses 0.1), got {eta!r}")
     x_all, t_all = _training_data(net, data)

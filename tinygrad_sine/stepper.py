@@ -52,7 +52,7 @@ from .describe import (
     values_read,
 )
 from .ops import sum_to
-from .value import Value
+from .value import Value, is_int
 
 _WIDTH = 60  # characters of array preview in a step's text
 _DIGITS = 4  # significant digits of a number, at least (see describe.number)
@@ -316,12 +316,14 @@ class Stepper:
 
     def next(self, count: int = 1) -> Step | None:
         """Move ``count`` steps on and return the new step; None (staying put) past the end."""
+        _check_count(count, "Stepper.next")
         if self._pos + count >= len(self):
             return None
         return self._move_to(self._pos + count)
 
     def prev(self, count: int = 1) -> Step | None:
         """Move ``count`` steps back and return the new step; None (staying put) before step 0."""
+        _check_count(count, "Stepper.prev")
         if self._pos - count < 0:
             return None
         return self._move_to(self._pos - count)
@@ -335,6 +337,9 @@ class Stepper:
         tried as a name first, so with a node labelled ``"5"``, ``goto("5")``
         finds that node; ``goto(5)`` (an int) is always step 5.
         """
+        if not (isinstance(target, str) or is_int(target)):
+            raise TypeError("Stepper.goto: target must be a step number (int) or a node name "
+                            f"(str), got {type(target).__name__} {target!r}")
         if isinstance(target, str) and not self.info.find(target):
             try:
                 target = int(target)
@@ -432,3 +437,13 @@ def _free_text(node: Value) -> str:
     lines = (node._op.__doc__ or "").strip().splitlines()
     forward = op_parts(node)[0]
     return lines[0].strip() if lines and not forward else ""
+
+
+def _check_count(count, where: str) -> None:
+    """A step count is a whole number ≥ 1 (to go back, use prev; to jump, goto)."""
+    if not is_int(count):
+        raise TypeError(f"{where}: count must be a whole number ≥ 1, "
+                        f"got {type(count).__name__} {count!r}")
+    if count < 1:
+        raise ValueError(f"{where}: count must be a whole number ≥ 1, got {count}; "
+                         "use prev/next for the other direction, or goto(N)")

@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
@@ -166,7 +165,9 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
         "backward": str(sum(s.phase == "backward" for s in stepper)),
     }))
     if path is not None:
-        _write_whole(Path(path), page)
+        path = Path(path)
+        make_folder(path.parent, "explore: path's folder")
+        atomic_write(path, page)
     return page
 
 
@@ -224,22 +225,3 @@ def _asset(name: str) -> str:
 def _fill(template: str, values: dict[str, str]) -> str:
     """``{{name}}`` → ``values[name]``, in one pass (so a value is never filled in again)."""
     return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)
-
-
-def _write_whole(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all: a temp file beside it, then os.replace.
-
-    (A local helper for now; a shared one for the whole project is coming.)
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import html
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,7 +45,8 @@ from tinygrad_sine.describe import (
     preview,
     shape_text,
 )
-from tinygrad_sine.value import Value
+from tinygrad_sine.files import atomic_write, make_folder
+from tinygrad_sine.value import Value, is_int
 
 FORMATS = ("svg", "png", "pdf", "dot")
 RANKDIR = "TB"  # the one default direction: the CLI, the stepper and draw_graph all use it
@@ -200,6 +202,16 @@ def _legend(shaded: bool, highlighted: bool, seeded: bool) -> str:
             + "".join(cells) + "</TR></TABLE>>")
 
 
+def _items(nodes, where: str) -> list:
+    """``highlight``/``shade`` as a list: one Value or name alone counts as a list of one."""
+    if isinstance(nodes, (str, Value)):
+        return [nodes]
+    if not isinstance(nodes, Iterable):
+        raise TypeError(f"draw_graph: {where} takes Values or node names (one, or a list of "
+                        f"them), got {type(nodes).__name__} {nodes!r}")
+    return list(nodes)
+
+
 def _resolve(nodes: Iterable, info: GraphInfo, where: str) -> set[int]:
     """ids of the given Values or names; an error names anything not in the graph."""
     ids, members = set(), {id(n) for n in info.order}
@@ -256,6 +268,9 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     if not isinstance(root, Value):
         raise TypeError("draw_graph: expected the Value at the top of a graph, "
                         f"got {type(root).__name__}")
+    if not is_int(max_nodes):
+        raise TypeError(f"draw_graph: max_nodes must be a whole number, got {max_nodes!r}")
+    highlight, shade = _items(highlight, "highlight"), _items(shade, "shade")
     order = topo_order(root)
     if len(order) > max_nodes and not collapse:
         found = len(find_seed_layers(order))
@@ -352,33 +367,49 @@ def render_graph(root: Value, path: str | Path, **options) -> Path:
 
     ``options`` are those of :func:`draw_graph`.  ``.dot`` writes the DOT
     source and needs only the Python package; the other formats run
-    Graphviz's ``dot``.  When ``dot`` is missing, the DOT source is written
-    beside the requested file (``x.svg`` → ``x.dot``, to render later or
-    elsewhere) and :class:`GraphvizNotFound` is raised with install
-    instructions.
+    Graphviz's ``dot``.  The file is written whole or not at all
+    (:func:`tinygrad_sine.files.atomic_write`): an error or Ctrl-C leaves
+    the previous file untouched.  When ``dot`` is missing, the DOT source is
+    written beside the requested file (``x.svg`` → ``x.dot``, to render later
+    or elsewhere; never over a different file: ``x-1.dot``, ``x-2.dot`` … are
+    tried) and :class:`GraphvizNotFound` is raised with install instructions.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError("render_graph: path must be a file name (str or Path) ending in .svg, "
+                        f".png, .pdf or .dot, got {type(path).__name__} {path!r}")
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"render_graph: cannot write {str(path)!r}: the file name must end in "
                          ".svg, .png, .pdf or .dot")
     dot = draw_graph(root, **options)
+    make_folder(path.parent, "render_graph")
     if fmt == "dot":
-        data = dot.source.encode("utf-8")
-    else:
-        gv = _graphviz()
+        return atomic_write(path, dot.source)
+    gv = _graphviz()
+    try:
+        data = dot.pipe(format=fmt)
+    except gv.ExecutableNotFound:
+        fallback = _free_dot_name(path.with_suffix(".dot"), dot.source)
+        atomic_write(fallback, dot.source)
+        raise GraphvizNotFound(
+            f"render_graph: cannot write {path.name}: {INSTALL_HINT} "
+            f"(the DOT source is in {fallback})") from None
+    except gv.CalledProcessError as err:
+        stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
+        raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
+    return atomic_write(path, data)
+
+
+def _free_dot_name(path: Path, source: str) -> Path:
+    """``path`` if it is free or already holds ``source``; else the first free ``x-N.dot``."""
+    candidate, n = path, 0
+    while candidate.exists():
         try:
-            data = dot.pipe(format=fmt)
-        except gv.ExecutableNotFound:
-            fallback = path.with_suffix(".dot")
-            fallback.parent.mkdir(parents=True, exist_ok=True)
-            fallback.write_text(dot.source, encoding="utf-8")
-            raise GraphvizNotFound(
-                f"render_graph: cannot write {path.name}: {INSTALL_HINT} "
-                f"(the DOT source is in {fallback})") from None
-        except gv.CalledProcessError as err:
-            stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
-            raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+            if candidate.read_text(encoding="utf-8") == source:
+                break  # the same drawing: writing it again loses nothing
+        except (OSError, UnicodeDecodeError):
+            pass
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}.dot")
+    return candidate

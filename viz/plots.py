@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.sine import History, sine_data
 
 SNAPSHOT_EPOCHS = (0, 200, 400, 1000, 2000)  # the epochs the post shows
@@ -83,13 +84,16 @@ def plot_error_curve(history: History):
 
 
 def save_figures(history: History, out_dir, formats=("png", "svg")) -> list[Path]:
-    """Write ``snapshots.*`` and ``error.*`` into ``out_dir``; return the paths written."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``snapshots.*`` and ``error.*`` into ``out_dir``; return the paths written.
+
+    Each file is written whole or not at all (:func:`tinygrad_sine.files.atomic_write`):
+    an error or Ctrl-C part way leaves the previous figure untouched.
+    """
+    out = make_folder(out_dir, "save_figures")
     written = []
     for name, fig in (("snapshots", plot_snapshots(history)), ("error", plot_error_curve(history))):
         for fmt in formats:
-            path = out / f"{name}.{fmt}"
-            fig.savefig(path, dpi=110)
+            path = atomic_write(out / f"{name}.{fmt}",
+                                lambda tmp, fig=fig, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=110))
             written.append(path)
     return written

@@ -1,0 +1,99 @@
+"""The full-length checks that the test suite runs shortened (a minute or two).
+
+    python benchmarks/long_checks.py
+
+* memory stays flat over 100,000 training steps (the suite: 10,000);
+* the seed's settings learn sine for seeds 0-4 over all 2001 epochs, error < 1e-3
+  (the suite: seed 0 to epoch 1000, and the starting error of seeds 1-4);
+* the automatic and the manual engine follow the same trajectory for all 2001
+  epochs, to 1e-9 (the suite: 200 epochs).
+
+Prints one line per check and exits 1 if any fails.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tinygrad_sine import Value, no_grad  # noqa: E402
+from tinygrad_sine.nn import SineNet  # noqa: E402
+from tinygrad_sine.sine import train  # noqa: E402
+
+
+def memory_flat_over_100k_steps() -> str:
+    rng = np.random.default_rng(9)
+    x, t = rng.normal(size=(4, 3)), rng.normal(size=(4,))
+    w, b = Value(rng.normal(size=(3,)) * 0.1), Value(0.0)
+
+    def step():
+        loss = (((x @ w + b).tanh() - t) ** 2).mean()
+        loss.backward()
+        with no_grad():
+            w.data -= 0.01 * w.grad
+            b.data -= 0.01 * b.grad
+        w.zero_grad()
+        b.zero_grad()
+
+    gc.disable()  # a reference cycle would show up as growth
+    tracemalloc.start()
+    try:
+        for _ in range(2_000):
+            step()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(98_000):
+            step()
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert growth < 256 * 1024, f"memory grew by {growth:,} bytes"
+    return f"grew {growth:,} bytes over 98,000 steps"
+
+
+def seeds_0_to_4_learn_sine() -> str:
+    finals = []
+    for seed in range(5):
+        history = train(SineNet(seed=seed), engine="manual", seed=seed)
+        assert history.epochs == list(range(0, 2001, 200))
+        assert 0.2 < history.errors[0] < 0.33, (seed, history.errors[0])
+        assert history.errors[-1] < 1e-3, (seed, history.errors[-1])
+        finals.append(history.errors[-1])
+    return "final errors " + ", ".join(f"{e:.1e}" for e in finals)
+
+
+def auto_and_manual_same_full_trajectory() -> str:
+    auto_net, manual_net = SineNet(seed=0), SineNet(seed=0)
+    auto = train(auto_net, engine="auto", seed=0)
+    manual = train(manual_net, engine="manual", seed=0)
+    np.testing.assert_allclose(auto.errors, manual.errors, rtol=0, atol=1e-9)
+    assert auto.errors[-1] < 1e-3
+    for p, q in zip(auto_net.parameters(), manual_net.parameters()):
+        np.testing.assert_allclose(p.data, q.data, atol=1e-9)
+    worst = max(abs(a - m) for a, m in zip(auto.errors, manual.errors))
+    return f"errors agree to {worst:.1e} over 2001 epochs"
+
+
+def main() -> int:
+    failed = 0
+    for check in (memory_flat_over_100k_steps, seeds_0_to_4_learn_sine,
+                  auto_and_manual_same_full_trajectory):
+        start = time.perf_counter()
+        try:
+            result = f"ok    {check()}"
+        except AssertionError as err:
+            failed += 1
+            result = f"FAIL  {err}"
+        print(f"{check.__name__:40} {result}  ({time.perf_counter() - start:.1f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
