@@ -131,23 +131,28 @@ def train(
     steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}
     step = steps[engine](net, eta)
 
-    for epoch in range(epochs):
-        order = rng.permutation(n)
-        record = epoch % interval == 0
-        total, ys = 0.0, []
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            y, err = step(x_all[idx], t_all[idx])
+    sync = getattr(step, "sync", lambda: None)  # the compiled step holds the weights itself
+    try:
+        for epoch in range(epochs):
+            order = rng.permutation(n)
+            record = epoch % interval == 0
+            total, ys = 0.0, []
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                y, err = step(x_all[idx], t_all[idx])
+                if record:
+                    total += err
+                    ys.append(y)
             if record:
-                total += err
-                ys.append(y)
-        if record:
-            error = total / n
-            history.epochs.append(epoch)
-            history.errors.append(error)
-            history.snapshots[epoch] = (x_all[order, 0], np.concatenate(ys)[:, 0])
-            if callback is not None:
-                callback(epoch, error, history)
+                sync()  # the net's Values get the weights before anyone looks at them
+                error = total / n
+                history.epochs.append(epoch)
+                history.errors.append(error)
+                history.snapshots[epoch] = (x_all[order, 0], np.concatenate(ys)[:, 0])
+                if callback is not None:
+                    callback(epoch, error, history)
+    finally:  # at the end, and on an exception (a callback stopping the run, Ctrl-C)
+        sync()
     if engine == "manual":
         step.manual.copy_weights_to(net)
     return history
@@ -169,24 +174,32 @@ def _auto_step(net: SineNet, eta: float):
 
 
 class _compiled_step:
-    """One SGD step with generated code: traced on the first batch, replayed after."""
+    """One SGD step with generated code: traced on the first batch, replayed after.
+
+    The update ``w ← w − η ∂w`` is inside the generated step (``compile(...).sgd``);
+    for the seed's small net that is code on Python floats that keeps the weights
+    itself, so ``sync()`` writes them back into the net's Values.
+    """
 
     def __init__(self, net: SineNet, eta: float):
-        self.net, self.eta, self.compiled = net, eta, None
+        self.net, self.eta, self.fused = net, eta, None
 
     def loss(self, x, t):
         y = self.net(x)
         return squared_error(y, t), y
 
     def __call__(self, x, t):
-        if self.compiled is None:
+        if self.fused is None:
             from .compile import compile
 
-            self.compiled = compile(self.loss, x, t)
-        e, grads, (y,) = self.compiled(x, t)
-        for p, g in zip(self.compiled.params, grads):
-            p.data -= self.eta * g
-        return y, float(e)
+            self.fused = compile(self.loss, x, t).sgd(self.eta)
+        e, (y,) = self.fused(x, t)
+        return y, e
+
+    def sync(self) -> None:
+        """Write the weights back into the net's Values (the next step reads them afresh)."""
+        if self.fused is not None:
+            self.fused.write_back()
 
 
 class _manual_step:

@@ -17,9 +17,9 @@ import re
 
 import numpy as np
 
-from . import ops
-from .autograd import topo_order
-from .value import _shape_arg
+from .. import ops
+from ..autograd import topo_order
+from ..value import _shape_arg
 
 # ------------------------------------------------------------------ symbols
 
