@@ -6,7 +6,7 @@
     fused.write_back()                # the weights, back into the parameters' .data
 
 For small shapes (at most ``FLOAT_LIMIT`` numbers in the whole graph: the
-seed's 1-3-1 net up to a batch of about 8) the step is code on Python
+seed's 1-3-1 net up to a batch of 16, a 1-8-1 net up to 8) the step is code on Python
 floats (``float_code.py``) and the weights stay floats inside it between
 calls, so the parameters' ``.data`` is only brought up to date by
 ``write_back()`` (or on leaving a ``with fused:`` block, or when a call
@@ -15,9 +15,13 @@ changes made to it in between are seen.  For larger shapes the step is the
 numpy code of ``compile`` followed by ``p.data -= η g``, and ``.data`` is
 always current.
 
-The limit was chosen by measurement (``benchmarks/bench.py --only fused``):
-on the seed's net, floats take 2–3 µs a step at batch 1 against ~16 µs for
-the numpy code, and the two cross between a batch of 8 and 16.
+The limit was chosen by measurement (``benchmarks/bench.py --only fused``
+prints the same comparison): a float step costs about 0.04 µs per number in
+the graph (1.3 µs for the seed's 25 numbers at batch 1), a numpy step about
+19 µs whatever the size up to a few hundred, so the two cross near 450–500
+numbers (1-3-1 at batch 32: 19 µs floats, 28 numpy; 1-8-1 at batch 32, 954
+numbers: 80 µs floats, 21 numpy).  400 keeps a margin, and the source short
+enough to read.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numpy as np
 from ..value import Value
 from .float_code import FUNCTIONS, FloatGenerator, NotUnrollable
 
-FLOAT_LIMIT = 200  # numbers in the graph (all nodes' sizes added) up to which floats are used
+FLOAT_LIMIT = 400  # numbers in the graph (all nodes' sizes added) up to which floats are used
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -71,8 +75,8 @@ class _FloatProgram:
                     out.append(x.item())
                 else:
                     out.extend(x.ravel().tolist())
-            elif type(x) is float and shape == ():
-                out.append(x)
+            elif (type(x) is float or type(x) is np.float64) and shape == ():
+                out.append(float(x))
             else:
                 return None
         return out
@@ -123,21 +127,24 @@ class FusedSGD:
         if live is not None:
             args = live.unpack(inputs)
             if args is not None:
-                try:
-                    return live.step(*args)
-                except (ArithmeticError, ValueError):  # Python floats refuse what numpy allows
-                    self.write_back()  # (an overflow in x ** 2): this step in numpy, as eager
-                    return self._numpy_step(inputs)
-                except BaseException:
-                    self.write_back()
-                    raise
-            self.write_back()
-        program = self._float_program(inputs)
+                return self._run(live, args, inputs)
+            self.write_back()  # other shapes or kinds of input: find the code for them
+        program, data = self._float_program(inputs)
         if program is None:
-            return self._numpy_step(inputs)
+            return self._numpy_step(data)
         program.load()
         self._live = program
-        return self(*inputs)
+        return self._run(program, program.unpack(data), data)
+
+    def _run(self, program: _FloatProgram, args: list, inputs):
+        try:
+            return program.step(*args)
+        except (ArithmeticError, ValueError):  # Python floats refuse what numpy allows
+            self.write_back()  # (an overflow in x ** 2): this step in numpy, as eager does it
+            return self._numpy_step(inputs)
+        except BaseException:
+            self.write_back()
+            raise
 
     def write_back(self) -> None:
         """Put the current weights into the parameters' ``.data`` (a no-op when they are there)."""
@@ -160,15 +167,16 @@ class FusedSGD:
         outputs = tuple(np.asarray(o).tolist() for o in out[2]) if len(out) > 2 else ()
         return float(loss), outputs
 
-    def _float_program(self, inputs) -> _FloatProgram | None:
-        """The float code for these inputs' shapes, written (and checked) on first use."""
+    def _float_program(self, inputs) -> tuple[_FloatProgram | None, list]:
+        """The float code for these inputs' shapes (written and checked on first use), and
+        the inputs checked as ``Value(...)`` checks them."""
         compiled = self.compiled
         data = [x.data if isinstance(x, Value) else compiled._as_input(x, k)
                 for k, x in enumerate(inputs)]
         params = [p.data for p in compiled.persistent]
         key = tuple(np.shape(x) for x in data) + tuple(np.shape(w) for w in params)
         if key in self._floats:
-            return self._floats[key]
+            return self._floats[key], data
         program = None
         if not compiled.check and len(inputs) == len(compiled.names):
             numpy_program = compiled._programs.get(key) or compiled._program_for(data)
@@ -184,7 +192,7 @@ class FusedSGD:
                     program = _FloatProgram(source, trace, compiled.persistent, self.params)
                     program = self._checked(program, numpy_program, data)
         self._floats[key] = program
-        return program
+        return program, data
 
     def _checked(self, program: _FloatProgram, numpy_program, data):
         """The float step must give the numpy code's loss and updated weights; else a bug."""
