@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import cli
 
 from tinygrad_sine import Value, compile
 from tinygrad_sine.manual import ManualSineNet
@@ -157,3 +158,23 @@ def test_sgd_refuses_a_learning_rate_that_is_not_a_finite_number():
     for bad in ("0.1", float("nan"), None):
         with pytest.raises(ValueError, match="eta must be a finite number"):
             step.sgd(bad)
+
+
+def test_cli_train_eager_says_how_long_the_compiled_engine_would_take(tmp_path):
+    out = cli("train", "--epochs", "3", "--interval", "1", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    guess = re.search(r"--engine compiled would take ≈(\S+) s here", out.stdout)
+    assert guess and float(guess[1]) > 0
+    out = cli("train", "--epochs", "3", "--compile", "--out", str(tmp_path))
+    assert "would take" not in out.stdout  # nothing to suggest when it ran compiled
+
+
+def test_compiled_seconds_leaves_the_net_alone_and_grows_with_the_updates():
+    from tinygrad_sine.sine import compiled_seconds
+
+    net = SineNet(seed=0)
+    before = [p.data.copy() for p in net.parameters()]
+    small, large = (compiled_seconds(net, 0.1, 1, n, sample=50) for n in (10, 10**7))
+    assert 0 < small < large
+    for p, b in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
