@@ -178,3 +178,13 @@ def test_compiled_seconds_leaves_the_net_alone_and_grows_with_the_updates():
     assert 0 < small < large
     for p, b in zip(net.parameters(), before):
         np.testing.assert_array_equal(p.data, b)
+
+
+@pytest.mark.parametrize("name", ["trace", "symbols", "numpy_code", "float_code", "fused"])
+def test_the_compile_packages_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"tinygrad_sine.compile.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0

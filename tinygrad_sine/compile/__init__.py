@@ -280,9 +280,13 @@ def compile(
     the loss depends on that exists outside ``fn`` (a network's weights),
     in the order the graph meets them; ``wrt`` chooses them.  ``.grad`` is
     not touched and no Value nodes are built: update with
-    ``p.data -= eta * g``.  Inputs of new shapes are traced again.
-    ``check=True`` retraces every call and raises :class:`TraceError` if the
-    graph differs (data-dependent Python control flow); it is slow.
+    ``p.data -= eta * g``, or let ``step.sgd(eta)`` (a :class:`FusedSGD`)
+    do the update inside the generated code — on Python floats, for small
+    shapes, which is several times faster.  Inputs and parameters of new
+    shapes are traced again; inputs are refused as ``Value(...)`` refuses
+    them (a string, a complex number, None).  ``check=True`` retraces every
+    call and raises :class:`TraceError` if the graph differs (data-dependent
+    Python control flow); it is slow.
 
     >>> w = Value([[0.5], [-1.0]], label="w")
     >>> step = compile(lambda x: ((x @ w).tanh() ** 2).sum(), np.ones((1, 2)))
