@@ -149,22 +149,33 @@ class F:
         return f"F({self.expr!r})"
 
 
-def _objects(x) -> np.ndarray:
-    """An op's result as an object array (numpy hands back a bare element for 0-d results)."""
+class Elements(np.ndarray):
+    """A numpy array of :class:`F`: numpy does the shapes, ``@`` and ``sum``; F writes each number.
+
+    A subclass, not a plain object array, so that the ops' quick paths for real
+    float arrays (``type(x) is np.ndarray``) step aside and their general code runs.
+    """
+
+
+def _elements(shape: tuple, fill=None) -> Elements:
+    out = np.empty(shape, dtype=object)
+    if fill is not None:
+        for idx in np.ndindex(shape):
+            out[idx] = fill(idx)
+    return out.view(Elements)
+
+
+def _objects(x) -> Elements:
+    """An op's result as Elements (numpy hands back a bare element for 0-d results)."""
     if isinstance(x, np.ndarray) and x.dtype == object:
-        return x
+        return x if type(x) is Elements else x.view(Elements)
     if isinstance(x, F):
-        out = np.empty((), dtype=object)
-        out[()] = x
-        return out
+        return _elements((), lambda idx: x)
     raise NotUnrollable(f"an op gave a {type(x).__name__}")
 
 
-def _named(names: np.ndarray) -> np.ndarray:
-    out = np.empty(names.shape, dtype=object)
-    for idx in np.ndindex(names.shape):
-        out[idx] = F(names[idx])
-    return out
+def _named(names: np.ndarray) -> Elements:
+    return _elements(names.shape, lambda idx: F(names[idx]))
 
 
 class FloatGenerator:
@@ -205,10 +216,8 @@ class FloatGenerator:
     def _leaf(self, node) -> np.ndarray:
         if id(node) in self.trace.input_ids or any(node is p for p in self.persistent):
             return _named(self.elements[id(node)])
-        out = np.empty(node.shape, dtype=object)  # a constant made inside fn: literals
-        for idx in np.ndindex(node.shape):
-            out[idx] = F.of(float(np.asarray(node.data)[idx]))
-        return out
+        data = np.asarray(node.data)  # a constant made inside fn: literals
+        return _elements(node.shape, lambda idx: F.of(float(data[idx])))
 
     def _run(self, func, node, *arrays):
         with np.errstate(all="ignore"):
@@ -264,13 +273,13 @@ class FloatGenerator:
             if i not in self.needed:
                 continue
             if node is root:
-                total = np.full(node.shape, F.of(1.0), dtype=object)
+                total = _elements(node.shape, lambda idx: F.of(1.0))
             else:
                 parts = contributions.pop(i)
                 total = parts[0]
                 for part in parts[1:]:
                     total = total + part
-            g = np.empty(node.shape, dtype=object)
+            g = _elements(node.shape)
             for idx in np.ndindex(node.shape):
                 f = total[idx]
                 if f.num is not None or (node._op is not None and f.prec == _ATOM
