@@ -155,8 +155,8 @@ def test_a_callback_sees_the_trained_weights_at_each_recorded_epoch():
 def test_sgd_refuses_a_learning_rate_that_is_not_a_finite_number():
     w = Value(1.0, label="w")
     step = compile(lambda x: (w * x).sum(), 1.0)
-    for bad in ("0.1", float("nan"), None):
-        with pytest.raises(ValueError, match="eta must be a finite number"):
+    for bad in ("0.1", float("nan"), None, -0.1, True):
+        with pytest.raises(ValueError, match="eta must be a finite number ≥ 0"):
             step.sgd(bad)
 
 

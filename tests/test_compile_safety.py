@@ -127,3 +127,16 @@ def test_two_traces_that_overlap_in_threads_leave_value_working():
     thread.join()
     assert not errors
     assert Value(3.0).item() == 3.0 and float(Value(2.0)) == 2.0 and bool(Value(1.0))
+
+
+def test_the_fused_step_follows_a_parameters_new_shape_after_a_write_back():
+    w = Value(np.ones(2), label="w")
+    fused = compile(lambda x: (w * x).sum(), np.array([1.0, 2.0])).sgd(0.5)
+    fused(np.array([1.0, 2.0]))
+    fused.write_back()
+    np.testing.assert_allclose(w.data, [0.5, 0.0])  # w − η ∂w with ∂Σ w x / ∂w = x
+    w.data = np.ones((3, 2))
+    loss, _ = fused(np.array([1.0, 2.0]))
+    fused.write_back()
+    assert loss == 9.0
+    np.testing.assert_allclose(w.data, np.ones((3, 2)) - 0.5 * np.array([1.0, 2.0]))

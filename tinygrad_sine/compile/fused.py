@@ -6,22 +6,23 @@
     fused.write_back()                # the weights, back into the parameters' .data
 
 For small shapes (at most ``FLOAT_LIMIT`` numbers in the whole graph: the
-seed's 1-3-1 net up to a batch of 16, a 1-8-1 net up to 8) the step is code on Python
-floats (``float_code.py``) and the weights stay floats inside it between
-calls, so the parameters' ``.data`` is only brought up to date by
+seed's 1-3-1 net up to a batch of 16, a 1-8-1 net up to 4) the step is code
+on Python floats (``float_code.py``) and the weights stay floats inside it
+between calls, so the parameters' ``.data`` is only brought up to date by
 ``write_back()`` (or on leaving a ``with fused:`` block, or when a call
 raises).  After a write-back the next call reads ``.data`` afresh, so
 changes made to it in between are seen.  For larger shapes the step is the
 numpy code of ``compile`` followed by ``p.data -= η g``, and ``.data`` is
 always current.
 
-The limit was chosen by measurement (``benchmarks/bench.py --only fused``
-prints the same comparison): a float step costs about 0.04 µs per number in
-the graph (1.3 µs for the seed's 25 numbers at batch 1), a numpy step about
-19 µs whatever the size up to a few hundred, so the two cross near 450–500
-numbers (1-3-1 at batch 32: 19 µs floats, 28 numpy; 1-8-1 at batch 32, 954
-numbers: 80 µs floats, 21 numpy).  400 keeps a margin, and the source short
-enough to read.
+The limit was chosen by measurement (``python benchmarks/bench.py --only
+fused`` prints the comparison): a float step costs about 0.05 µs per number
+in the graph (1.6 µs for the seed's 25 numbers at batch 1), a numpy step
+about 20 µs whatever the size up to a few hundred numbers.  On this machine
+the two crossed between 340 and 500 numbers over several runs (1-3-1 at
+batch 16, 235 numbers: 15 µs floats, 19 numpy; at batch 32, 459 numbers:
+19–26 µs floats, 20–28 numpy).  300 keeps a margin below the crossing, and
+the source short enough to read.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 from ..value import Value
 from .float_code import FUNCTIONS, FloatGenerator, NotUnrollable
 
-FLOAT_LIMIT = 400  # numbers in the graph (all nodes' sizes added) up to which floats are used
+FLOAT_LIMIT = 300  # numbers in the graph (all nodes' sizes added) up to which floats are used
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -114,8 +115,9 @@ class FusedSGD:
 
     def __init__(self, compiled, eta: float):
         if isinstance(eta, bool) or not isinstance(eta, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(eta):
-            raise ValueError(f"sgd: eta must be a finite number (the learning rate), got {eta!r}")
+                or not math.isfinite(eta) or eta < 0:
+            raise ValueError(f"sgd: eta must be a finite number ≥ 0 (the learning rate), "
+                             f"got {eta!r}")
         self.compiled, self.eta = compiled, float(eta)
         self.params = compiled.params
         self._floats: dict = {}  # shapes -> _FloatProgram, or None where numpy code is used
