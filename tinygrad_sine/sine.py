@@ -91,8 +91,9 @@ def train(
 
     ``engine="auto"`` uses the ``Value`` graph and ``backward()``;
     ``engine="compiled"`` traces the same step once with
-    :func:`~tinygrad_sine.compile.compile` and then runs the generated numpy
-    code (same numbers as ``"auto"``, faster);
+    :func:`~tinygrad_sine.compile.compile` and then runs the generated code,
+    the update inside it (``compile(...).sgd``; on Python floats for the
+    seed's small net: same numbers as ``"auto"`` to ~1e-15, ~10× faster);
     ``engine="manual"`` trains a :class:`~tinygrad_sine.manual.ManualSineNet`
     copy with the hand-derived formulas and writes its final weights back into
     ``net``.  For the same seed both take the same shuffles.
