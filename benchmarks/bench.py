@@ -195,7 +195,7 @@ def bench_steps(table: Table, args) -> None:
               "plain Python floats (by hand)", us_s["floats"])
 
     print("full batch (63 samples per update) …", flush=True)
-    full = C.samples(63, max(n // 10, 20))
+    full = C.samples(63, max(n // 4, 20))  # longer rounds: fewer, slower steps
     us_f = alternate({"eager": entry(C.make_eager, full, full_eta),
                       "post": entry(C.make_post, full, full_eta, error_every_step=False),
                       "compiled": entry(C.make_compiled, full, full_eta)}, rounds)
