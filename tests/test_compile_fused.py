@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 import pytest
-from helpers import cli
 
 from tinygrad_sine import Value, compile
 from tinygrad_sine.manual import ManualSineNet
@@ -158,15 +157,6 @@ def test_sgd_refuses_a_learning_rate_that_is_not_a_finite_number():
     for bad in ("0.1", float("nan"), None, -0.1, True):
         with pytest.raises(ValueError, match="eta must be a finite number ≥ 0"):
             step.sgd(bad)
-
-
-def test_cli_train_eager_says_how_long_the_compiled_engine_would_take(tmp_path):
-    out = cli("train", "--epochs", "3", "--interval", "1", "--out", str(tmp_path))
-    assert out.returncode == 0, out.stderr
-    guess = re.search(r"--engine compiled would take ≈(\S+) s here", out.stdout)
-    assert guess and float(guess[1]) > 0
-    out = cli("train", "--epochs", "3", "--compile", "--out", str(tmp_path))
-    assert "would take" not in out.stdout  # nothing to suggest when it ran compiled
 
 
 def test_compiled_seconds_leaves_the_net_alone_and_grows_with_the_updates():
