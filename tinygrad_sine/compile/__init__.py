@@ -37,7 +37,9 @@ step spends its time on.
 What a trace cannot see is Python deciding something from the numbers
 (``if loss.item() > 1: ...``): the code keeps the branch taken when it was
 traced.  Turning a Value into a Python number (``item``, ``float``, ``bool``)
-while tracing is therefore refused.  Decisions made from ``.data`` cannot be
+while tracing is therefore refused — in the tracing thread (or asyncio task)
+only: the flag is a context variable those methods check, so other threads
+and nested or overlapping traces are unaffected.  Decisions made from ``.data`` cannot be
 intercepted; ``check=True`` traces every call again and refuses any call whose
 graph (its op sequence, shapes or constants) differs from the compiled one.
 Side effects of ``fn`` (such as a layer remembering its last input) do not
