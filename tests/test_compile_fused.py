@@ -178,3 +178,38 @@ def test_the_compile_packages_docstring_examples_run(name):
     module = importlib.import_module(f"tinygrad_sine.compile.{name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_scalar_values_and_float_inputs_train_on_floats_as_eager_sgd_does():
+    def make():
+        rng = np.random.default_rng(3)
+        return [Value(float(rng.standard_normal()), label=f"p{k}") for k in range(4)]
+
+    def loss_of(p):
+        return lambda x, t: 0.5 * ((p[2] * (p[0] * x + p[1]).tanh() + p[3]) - t) ** 2
+
+    eager_p, fused_p = make(), make()
+    samples = [(0.3, 0.5), (-0.7, 0.1), (0.9, -0.4)]
+    sgd = SGD(eager_p, 0.2)
+    for x, t in samples:
+        sgd.zero_grad()
+        loss_of(eager_p)(Value(x), Value(t)).backward()
+        sgd.step()
+    with compile(loss_of(fused_p), 0.3, 0.5).sgd(0.2) as fused:
+        for x, t in samples:
+            fused(x, t)
+    assert "tanh(" in fused.source and fused.source.startswith("def make(")
+    for p, q in zip(eager_p, fused_p):
+        assert q.data == pytest.approx(p.data, rel=1e-12) and q.data.shape == ()
+
+
+def test_a_graph_the_float_code_cannot_write_runs_as_numpy_code_with_eager_numbers():
+    w = Value(np.array([[0.5, -1.0, 2.0]]), label="w")  # relu: numpy's maximum compares numbers
+    eager_w = Value(w.data.copy())
+    x, t = np.array([[0.7]]), np.array([[0.2]])
+    with compile(lambda x, t: (((x @ w).relu().sum() - t) ** 2).sum(), x, t).sgd(0.1) as fused:
+        fused(x, t)
+    assert fused.source.startswith("def compiled_step(")  # the numpy code
+    e = (((Value(x) @ eager_w).relu().sum() - Value(t)) ** 2).sum()
+    e.backward()
+    np.testing.assert_allclose(w.data, eager_w.data - 0.1 * eager_w.grad, rtol=1e-12)
