@@ -39,7 +39,7 @@ from .numpy_code import Generator
 _CMP, _ADD, _MUL, _UNARY, _POW, _ATOM = 40, 60, 70, 80, 90, 100
 
 # Names the generated code uses for itself; no node may take them.
-RESERVED = {"exp", "log", "tanh", "sin", "cos", "math", "inf", "nan"}
+RESERVED = {"exp", "log", "tanh", "sin", "cos", "math", "inf", "nan", "make", "sgd_step", "weights"}
 
 
 def exp(v: float) -> float:
