@@ -1,4 +1,4 @@
-"""Issue 5's speed targets, measured in one run, as ratios between contenders.
+"""The speed targets (issues 5 and 14), measured in one run, as ratios between contenders.
 
     python benchmarks/bench.py                      # the whole table (a few minutes)
     python benchmarks/bench.py --quick              # a smoke run: small sizes, few rounds
@@ -133,73 +133,171 @@ def bench_steps(table: Table, args) -> None:
     n, rounds = args.steps, args.rounds
     have_mg, have_torch = available("micrograd"), available("torch")
     if not have_mg:
-        table.note("micrograd is not installed (pip install micrograd): its row is skipped")
+        table.note("micrograd is not installed (pip install micrograd): its rows are skipped")
     if not have_torch:
         table.note("PyTorch is not installed (pip install torch): its rows are skipped")
 
     print("checking that the contenders compute the same losses …", flush=True)
-    tensor = {"eager": C.make_eager, "compiled": C.make_compiled, "manual": C.make_manual}
+    tensor = {"eager": C.make_eager, "compiled": C.make_compiled, "manual": C.make_manual,
+              "post": C.make_post, "compiled numpy": C.make_compiled_numpy}
     kinds = dict.fromkeys(tensor, "numpy")
     scalar = {"scalar": C.make_scalar, "floats": C.make_plain_floats}
     kinds.update(dict.fromkeys(scalar, "float"))
     if have_mg:
-        scalar["micrograd"] = C.make_micrograd
-        kinds["micrograd"] = "float"
+        scalar.update({"micrograd": C.make_micrograd, "micrograd 5": C.make_micrograd_five_nodes})
+        kinds.update({"micrograd": "float", "micrograd 5": "float"})
     if have_torch:
         tensor["torch"] = C.make_torch
         kinds["torch"] = "torch"
     worst = same_losses({**tensor, **scalar}, kinds, weights, batch=1)
     full_eta = C.ETA / 63  # the gradient is summed over the batch: η = 0.1 would diverge
-    worst = max(worst, same_losses({"eager": C.make_eager, "compiled": C.make_compiled,
-                                    "manual": C.make_manual}, kinds, weights, batch=63,
-                                   steps=10, eta=full_eta))
+    worst = max(worst, same_losses({k: tensor[k] for k in ("eager", "compiled", "post")},
+                                   kinds, weights, batch=63, steps=10, eta=full_eta))
     table.note(f"all contenders give the same losses on the same samples "
                f"(largest difference {worst:.1e})")
 
     batch1 = C.samples(1, n)
     floats = C.samples(1, n, kind="float")
 
-    def entry(make, batches, *eta):
-        return make(weights, *eta)[0], batches
+    def entry(make, batches, *eta, **kw):
+        return make(weights, *eta, **kw)[0], batches
 
     print("batch size 1, tensor mode …", flush=True)
     entries = {"eager": entry(C.make_eager, batch1), "manual": entry(C.make_manual, batch1),
-               "compiled": entry(C.make_compiled, batch1)}
+               "post": entry(C.make_post, batch1, C.ETA, error_every_step=False),
+               "compiled": entry(C.make_compiled, batch1),
+               "compiled numpy": entry(C.make_compiled_numpy, batch1)}
     if have_torch:
         entries["torch"] = entry(C.make_torch, C.samples(1, n, kind="torch"))
     us = alternate(entries, rounds)
-    table.add("eager autograd, tensor, batch 1", us["eager"], "manual numpy", us["manual"], 2.0)
-    table.add("compiled step, batch 1", us["compiled"], "manual numpy", us["manual"], 1.0)
+    post = "the post's loop (its shape)"
+    table.add("eager autograd, tensor, batch 1", us["eager"], post, us["post"], 2.3)
+    table.add("eager autograd, tensor, batch 1", us["eager"], "manual numpy", us["manual"])
+    table.add("compiled step, batch 1 (floats, update inside)", us["compiled"], post,
+              us["post"], 0.3)
+    table.add("compiled numpy code + update, batch 1", us["compiled numpy"], post, us["post"])
     if have_torch:
         table.add("eager autograd, tensor, batch 1", us["eager"],
-                  f"PyTorch {have_torch} eager (float64, 1 thread)", us["torch"], 1.0)
-        table.add("compiled step, batch 1", us["compiled"],
-                  "PyTorch eager", us["torch"], None)
+                  f"PyTorch {have_torch} eager (float64, 1 thread)", us["torch"])
 
     print("batch size 1, scalar mode …", flush=True)
     entries = {"scalar": entry(C.make_scalar, floats), "floats": entry(C.make_plain_floats, floats)}
     if have_mg:
         entries["micrograd"] = entry(C.make_micrograd, floats)
+        entries["micrograd 5"] = entry(C.make_micrograd_five_nodes, floats)
     us_s = alternate(entries, rounds)
     if have_mg:
         table.add("eager autograd, scalar Values", us_s["scalar"],
-                  f"micrograd {have_mg}", us_s["micrograd"], 0.5)
-    table.add("compiled step, batch 1", us["compiled"], "plain Python floats (by hand)",
-              us_s["floats"], None)
+                  f"micrograd {have_mg}, one-node sigmoid", us_s["micrograd"], 0.9)
+        table.add("eager autograd, scalar Values", us_s["scalar"],
+                  "micrograd, sigmoid from 5 nodes (flatters us)", us_s["micrograd 5"])
+    table.add("compiled step, batch 1 (floats, update inside)", us["compiled"],
+              "plain Python floats (by hand)", us_s["floats"])
 
     print("full batch (63 samples per update) …", flush=True)
-    full = C.samples(63, max(n // 10, 20))
+    full = C.samples(63, max(n // 4, 20))  # longer rounds: fewer, slower steps
     us_f = alternate({"eager": entry(C.make_eager, full, full_eta),
-                      "manual": entry(C.make_manual, full, full_eta),
+                      "post": entry(C.make_post, full, full_eta, error_every_step=False),
                       "compiled": entry(C.make_compiled, full, full_eta)}, rounds)
-    table.add("eager autograd, full batch", us_f["eager"], "manual numpy, full batch",
-              us_f["manual"], 1.3)
-    table.add("compiled step, full batch", us_f["compiled"], "manual numpy, full batch",
-              us_f["manual"], None)
-    table.note(f"the seed's run is 126,063 batch-1 steps: {us['eager'] * 0.126063:.1f} s eager, "
-               f"{us['compiled'] * 0.126063:.1f} s compiled, {us['manual'] * 0.126063:.1f} s "
-               f"manual; 2001 full-batch epochs: {us_f['eager'] * 2001e-6:.2f} s eager, "
-               f"{us_f['manual'] * 2001e-6:.2f} s manual")
+    table.add("eager autograd, full batch", us_f["eager"], f"{post}, batch 63",
+              us_f["post"], 2.3)
+    table.add("compiled step (numpy code: 63 rows is past the float limit), full batch",
+              us_f["compiled"], f"{post}, batch 63", us_f["post"])
+    table.note(f"per step, the seed's run is 126,063 batch-1 steps: {us['eager'] * 0.126063:.1f} s "
+               f"eager, {us['post'] * 0.126063:.1f} s for the post's loop; 2001 full-batch "
+               f"epochs: {us_f['eager'] * 2001e-6:.2f} s eager, "
+               f"{us_f['post'] * 2001e-6:.2f} s the post's loop")
+
+
+def bench_seed_run(table: Table, args) -> None:
+    """The whole seed run through ``train``, compiled and eager: time, and the same errors."""
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.sine import train
+
+    epochs = args.seed_epochs
+    print(f"the seed's run, {epochs} epochs, compiled and eager …", flush=True)
+    runs = {}
+    for engine in ("compiled", "auto"):
+        net = SineNet(seed=0)
+        start = time.perf_counter()
+        history = train(net, epochs=epochs, engine=engine)
+        runs[engine] = (time.perf_counter() - start, history, net)
+    (sec_c, h_c, net_c), (sec_e, h_e, net_e) = runs["compiled"], runs["auto"]
+    errors = max(abs(a - b) for a, b in zip(h_c.errors, h_e.errors))
+    figures = max(float(np.max(np.abs(h_c.snapshots[k][1] - h_e.snapshots[k][1])))
+                  for k in h_e.snapshots)
+    weights = max(float(np.max(np.abs(p.data - q.data)))
+                  for p, q in zip(net_c.parameters(), net_e.parameters()))
+    if max(errors, figures) > 1e-9 or h_c.epochs != h_e.epochs:
+        raise SystemExit(f"bench: the compiled run differs from the eager run by {errors:.3g} "
+                         f"(errors) / {figures:.3g} (figures' predictions)")
+    budget = 1.5 * epochs / 2001  # (a short --quick run also pays the one trace: no target)
+    table.add(f"train --engine compiled, the seed's run ({epochs * 63:,} updates)", sec_c,
+              "the issue's budget", budget, 1.0 if epochs == 2001 else None, "s")
+    table.add(f"train (eager), the same run ({epochs * 63:,} updates)", sec_e, "—", None, None,
+              "s")
+    table.note(f"the compiled run reproduces the eager run: errors to {errors:.1e}, the figures' "
+               f"predictions to {figures:.1e}, the final weights to {weights:.1e}")
+
+
+def bench_float_limit(table: Table, args) -> None:
+    """Floats against numpy code for the fused step, by batch size: where FLOAT_LIMIT comes from."""
+    from tinygrad_sine import compile
+    from tinygrad_sine.compile import fused
+    from tinygrad_sine.nn import squared_error
+
+    print("float code against numpy code, by batch size …", flush=True)
+    limit = fused.FLOAT_LIMIT
+    try:
+        for batch in args.limit_batches:
+            xs = C.samples(batch, max(args.steps // (4 * batch), 10))
+            steps, numbers = {}, 0
+            for kind, lim in (("floats", 10**9), ("numpy", 0)):
+                fused.FLOAT_LIMIT = lim
+                net = C._net(weights=C.init_weights())
+                step = compile(lambda x, t, net=net: squared_error(net(x), t), *xs[0]).sgd(
+                    C.ETA / batch)
+                step(*xs[0])  # writes the code now, under this limit
+                steps[kind] = (step, xs)
+                numbers = sum(v.size for v in next(iter(step.compiled._programs.values()))
+                              .trace.order)
+            us = alternate(steps, max(3, args.rounds // 3))
+            table.add(f"fused step on floats, batch {batch} ({numbers} numbers in the graph)",
+                      us["floats"], "the same on numpy code", us["numpy"])
+    finally:
+        fused.FLOAT_LIMIT = limit
+    table.note(f"FLOAT_LIMIT = {limit} numbers in the graph: floats are used below it, numpy "
+               "code above (the rows above show where the two cross on this machine)")
+
+
+def bench_inplace_check(table: Table, args) -> None:
+    """The in-place-change detection's cost on the eager step, if the engine has a switch."""
+    import tinygrad_sine.value as value
+
+    switch = next((name for name in ("check_data_changes", "_check_data_changes",
+                                     "CHECK_INPLACE") if hasattr(value, name)), None)
+    if switch is None:
+        table.note("in-place-change detection: the engine exposes no switch to turn it off, so "
+                   "its cost is not measured here (the eager step above includes it, if landed)")
+        return
+    weights, batch1 = C.init_weights(), C.samples(1, args.steps)
+    on = (C.make_eager(weights)[0], batch1)
+    saved = getattr(value, switch)
+    setattr(value, switch, False)
+    try:
+        off = (C.make_eager(weights)[0], batch1)
+        us = alternate({"off": off}, 1)  # warm up with the check off
+        best = {"on": float("inf"), "off": float("inf")}
+        for r in range(args.rounds):
+            for name in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                setattr(value, switch, name == "on" and saved)
+                step, batches = on if name == "on" else off
+                best[name] = min(best[name], timed_round(step, batches) * 1e6)
+        del us
+    finally:
+        setattr(value, switch, saved)
+    table.add("eager step with the in-place check", best["on"], "the same without it",
+              best["off"], 1.05)
 
 
 def bench_chain(table: Table, args) -> None:
@@ -229,8 +327,8 @@ def bench_chain(table: Table, args) -> None:
         table.add(f"chain of {n:,} nodes: forward", forward, "—", None, None, "µs/node")
         table.add(f"chain of {n:,} nodes: backward", backward, "—", None, None, "µs/node")
     small, large = min(per_node), max(per_node)
-    table.add(f"chain: forward + backward per node, {large:,} vs {small:,}", per_node[large],
-              f"{small:,} nodes", per_node[small], 2.0, "µs/node")
+    table.add(f"chain: forward + backward per node, {large:,} vs {small:,} (GC on)",
+              per_node[large], f"{small:,} nodes", per_node[small], 1.8, "µs/node")
     gc.disable()  # the same, with Python's cyclic GC paused: the engine's own work alone
     try:
         for n in (small, large):
@@ -295,21 +393,28 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=2000,
                         help="batch-1 steps per round (default 2000)")
     parser.add_argument("--json", type=Path, help="also write the table here as JSON")
-    parser.add_argument("--only", choices=("steps", "chain", "import"), action="append",
+    parts_all = ("steps", "seed", "fused", "inplace", "chain", "import")
+    parser.add_argument("--only", choices=parts_all, action="append",
                         help="run only these parts (repeatable)")
     args = parser.parse_args(argv)
     args.chain, args.chain_repeat, args.chain_memory = (10**4, 10**5, 10**6), 3, 10**5
-    args.import_runs = 7
+    args.import_runs, args.seed_epochs, args.limit_batches = 7, 2001, (1, 4, 16, 32)
     if args.quick:
         args.rounds, args.steps = 2, 100
         args.chain, args.chain_repeat, args.chain_memory = (10**3, 10**4), 1, 10**3
-        args.import_runs = 1
-    parts = args.only or ["steps", "chain", "import"]
+        args.import_runs, args.seed_epochs, args.limit_batches = 1, 21, (1, 16)
+    parts = args.only or list(parts_all)
 
     table = Table()
     started = time.time()
     if "steps" in parts:
         bench_steps(table, args)
+    if "seed" in parts:
+        bench_seed_run(table, args)
+    if "fused" in parts:
+        bench_float_limit(table, args)
+    if "inplace" in parts:
+        bench_inplace_check(table, args)
     if "chain" in parts:
         bench_chain(table, args)
     if "import" in parts:
@@ -325,8 +430,10 @@ def main(argv=None) -> int:
     print(f"\n{info['machine']}, Python {info['python']}, numpy {info['numpy']}; "
           f"{args.rounds} alternating rounds of {args.steps} steps; {info['seconds']} s")
     if args.json:
-        args.json.write_text(json.dumps(dict(info=info, rows=table.rows, notes=table.notes),
-                                        indent=2, ensure_ascii=False) + "\n")
+        tmp = args.json.with_name(args.json.name + ".tmp")  # whole or not at all
+        tmp.write_text(json.dumps(dict(info=info, rows=table.rows, notes=table.notes),
+                                  indent=2, ensure_ascii=False) + "\n")
+        os.replace(tmp, args.json)
         print(f"wrote {args.json}")
     return 0
 

@@ -45,12 +45,32 @@ def make_eager(weights, eta=ETA):
 
 
 def make_compiled(weights, eta=ETA):
-    """tinygrad_sine.compile: the same step traced once, replayed as generated numpy code."""
+    """What ``train --engine compiled`` runs: ``compile(loss, x0, t0).sgd(eta)``, the step traced
+    once and replayed as generated code with the update inside (on Python floats at batch 1)."""
     from tinygrad_sine.sine import _compiled_step
 
     net = _net(weights)
     step = _compiled_step(net, eta)
     return (lambda x, t: step(x, t)[1]), net.parameters()
+
+
+def make_compiled_numpy(weights, eta=ETA):
+    """``compile``'s numpy code (what it writes for large shapes), then ``p.data -= η g``."""
+    from tinygrad_sine import compile
+    from tinygrad_sine.nn import squared_error
+
+    net = _net(weights)
+    x0, t0 = samples(1, 1)[0]
+    step = compile(lambda x, t: squared_error(net(x), t), x0, t0)
+    params = step.params
+
+    def run(x, t):
+        loss, grads = step(x, t)
+        for p, g in zip(params, grads):
+            p.data -= eta * g
+        return float(loss)
+
+    return run, params
 
 
 def make_manual(weights, eta=ETA):
@@ -71,9 +91,29 @@ def make_scalar(weights, eta=ETA):
 
 
 def make_micrograd(weights, eta=ETA):
-    """micrograd (PyPI), one Value per weight.  micrograd's Value has no exp, so ``mg_exp``
-    adds one the way its own ops are written (a closure for the local derivative);
-    sigmoid is then 1 / (1 + exp(−u)), built from micrograd's ops."""
+    """micrograd (PyPI), one Value per weight, with sigmoid as one node written the way
+    micrograd writes its own ops (``relu``: the forward number, then a closure that adds
+    the local derivative times ``out.grad``) — the headline scalar row."""
+    from micrograd.engine import Value as MGValue
+
+    def mg_sigmoid(v):
+        s = 1 / (1 + math.exp(-v.data))
+        out = MGValue(s, (v,), "sigmoid")
+
+        def _backward():
+            v.grad += (1 - s) * s * out.grad
+
+        out._backward = _backward
+        return out
+
+    return _scalar_net(MGValue, weights, mg_sigmoid, eta, zero=_mg_zero,
+                       grad_of=lambda p: p.grad)
+
+
+def make_micrograd_five_nodes(weights, eta=ETA):
+    """micrograd with sigmoid built from its ops as 1 / (1 + exp(−u)): five nodes per sigmoid
+    against our one (information only: it flatters us).  micrograd has no exp, so ``mg_exp``
+    adds one in its style."""
     from micrograd.engine import Value as MGValue
 
     def mg_exp(v):
@@ -85,11 +125,12 @@ def make_micrograd(weights, eta=ETA):
         out._backward = _backward
         return out
 
-    def zero(p):
-        p.grad = 0.0
-
     return _scalar_net(MGValue, weights, lambda u: 1 / (1 + mg_exp(-u)), eta,
-                       zero=zero, grad_of=lambda p: p.grad)
+                       zero=_mg_zero, grad_of=lambda p: p.grad)
+
+
+def _mg_zero(p):
+    p.grad = 0.0
 
 
 def _scalar_net(V, weights, sigmoid, eta, zero, grad_of):
@@ -137,6 +178,63 @@ def make_torch(weights, eta=ETA):
         return e.item()
 
     return step, params
+
+
+class _PostLayer:
+    """A layer as the post writes one: forward keeps x and y; backward keeps grad_w, grad_b
+    and grad_x; the activation and its derivative are functions it holds.  This base class is
+    the output layer (its backward takes the targets t)."""
+
+    def __init__(self, w, b, activation, derivative):
+        self.w, self.b = w.copy(), b.copy()
+        self.activation, self.derivative = activation, derivative
+
+    def forward(self, x):
+        self.x = x
+        self.y = self.activation(np.dot(x, self.w) + self.b)
+        return self.y
+
+    def backward(self, t):
+        delta = self.y - t  # identity output, squared error
+        self.grad_w = np.dot(self.x.T, delta)
+        self.grad_b = np.sum(delta, axis=0)
+        self.grad_x = np.dot(delta, self.w.T)
+
+    def update(self, eta):
+        self.w -= eta * self.grad_w
+        self.b -= eta * self.grad_b
+
+
+class _PostMiddle(_PostLayer):
+    """The middle layer overrides backward: δ = ∂y · f′(y), from the layer above's grad_x."""
+
+    def backward(self, grad_y):
+        delta = grad_y * self.derivative(self.y)
+        self.grad_w = np.dot(self.x.T, delta)
+        self.grad_b = delta.sum(axis=0)
+        self.grad_x = np.dot(delta, self.w.T)
+
+
+def make_post(weights, eta=ETA, error_every_step=True):
+    """The post's loop in the post's shape (written here, not copied): a middle and an output
+    layer object; per sample forward, backward (output, then middle), update.  The post
+    computes the error only on recorded epochs (1 in 200): ``error_every_step=False`` times
+    that loop; the check of equal losses needs it on."""
+    w1, b1, w2, b2 = weights
+    mid = _PostMiddle(w1, b1, lambda u: 1 / (1 + np.exp(-u)), lambda y: (1 - y) * y)
+    out = _PostLayer(w2, b2, lambda u: u, lambda y: 1)
+
+    def step(x, t):
+        mid.forward(x)
+        y = out.forward(mid.y)
+        out.backward(t)
+        mid.backward(out.grad_x)
+        mid.update(eta)
+        out.update(eta)
+        if error_every_step:
+            return 0.5 * float(np.sum(np.square(y - t)))
+
+    return step, [mid.w, mid.b, out.w, out.b]
 
 
 def make_plain_floats(weights, eta=ETA):

@@ -52,11 +52,15 @@ def tensor_phases() -> dict:
         "sgd.zero_grad + sgd.step": best(lambda: (sgd.step(), sgd.zero_grad())),
         "whole step (sine.py's eager step)": best(lambda: _eager_step(x, t)),
         "manual step (hand-written numpy)": best(lambda: _manual_step(x, t)),
+        "the post's loop, its shape (the yardstick)": best(lambda: _post_step(x, t)),
+        "compiled step (floats, update inside)": best(lambda: _compiled_step(x, t)),
     }
 
 
 _eager_step = C.make_eager(C.init_weights())[0]
 _manual_step = C.make_manual(C.init_weights())[0]
+_post_step = C.make_post(C.init_weights(), error_every_step=False)[0]
+_compiled_step = C.make_compiled(C.init_weights())[0]
 
 
 def scalar_phases() -> dict:

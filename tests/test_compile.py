@@ -381,6 +381,10 @@ def test_cli_train_compile_prints_the_eager_runs_progress_lines(tmp_path):
     np.testing.assert_allclose([float(v) for _, v in grab[1]], [float(v) for _, v in grab[0]],
                                rtol=0, atol=1e-9)
     assert "engine compiled" in outs[1].stdout
+    # the eager run's summary says how long the compiled engine would take, from a measurement
+    guess = re.search(r"--engine compiled would take ≈(\S+) s here", outs[0].stdout)
+    assert guess and float(guess[1]) > 0
+    assert "would take" not in outs[1].stdout
 
 
 def test_cli_train_compile_with_the_manual_engine_is_a_usage_error(tmp_path):

@@ -17,6 +17,7 @@ Design choices a reader may want to know:
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 
 import numpy as np
@@ -25,6 +26,10 @@ from . import ops
 
 # Set to False by ``no_grad()``: operations then record no graph.
 _grad_enabled = True
+
+# While ``compile`` traces a function (in this thread or task only), a function that
+# raises: turning a Value into a Python number then would freeze a data-dependent branch.
+_tracing: contextvars.ContextVar = contextvars.ContextVar("tinygrad_sine_tracing", default=None)
 
 
 def _as_float_array(data, where: str = "Value"):
@@ -244,6 +249,8 @@ class Value:
 
     def item(self) -> float:
         """The single number inside a one-element Value."""
+        if _tracing.get() is not None:
+            _tracing.get()("item")
         if self.data.size != 1:
             raise ValueError(
                 f"Value.item: only a one-element Value converts to a number; this one "
@@ -253,10 +260,14 @@ class Value:
 
     def __float__(self) -> float:
         """``float(v)`` for a one-element Value."""
+        if _tracing.get() is not None:
+            _tracing.get()("float")
         return self.item()
 
     def __bool__(self) -> bool:
         """Like PyTorch: only a one-element Value has a truth value."""
+        if _tracing.get() is not None:
+            _tracing.get()("bool")
         if self.data.size != 1:
             raise ValueError(
                 f"Value.__bool__: a Value of shape {self.shape} is neither true nor false; "

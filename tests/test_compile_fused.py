@@ -1,0 +1,215 @@
+"""`compile(...).sgd(eta)`: a training step with the update inside the generated code — on Python
+floats for small shapes — gives the hand-derived and the eager numbers, and hands the weights back."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_sine import Value, compile
+from tinygrad_sine.manual import ManualSineNet
+from tinygrad_sine.nn import SGD, SineNet, squared_error
+from tinygrad_sine.sine import sine_data, train
+
+X_ALL, T_ALL = (a.reshape(-1, 1) for a in sine_data())
+
+
+def _fused(net, batch=1, eta=0.1):
+    def loss(x, t):
+        y = net(x)
+        return squared_error(y, t), y
+
+    return compile(loss, X_ALL[:batch], T_ALL[:batch]).sgd(eta)
+
+
+def _eager_steps(net, batches, eta):
+    """The eager engine's SGD: E.backward(), then w ← w − η ∂w."""
+    sgd, losses = SGD(net.parameters(), eta), []
+    for x, t in batches:
+        sgd.zero_grad()
+        e = squared_error(net(x), t)
+        e.backward()
+        sgd.step()
+        losses.append(e.item())
+    return losses
+
+
+def test_the_seed_step_on_floats_matches_the_hand_derived_backprop():
+    net = SineNet(seed=3, wb_width=1.0)
+    manual = ManualSineNet.from_net(net)
+    fused = _fused(net)
+    for k in (5, 40, 17, 62):
+        x, t = X_ALL[k:k + 1], T_ALL[k:k + 1]
+        loss, (y,) = fused(x, t)
+        y_hand = manual.forward(x)
+        assert loss == pytest.approx(manual.error(y_hand, t), rel=1e-12)
+        np.testing.assert_allclose(y, y_hand, rtol=1e-12)
+        manual.backward(t)
+        manual.update(0.1)
+    assert fused.source.startswith("def make(")  # the float code ran
+    fused.write_back()
+    for layer, hand in zip(net.layers, manual.layers):
+        np.testing.assert_allclose(layer.w.data, hand.w, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(layer.b.data, hand.b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_mid, batch", [((2, 3), 1), (3, 4), (3, 40)])
+def test_fused_steps_match_eager_sgd(n_mid, batch):
+    a, b = SineNet(n_mid=n_mid, seed=1, wb_width=1.0), SineNet(n_mid=n_mid, seed=1, wb_width=1.0)
+    batches = [(X_ALL[k:k + batch], T_ALL[k:k + batch]) for k in (0, 20, 3)]
+    eager = _eager_steps(a, batches, 0.05)
+    with _fused(b, batch, 0.05) as fused:
+        losses = [fused(x, t)[0] for x, t in batches]
+    np.testing.assert_allclose(losses, eager, rtol=1e-12)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(q.data, p.data, rtol=1e-12, atol=1e-15)
+    assert fused.source.startswith("def make(") == (batch < 40)  # 40 rows: numpy code
+
+
+def test_the_float_source_reads_like_the_posts_formulas_with_indices():
+    fused = _fused(SineNet(seed=0))
+    fused(X_ALL[:1], T_ALL[:1])
+    code = dict(re.findall(r"^        (\w+) = (.+)$", fused.source, re.M))
+    assert code["u1_2"] == "x_0 * w1_0_2 + b1_2"
+    assert code["y1_2"] == "1.0 / (1.0 + exp(-u1_2))"
+    assert code["u2_0"] == "y1_0 * w2_0_0 + y1_1 * w2_1_0 + y1_2 * w2_2_0 + b2_0"
+    assert code["grad_u1_2"] == "grad_y1_2 * (1.0 - y1_2) * y1_2"  # δ_j = ∂y_j (1 − y_j) y_j
+    assert code["grad_w1_0_2"] == "x_0 * grad_u1_2"
+    assert "w1_0_2 -= 0.1 * grad_w1_0_2" in fused.source
+    assert "grad_x_0" not in fused.source and "grad_t_0" not in fused.source
+
+
+def test_a_saturated_sigmoid_on_floats_gives_zero_without_overflow_error():
+    net = SineNet(seed=0)
+    net.layers[0].w.data = np.array([[-2000.0, 1.0, 2000.0]])  # u = −1000 and +1000 at x = 0.5
+    manual = ManualSineNet.from_net(net)
+    x, t = np.array([[0.5]]), np.array([[0.3]])
+    with np.errstate(over="ignore"):  # tracing runs the eager ops once: exp(1000) = inf there
+        fused = _fused(net)
+    with fused:
+        loss, _ = fused(x, t)
+    assert fused.source.startswith("def make(")
+    with np.errstate(over="ignore"):  # the hand-derived numpy gives exp(1000) = inf, then 0
+        y = manual.forward(x)
+    manual.backward(t)
+    manual.update(0.1)
+    assert loss == manual.error(y, t)
+    for layer, hand in zip(net.layers, manual.layers):
+        np.testing.assert_allclose(layer.w.data, hand.w, rtol=1e-12)
+        np.testing.assert_allclose(layer.b.data, hand.b, rtol=1e-12)
+
+
+def test_an_overflow_that_python_floats_refuse_is_done_in_numpy_as_eager_does():
+    a, b = SineNet(seed=0, wb_width=1e160), SineNet(seed=0, wb_width=1e160)
+    with np.errstate(all="ignore"):
+        eager = _eager_steps(a, [(X_ALL[:1], T_ALL[:1])], 0.1)
+        with _fused(b) as fused:
+            loss, _ = fused(X_ALL[:1], T_ALL[:1])  # (y − t)² overflows: OverflowError on floats
+    np.testing.assert_array_equal(loss, eager[0])
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(q.data, p.data)
+
+
+def test_weights_are_written_back_and_data_changed_in_between_is_read_again():
+    net = SineNet(seed=2)
+    fused = _fused(net)
+    before = net.layers[1].b.data.copy()
+    fused(X_ALL[:1], T_ALL[:1])
+    np.testing.assert_array_equal(net.layers[1].b.data, before)  # still held as floats
+    fused.write_back()
+    moved = net.layers[1].b.data.copy()
+    assert not np.array_equal(moved, before)
+    net.layers[1].b.data = np.array([5.0])  # a change while the Values hold the weights
+    _, (y,) = fused(X_ALL[:1], T_ALL[:1])
+    assert abs(y[0][0] - 5.0) < 0.1  # b2 = 5 reached the output: the step read .data again
+
+
+def test_an_exception_in_a_training_callback_leaves_the_weights_in_the_net():
+    nets = {eng: SineNet(seed=4) for eng in ("auto", "compiled")}
+
+    def stop(epoch, error, history):
+        if epoch == 10:
+            raise KeyboardInterrupt
+
+    for eng, net in nets.items():
+        with pytest.raises(KeyboardInterrupt):
+            train(net, epochs=50, interval=5, seed=4, engine=eng, callback=stop)
+    for p, q in zip(nets["auto"].parameters(), nets["compiled"].parameters()):
+        np.testing.assert_allclose(q.data, p.data, rtol=0, atol=1e-12)
+
+
+def test_a_callback_sees_the_trained_weights_at_each_recorded_epoch():
+    seen = {}
+    for eng in ("auto", "compiled"):
+        net = SineNet(seed=6)
+        train(net, epochs=21, interval=10, seed=6, engine=eng,
+              callback=lambda e, err, h, net=net, eng=eng: seen.setdefault(eng, []).append(
+                  net.layers[0].w.data.copy()))
+    np.testing.assert_allclose(np.array(seen["compiled"]), np.array(seen["auto"]),
+                               rtol=0, atol=1e-12)
+
+
+def test_sgd_refuses_a_learning_rate_that_is_not_a_finite_number():
+    w = Value(1.0, label="w")
+    step = compile(lambda x: (w * x).sum(), 1.0)
+    for bad in ("0.1", float("nan"), None, -0.1, True):
+        with pytest.raises(ValueError, match="eta must be a finite number ≥ 0"):
+            step.sgd(bad)
+
+
+def test_compiled_seconds_leaves_the_net_alone_and_grows_with_the_updates():
+    from tinygrad_sine.sine import compiled_seconds
+
+    net = SineNet(seed=0)
+    before = [p.data.copy() for p in net.parameters()]
+    small, large = (compiled_seconds(net, 0.1, 1, n, sample=50) for n in (10, 10**7))
+    assert 0 < small < large
+    for p, b in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
+
+
+@pytest.mark.parametrize("name", ["trace", "symbols", "numpy_code", "float_code", "fused"])
+def test_the_compile_packages_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"tinygrad_sine.compile.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+def test_scalar_values_and_float_inputs_train_on_floats_as_eager_sgd_does():
+    def make():
+        rng = np.random.default_rng(3)
+        return [Value(float(rng.standard_normal()), label=f"p{k}") for k in range(4)]
+
+    def loss_of(p):
+        return lambda x, t: 0.5 * ((p[2] * (p[0] * x + p[1]).tanh() + p[3]) - t) ** 2
+
+    eager_p, fused_p = make(), make()
+    samples = [(0.3, 0.5), (-0.7, 0.1), (0.9, -0.4)]
+    sgd = SGD(eager_p, 0.2)
+    for x, t in samples:
+        sgd.zero_grad()
+        loss_of(eager_p)(Value(x), Value(t)).backward()
+        sgd.step()
+    with compile(loss_of(fused_p), 0.3, 0.5).sgd(0.2) as fused:
+        for x, t in samples:
+            fused(x, t)
+    assert "tanh(" in fused.source and fused.source.startswith("def make(")
+    for p, q in zip(eager_p, fused_p):
+        assert q.data == pytest.approx(p.data, rel=1e-12) and q.data.shape == ()
+
+
+def test_a_graph_the_float_code_cannot_write_runs_as_numpy_code_with_eager_numbers():
+    w = Value(np.array([[0.5, -1.0, 2.0]]), label="w")  # relu: numpy's maximum compares numbers
+    eager_w = Value(w.data.copy())
+    x, t = np.array([[0.7]]), np.array([[0.2]])
+    with compile(lambda x, t: (((x @ w).relu().sum() - t) ** 2).sum(), x, t).sgd(0.1) as fused:
+        fused(x, t)
+    assert fused.source.startswith("def compiled_step(")  # the numpy code
+    e = (((Value(x) @ eager_w).relu().sum() - Value(t)) ** 2).sum()
+    e.backward()
+    np.testing.assert_allclose(w.data, eager_w.data - 0.1 * eager_w.grad, rtol=1e-12)

@@ -1,0 +1,344 @@
+"""The second code generator: a traced graph written out on Python floats, element by element.
+
+For a network as small as the seed's (1-3-1, one sample per step) the time
+of a numpy step is numpy's cost per call, not arithmetic: about 1 µs per
+call, against about 20 ns for one Python float operation.  So for small
+shapes the generated code does the element arithmetic itself, one line per
+element, named after the node and the element's indices:
+
+    u1_2 = x_0 * w1_0_2 + b1_2             # u_j = x w_j + b_j (batch index dropped)
+    y1_2 = 1.0 / (1.0 + exp(-u1_2))
+    ...
+    grad_w1_0_2 = x_0 * grad_u1_2          # ∂w_ij = x_i δ_j
+    w1_0_2 -= 0.1 * grad_w1_0_2            # the SGD update, inside the step
+
+How: every element is a :class:`F` (a scalar symbol that writes ``+``,
+``*``, ``exp`` … down as text), a node's data becomes a numpy *object*
+array of them, and each op's own ``forward`` and ``backward`` from
+``ops.py`` run on those arrays: numpy does the indexing, broadcasting,
+``@`` and ``sum`` element by element, and every element comes out as a
+formula.  An op that cannot run that way (it branches on a number, say)
+raises :class:`NotUnrollable`, and ``compile`` uses the numpy generator.
+
+The weights live in the generated closure as floats between steps (see
+``fused.py``): no array is built, read or written on a step at all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+
+import numpy as np
+
+from .. import ops
+from .numpy_code import Generator
+
+# Python's operator precedence, loosest to tightest, to place brackets.
+_CMP, _ADD, _MUL, _UNARY, _POW, _ATOM = 40, 60, 70, 80, 90, 100
+
+# Names the generated code uses for itself; no node may take them.
+RESERVED = {"exp", "log", "tanh", "sin", "cos", "math", "inf", "nan", "make", "sgd_step", "weights"}
+
+
+def exp(v: float) -> float:
+    """``math.exp``, but ``inf`` where it overflows (as numpy gives) instead of OverflowError.
+
+    So the sigmoid ``1 / (1 + exp(−u))`` of a very negative ``u`` is exactly 0.0,
+    the eager engine's number, and training never stops on a saturated unit.
+    """
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
+FUNCTIONS = {"exp": exp, "log": math.log, "tanh": math.tanh, "sin": math.sin,
+             "cos": math.cos, "math": math, "inf": math.inf, "nan": math.nan}
+
+
+class NotUnrollable(Exception):
+    """This graph cannot be written on floats; the numpy generator writes it instead."""
+
+
+class F:
+    """One number of the generated code: an expression, written as it is combined.
+
+    ``num`` is set when the expression is a literal, so that ``1.0 * g``
+    reads ``g`` and ``0.5 * 2.0`` reads ``1.0``.
+    """
+
+    __slots__ = ("expr", "prec", "num")
+
+    def __init__(self, expr: str, prec: int = _ATOM, num: float | None = None):
+        self.expr, self.prec, self.num = expr, prec, num
+
+    @staticmethod
+    def of(x) -> F:
+        if isinstance(x, F):
+            return x
+        if isinstance(x, (bool, np.bool_)):
+            raise NotUnrollable("a boolean")
+        if isinstance(x, (int, float, np.integer, np.floating)):
+            x = float(x)
+            text = repr(x)
+            if not math.isfinite(x):
+                text = ("-inf" if x < 0 else "inf") if math.isinf(x) else "nan"
+            return F(text, _UNARY if text.startswith("-") else _ATOM, x)
+        raise NotUnrollable(f"a {type(x).__name__} inside the arithmetic")
+
+    def wrap(self, prec: int) -> str:
+        return self.expr if self.prec >= prec else f"({self.expr})"
+
+    def _bin(self, other, sym, prec, swap=False):
+        a, b = (F.of(other), self) if swap else (self, F.of(other))
+        if a.num is not None and b.num is not None:  # two numbers: write the result
+            try:
+                return F.of({"+": a.num + b.num, "-": a.num - b.num, "*": a.num * b.num,
+                             "/": a.num / b.num, "**": a.num ** b.num}[sym])
+            except (ArithmeticError, ValueError):
+                pass
+        if sym == "*" and a.num == 1.0:
+            return b
+        if sym in ("*", "/", "**") and b.num == 1.0:
+            return a
+        if sym == "+" and b.num == 0.0:
+            return a
+        if sym == "+" and a.num == 0.0:
+            return b
+        if sym == "**":
+            if b.num == 2.0 and a.prec == _ATOM:
+                return F(f"{a.expr} * {a.expr}", _MUL)  # a * a: never an OverflowError
+            power = b.wrap(_UNARY)
+            if b.num is not None and b.num.is_integer() and abs(b.num) < 1e6:
+                power = str(int(b.num)) if b.num >= 0 else f"({int(b.num)})"  # x ** 3, not 3.0
+            return F(f"{a.wrap(_POW + 1)} ** {power}", _POW)
+        return F(f"{a.wrap(prec)} {sym} {b.wrap(prec + 1)}", prec)
+
+    def __add__(self, o): return self._bin(o, "+", _ADD)
+    def __radd__(self, o): return self._bin(o, "+", _ADD, True)
+    def __sub__(self, o): return self._bin(o, "-", _ADD)
+    def __rsub__(self, o): return self._bin(o, "-", _ADD, True)
+    def __mul__(self, o): return self._bin(o, "*", _MUL)
+    def __rmul__(self, o): return self._bin(o, "*", _MUL, True)
+    def __truediv__(self, o): return self._bin(o, "/", _MUL)
+    def __rtruediv__(self, o): return self._bin(o, "/", _MUL, True)
+    def __pow__(self, o): return self._bin(o, "**", _POW)
+    def __rpow__(self, o): return self._bin(o, "**", _POW, True)
+
+    def __neg__(self):
+        if self.num is not None:
+            return F.of(-self.num)
+        return F(f"-{self.wrap(_UNARY)}", _UNARY)
+
+    def _call(self, name):
+        return F(f"{name}({self.expr})")
+
+    # numpy calls these on each element of an object array: np.exp(a) → a_i.exp()
+    def exp(self): return self._call("exp")
+    def log(self): return self._call("log")
+    def tanh(self): return self._call("tanh")
+    def sin(self): return self._call("sin")
+    def cos(self): return self._call("cos")
+
+    def __bool__(self):  # a Python decision on a number: the trace cannot write it
+        raise NotUnrollable("a decision on a number")
+
+    def __repr__(self):
+        return f"F({self.expr!r})"
+
+
+class Elements(np.ndarray):
+    """A numpy array of :class:`F`: numpy does the shapes, ``@`` and ``sum``; F writes each number.
+
+    A subclass, not a plain object array, so that the ops' quick paths for real
+    float arrays (``type(x) is np.ndarray``) step aside and their general code runs.
+    """
+
+
+def _elements(shape: tuple, fill=None) -> Elements:
+    out = np.empty(shape, dtype=object)
+    if fill is not None:
+        for idx in np.ndindex(shape):
+            out[idx] = fill(idx)
+    return out.view(Elements)
+
+
+def _objects(x) -> Elements:
+    """An op's result as Elements (numpy hands back a bare element for 0-d results)."""
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        return x if type(x) is Elements else x.view(Elements)
+    if isinstance(x, F):
+        return _elements((), lambda idx: x)
+    raise NotUnrollable(f"an op gave a {type(x).__name__}")
+
+
+def _named(names: np.ndarray) -> Elements:
+    return _elements(names.shape, lambda idx: F(names[idx]))
+
+
+class FloatGenerator:
+    """Writes one trace as a closure on Python floats with the SGD update built in.
+
+    ``make(*weights)`` (the generated factory) returns ``(step, weights)``:
+    ``step(*inputs)`` does forward, backward and ``w ← w − η ∂w`` on the
+    floats it holds and returns ``(loss, outputs)`` with each output as
+    nested lists of its shape; ``weights()`` gives the current floats, flat,
+    parameter by parameter (row-major).
+    """
+
+    def __init__(self, trace, persistent: list, wrt: list, eta: float):
+        self.trace, self.eta = trace, float(eta)
+        base = Generator(trace, persistent, wrt, "sgd_step")  # node names and needed grads
+        self.name, self.needed, self.wrt = base.name, base.needed, wrt
+        self.persistent = persistent
+        self.taken = set(RESERVED)
+        self.elements = {}  # id(node) -> object array of the element names (strings)
+        batch_one = all(v.ndim == 2 and v.shape[0] == 1 for v in trace.inputs)
+        persistent_ids = {id(p) for p in persistent}
+        for node in trace.order:
+            drop = batch_one and node.ndim == 2 and node.shape[0] == 1 and (
+                id(node) not in persistent_ids)  # the batch index of a single sample
+            self.elements[id(node)] = self._element_names(self.name[id(node)], node.shape, drop)
+
+    def _element_names(self, base: str, shape: tuple, drop_first: bool) -> np.ndarray:
+        names = np.empty(shape, dtype=object)
+        for idx in np.ndindex(shape):
+            shown = idx[1:] if drop_first else idx
+            name = "_".join([base, *map(str, shown)])
+            if name in self.taken or name.startswith("grad_"):
+                raise NotUnrollable(f"two elements would both be called {name}")
+            self.taken.add(name)
+            names[idx] = name
+        return names
+
+    def _leaf(self, node) -> np.ndarray:
+        if id(node) in self.trace.input_ids or any(node is p for p in self.persistent):
+            return _named(self.elements[id(node)])
+        data = np.asarray(node.data)  # a constant made inside fn: literals
+        return _elements(node.shape, lambda idx: F.of(float(data[idx])))
+
+    def _run(self, func, node, *arrays):
+        with np.errstate(all="ignore"):
+            try:
+                out = func(*arrays, *node._args)
+                out = _objects(out) if func is node._op.forward else tuple(out)
+            except NotUnrollable:
+                raise
+            except Exception as err:  # numpy or the op could not do it on objects
+                raise NotUnrollable(f"{node.op}: {err}") from None
+        return out
+
+    def source(self) -> str:
+        """The generated factory, as text."""
+        back, updates = self._backward_lines()
+        used = set(re.findall(r"\w+", "\n".join(back)))
+        fwd, root_expr, outputs = self._forward_lines(used)
+        inputs = [n for v in self.trace.inputs for n in self.elements[id(v)].ravel()]
+        weights = [n for p in self.persistent for n in self.elements[id(p)].ravel()]
+        wrap = textwrap.TextWrapper(width=90, break_long_words=False, break_on_hyphens=False)
+        nonlocal_lines = ["nonlocal " + line.rstrip(",") for line in
+                          wrap.wrap(", ".join(weights))] if updates else []
+        returned = ", ".join(outputs) + ("," if len(outputs) == 1 else "")
+        lines = [
+            f"def make({', '.join(weights)}):",
+            '    """A training step on Python floats, written by tinygrad_sine.compile: forward,',
+            f'    backward, then w ← w − η ∂w with η = {self.eta!r}.  The weights live here."""',
+            "",
+            f"    def sgd_step({', '.join(inputs)}):",
+            *("        " + line for line in nonlocal_lines),
+            "        # forward",
+            *("        " + line for line in fwd),
+            f"        # backward: grad_v = ∂{self.name[id(self.trace.loss)]}/∂v",
+            *("        " + line for line in back),
+            "        # update: w ← w − η ∂w",
+            *("        " + line for line in updates),
+            f"        return {root_expr}, ({returned})",
+            "",
+            "    def weights():",
+            f"        return [{', '.join(weights)}]",
+            "",
+            "    return sgd_step, weights",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def _backward_lines(self):
+        order, root = self.trace.order, self.trace.loss
+        named = {id(n): _named(self.elements[id(n)]) for n in order if n._op is not None}
+        back, updates, contributions = [], {}, {}
+        wanted = {id(p) for p in self.wrt}
+        for node in reversed(order):
+            i = id(node)
+            if i not in self.needed:
+                continue
+            if node is root:
+                total = _elements(node.shape, lambda idx: F.of(1.0))
+            else:
+                parts = contributions.pop(i)
+                total = parts[0]
+                for part in parts[1:]:
+                    total = total + part
+            g = _elements(node.shape)
+            for idx in np.ndindex(node.shape):
+                f = total[idx]
+                if f.num is not None or (node._op is not None and f.prec == _ATOM
+                                         and node.label is None):
+                    g[idx] = f  # a number, or a name already written: no line
+                else:
+                    gname = "grad_" + self.elements[i][idx]
+                    back.append(f"{gname} = {f.expr}")
+                    g[idx] = F(gname)
+            if node._op is None:
+                if i in wanted:
+                    updates[i] = [f"{self.elements[i][idx]} -= {self.eta!r} * "
+                                  f"{g[idx].wrap(_MUL + 1)}" for idx in np.ndindex(node.shape)]
+                continue
+            inputs = [self._leaf(p) if p._op is None else named[id(p)] for p in node.parents]
+            local = self._run(node._op.backward, node, g, named[i], *inputs)
+            for parent, pg in zip(node.parents, local):
+                if id(parent) not in self.needed:
+                    continue
+                pg = _objects(pg)
+                if pg.shape != parent.shape:
+                    pg = _objects(ops.sum_to(pg, parent.shape))
+                contributions.setdefault(id(parent), []).append(pg)
+        return back, [line for p in self.wrt for line in updates.get(id(p), [])]
+
+    def _forward_lines(self, used_in_backward: set):
+        order, root = self.trace.order, self.trace.loss
+        keep = {id(o) for o in (root, *self.trace.outputs)}
+        uses = {}
+        for node in order:
+            for p in node.parents:
+                uses[id(p)] = uses.get(id(p), 0) + 1
+        fwd, value = [], {}
+        for node in order:
+            i = id(node)
+            if node._op is None:
+                value[i] = self._leaf(node)
+                continue
+            out = self._run(node._op.forward, node, *[value[id(p)] for p in node.parents])
+            if out.shape != node.shape:
+                raise NotUnrollable(f"{node.op} gave shape {out.shape}, not {node.shape}")
+            names = self.elements[i]
+            inline = (node.label is None and uses.get(i) == 1 and i not in keep
+                      and not any(n in used_in_backward for n in names.ravel()))
+            if not inline:
+                for idx in np.ndindex(node.shape):
+                    if out[idx].expr != names[idx]:
+                        fwd.append(f"{names[idx]} = {F.of(out[idx]).expr}")
+                out = _named(names)
+            value[i] = out
+        outputs = [self._nested(value[id(o)]) for o in self.trace.outputs]
+        return fwd, value[id(root)][()].expr if root.ndim == 0 else \
+            value[id(root)].ravel()[0].expr, outputs
+
+    @staticmethod
+    def _nested(arr) -> str:
+        """Source for the array's elements as nested lists of its shape (a bare name if 0-d)."""
+        if isinstance(arr, F):
+            return arr.expr
+        if arr.ndim == 0:
+            return arr[()].expr
+        return "[" + ", ".join(FloatGenerator._nested(a) for a in arr) + "]"

@@ -1,0 +1,110 @@
+"""Tracing: one eager run of ``fn`` recorded as a graph, and what a trace refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..autograd import enable_grad, topo_order
+from ..value import Value, _as_float_array, _tracing
+
+
+class TraceError(ValueError):
+    """``fn`` cannot be compiled, or a call does not match what was compiled."""
+
+
+# ------------------------------------------------------------------ tracing
+
+
+class _Trace:
+    """One eager run of ``fn``: its graph, inputs and leaves."""
+
+    def __init__(self, fn, inputs: Sequence, names: Sequence[str]):
+        self.inputs = [Value(_as_float_array(_raw(x), f"compile: input {n}"), label=n)
+                       for x, n in zip(inputs, names)]
+        with enable_grad(), _no_python_numbers():
+            out = fn(*self.inputs)
+        outs = out if isinstance(out, tuple) else (out,)
+        if not outs or not all(isinstance(o, Value) for o in outs):
+            got = ", ".join(type(o).__name__ for o in outs)
+            raise TraceError(
+                f"compile: fn must return a Value (the loss), or a tuple (loss, *outputs) of "
+                f"Values; it returned {got}")
+        if outs[0].size != 1:
+            raise TraceError(
+                f"compile: the loss must be a single number, but fn's result has shape "
+                f"{outs[0].shape}; reduce it first, e.g. with .sum()")
+        self.loss, self.outputs, self.tuple_out = outs[0], outs[1:], isinstance(out, tuple)
+        order, seen = [], set()
+        for root in outs:
+            for node in topo_order(root):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+        self.order = order
+        self.index = {id(n): i for i, n in enumerate(order)}
+        self.input_ids = {id(v) for v in self.inputs}
+
+    def signature(self, persistent: frozenset = frozenset()) -> list:
+        """What the graph is, node by node: op, arguments, parents, shape.
+
+        Leaves not in ``persistent`` (ids) are constants written into the
+        code, so their numbers are part of what the graph is.
+        """
+        sig = []
+        for node in self.order:
+            if id(node) in self.input_ids:
+                entry = ("input", self.inputs.index(node), node.shape)
+            elif node._op is None:
+                entry = ("leaf", node.shape) if id(node) in persistent else (
+                    "leaf", node.shape, _key((np.asarray(node.data),)))
+            else:
+                entry = (node.op, _key(node._args),
+                         tuple(self.index[id(p)] for p in node.parents), node.shape)
+            sig.append(entry)
+        return sig
+
+    def leaves(self) -> list:
+        return [n for n in self.order if n._op is None and id(n) not in self.input_ids]
+
+
+def _raw(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _key(args) -> tuple:
+    """A comparable stand-in for op arguments (arrays by content)."""
+    out = []
+    for a in args:
+        if isinstance(a, np.ndarray):
+            out.append(("array", a.shape, a.tobytes()))
+        elif isinstance(a, tuple):
+            out.append(_key(a))
+        else:
+            out.append(repr(a))
+    return tuple(out)
+
+
+@contextmanager
+def _no_python_numbers():
+    """While tracing, ``Value.item``, ``float(v)`` and ``bool(v)`` raise: Python would decide.
+
+    The flag is a context variable (``value._tracing``) that those methods
+    check: it is set for this thread (and asyncio task) only, so another
+    thread's ``.item()`` is unaffected, and nested traces restore it in order.
+    """
+    token = _tracing.set(_refuse)
+    try:
+        yield
+    finally:
+        _tracing.reset(token)
+
+
+def _refuse(name: str):
+    raise TraceError(
+        f"compile: fn turned a Value into a Python number (Value.{name}) while "
+        "being traced. A compiled function replays only the ops, so a Python `if`/`while` "
+        "on a Value's number would be frozen at the branch taken now. Use ops for such "
+        "choices (relu, a 0/1 mask), or move the conversion (e.g. printing) out of fn")
