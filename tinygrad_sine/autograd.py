@@ -101,6 +101,7 @@ def backprop(root: Value, seed, create_graph: bool = False,
     """
     order = topo_order(root)
     grads = {root: seed}
+    ndarray = np.ndarray
     for node in reversed(order):
         op, parents = node._op, node.parents
         if op is None:
@@ -125,12 +126,12 @@ def backprop(root: Value, seed, create_graph: bool = False,
             _check_parents(node, where)
             local = op.backward(g, node._data, *[p._data for p in parents], *args)
         for parent, pg in zip(parents, local):
-            if pg.shape != parent._data.shape:
-                pg = sum_to(pg, parent._data.shape)  # undo broadcasting, for every op
-            before = grads.get(parent)
-            if before is not None:
-                grads[parent] = before + pg
-            elif type(pg) is np.ndarray and (pg is g or pg.base is not None):
+            shape = parent._data.shape
+            if pg.shape != shape:
+                pg = sum_to(pg, shape)  # undo broadcasting, for every op
+            if parent in grads:
+                grads[parent] = grads[parent] + pg
+            elif type(pg) is ndarray and (pg is g or pg.base is not None):
                 grads[parent] = pg.copy()  # g passed on, or a view: the parent gets its own
             else:
                 grads[parent] = pg
