@@ -391,7 +391,9 @@ class Value:
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
         """``self + other`` (ops.Add: ∂a = ∂y, ∂b = ∂y)."""
-        return _apply(ops.Add, (self, _lift(other, "add")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "add")
+        return _apply(ops.Add, (self, other))
 
     def __radd__(self, other):
         """``other + self``."""
@@ -399,7 +401,9 @@ class Value:
 
     def __sub__(self, other):
         """``self − other`` (ops.Sub: ∂a = ∂y, ∂b = −∂y)."""
-        return _apply(ops.Sub, (self, _lift(other, "sub")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "sub")
+        return _apply(ops.Sub, (self, other))
 
     def __rsub__(self, other):
         """``other − self``."""
@@ -407,7 +411,9 @@ class Value:
 
     def __mul__(self, other):
         """``self · other`` (ops.Mul: ∂a = ∂y · b, ∂b = ∂y · a)."""
-        return _apply(ops.Mul, (self, _lift(other, "mul")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "mul")
+        return _apply(ops.Mul, (self, other))
 
     def __rmul__(self, other):
         """``other · self``."""
@@ -415,7 +421,9 @@ class Value:
 
     def __truediv__(self, other):
         """``self / other`` (ops.Div: ∂a = ∂y / b, ∂b = −∂y · a / b²)."""
-        return _apply(ops.Div, (self, _lift(other, "div")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "div")
+        return _apply(ops.Div, (self, other))
 
     def __rtruediv__(self, other):
         """``other / self``."""
@@ -441,7 +449,9 @@ class Value:
 
     def __matmul__(self, other):
         """``self @ other`` (ops.Matmul: ∂a = ∂y @ bᵀ, ∂b = aᵀ @ ∂y)."""
-        return _apply(ops.Matmul, (self, _lift(other, "matmul")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "matmul")
+        return _apply(ops.Matmul, (self, other))
 
     def __rmatmul__(self, other):
         """``other @ self``."""
