@@ -249,7 +249,9 @@ class Value:
 
         Not noticed: writing into the array itself (``v.data[:] = …``,
         ``v.data.fill(0)``, ``np.add(v.data, 1, out=v.data)``), which no
-        Python hook sees.  Assign a new array instead.
+        Python hook sees; nor ``v.data -= …`` on a Value outside the graph
+        whose array the graph shares (``copy.copy(v)``; a reshape, transpose
+        or identity made outside it).  Assign a new array instead.
         """
         return self._data
 
