@@ -1,4 +1,8 @@
-"""Bad input in the Python API: a clear error, at the call that got it, naming the argument."""
+"""Bad input in the Python API: a clear error, at the call that got it, naming the argument.
+
+One table, one test: each row is a call that must fail, the error type it
+must raise, and a word its message must contain (the argument's name).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ import io
 import numpy as np
 import pytest
 
-from tinygrad_sine import Value
+from tinygrad_sine import Value, gradcheck
 from tinygrad_sine.nn import SGD, Layer, SineNet, layer_of, squared_error
 from tinygrad_sine.show import describe, show
 from tinygrad_sine.sine import train
 from tinygrad_sine.stepper import Stepper, training_step
+from tinygrad_sine.testing import assert_grad_close
 from viz.graph import draw_graph, render_graph
 
 
@@ -22,6 +27,10 @@ def a_loss() -> Value:
 
 def params():
     return SineNet(seed=0).parameters()
+
+
+def _backward_with(grad):
+    return lambda: (Value(np.ones(2)) * 2).backward(grad=grad)
 
 
 CASES = [
@@ -62,6 +71,40 @@ CASES = [
                  id="draw_graph-highlight-unknown-name"),
     pytest.param(lambda: render_graph(a_loss(), 123), TypeError, "path", id="render_graph-path-int"),
     pytest.param(lambda: show(a_loss(), file=3), TypeError, "file", id="show-file-int"),
+    # the engine: Value, backward, gradcheck
+    pytest.param(lambda: Value([1.0, 2.0]).sum(keepdims="yes"), TypeError, "keepdims",
+                 id="sum-keepdims-a-string"),
+    pytest.param(lambda: Value([1.0, 2.0]).mean(keepdims=1), TypeError, "keepdims",
+                 id="mean-keepdims-an-int"),
+    pytest.param(lambda: Value(10**400), ValueError, "data", id="value-int-beyond-float-range"),
+    pytest.param(lambda: Value([1, 10**400]), ValueError, "data",
+                 id="value-list-with-int-beyond-float-range"),
+    pytest.param(lambda: Value(bytearray(b"\x01\x02")), TypeError, "bytearray",
+                 id="value-bytearray"),
+    pytest.param(lambda: Value(memoryview(b"\x01\x02")), TypeError, "memoryview",
+                 id="value-memoryview"),
+    pytest.param(lambda: Value(np.ma.masked_array([1.0, 2.0], mask=[0, 1])), TypeError,
+                 "masked", id="value-masked-array"),
+    pytest.param(_backward_with("abc"), TypeError, "grad", id="backward-grad-a-string"),
+    pytest.param(_backward_with(["1.5", "2"]), TypeError, "grad",
+                 id="backward-grad-strings-of-numbers"),
+    pytest.param(_backward_with(np.array([1 + 2j, 1])), TypeError, "grad",
+                 id="backward-grad-complex"),
+    pytest.param(lambda: gradcheck("notcallable", [Value(1.0)]), TypeError, "fn",
+                 id="gradcheck-fn-not-callable"),
+    pytest.param(lambda: gradcheck(lambda x: x.sin(), Value(1.0), eps=0.0), ValueError, "eps",
+                 id="gradcheck-eps-zero"),
+    pytest.param(lambda: gradcheck(lambda x: x.sin(), Value(1.0), eps=float("nan")),
+                 ValueError, "eps", id="gradcheck-eps-nan"),
+    pytest.param(lambda: gradcheck(lambda x: x.sin(), Value(1.0), atol=float("nan")),
+                 ValueError, "atol", id="gradcheck-atol-nan"),
+    pytest.param(lambda: gradcheck(lambda x: x.sin(), Value(1.0), rtol=-1e-3), ValueError,
+                 "rtol", id="gradcheck-rtol-negative"),
+    pytest.param(lambda: gradcheck(lambda x: x.sin(), Value(1.0), atol="a"), TypeError,
+                 "atol", id="gradcheck-atol-a-string"),
+    # the checkers
+    pytest.param(lambda: assert_grad_close(None, 1.0), TypeError, "actual",
+                 id="assert_grad_close-actual-None"),
 ]
 
 

@@ -6,6 +6,10 @@ node that uses it), hand each node's gradient to its operation's
 ``backward``, and add what comes out to the gradients of its parents.
 Everything here is a loop — no recursion — so a chain of a million nodes is
 fine.
+
+Before an op's ``backward`` runs, the traversal checks that nobody assigned
+``.data`` of the op's inputs or output since the op ran (see ``Value.data``):
+an op's derivative needs the numbers it was computed from.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 
 from . import value as _value
 from .ops import sum_to
-from .value import Value
+from .value import Value, _as_float_array
 
 
 def topo_order(root: Value) -> list[Value]:
@@ -29,58 +33,111 @@ def topo_order(root: Value) -> list[Value]:
                         f"got {type(root).__name__}")
     order: list[Value] = []
     seen: set[Value] = {root}
-    # A depth-first walk.  Each stack entry is a node and an iterator over its
-    # parents; a node joins `order` once all of its parents have.
-    stack = [(root, iter(root.parents))]
+    # A depth-first walk; a node joins `order` once all of its parents have.
+    # The stack holds nodes only: coming back to a node, we scan its parents
+    # again and skip the ones already seen.  (A (node, iterator) pair per level
+    # would be cheaper to resume, but the cyclic GC then has a million more
+    # objects to scan on a long chain.)
+    stack = [root]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
+        node = stack[-1]
+        for parent in node.parents:
             if parent not in seen:
                 seen.add(parent)
-                if not parent.parents:  # a leaf: nothing to walk into
-                    order.append(parent)
-                    continue
-                stack.append((parent, iter(parent.parents)))
-                break  # walk into this parent now, come back for the rest later
+                if parent.parents:
+                    stack.append(parent)
+                    break  # walk into this parent now, come back for the rest later
+                order.append(parent)  # a leaf: nothing to walk into
         else:  # every parent is in `order`
             stack.pop()
             order.append(node)
     return order
 
 
-def backprop(root: Value, seed, create_graph: bool = False) -> tuple[list[Value], dict]:
+def _name(node: Value) -> str:
+    """A node as an error message names it: its label, else its op and shape."""
+    if node.label is not None:
+        return repr(node.label)
+    kind = f"{node.op!r} node" if node._op is not None else "leaf"
+    return f"an unlabelled {kind} of shape {node.shape}"
+
+
+def _data_changed(node: Value, where: str) -> RuntimeError:
+    """The error for a node whose op's inputs or output had ``.data`` assigned since it ran."""
+    if node._version > node._born:
+        what = (f"the output of op {node.op!r}, {_name(node)}, had its .data assigned "
+                "after it was computed")
+    else:
+        changed = next(p for p in node.parents if p._version > node._born)
+        what = (f"{_name(changed)} had its .data assigned after op {node.op!r} "
+                f"({_name(node)}) used it")
+    return RuntimeError(
+        f"{where}: {what}, so the gradient would mix old and new numbers. Assign .data only "
+        "after backward (as an optimiser step does) and run the forward pass again, or "
+        "compute on a copy (v.detach()) instead")
+
+
+def _check_parents(node: Value, where: str) -> None:
+    """Raise if ``.data`` of one of the node's inputs was assigned after its op ran."""
+    for parent in node.parents:
+        if parent._version > node._born:
+            raise _data_changed(node, where)
+
+
+def backprop(root: Value, seed, create_graph: bool = False,
+             where: str = "backward") -> tuple[list[Value], dict]:
     """The chain rule over the whole graph.
 
     Returns the topological order and a dict ``node -> gradient`` for every
     node (a Value hashes by identity, like a PyTorch tensor, which is why
     ``==`` on Values is not overloaded).  Gradients are numpy arrays, or Values when
     ``create_graph`` is true (then the gradient computation is itself
-    recorded and can be differentiated again).
+    recorded and can be differentiated again).  No two nodes' gradients are
+    the same array: where an op passes ``g`` (or a view of it) on to a
+    parent, the parent gets a copy.
+
+    Raises RuntimeError (``where`` begins the message) if ``.data`` of a
+    node was assigned after an op used it.
     """
     order = topo_order(root)
     grads = {root: seed}
+    ndarray = np.ndarray
     for node in reversed(order):
         op, parents = node._op, node.parents
         if op is None:
             continue  # a leaf: nothing to pass on
-        g = grads[node]
+        born, args, g = node._born, node._args, grads[node]
+        if node._version > born:  # the output changed since the op made it
+            raise _data_changed(node, where)
         if create_graph:  # hand the op the nodes, so its arithmetic builds a graph
-            local = op.backward(g, node, *parents, *node._args)
+            _check_parents(node, where)
+            local = op.backward(g, node, *parents, *args)
+        elif len(parents) == 2 and not args:  # spelled out for the common cases
+            a, b = parents
+            if a._version > born or b._version > born:
+                raise _data_changed(node, where)
+            local = op.backward(g, node._data, a._data, b._data)
+        elif len(parents) == 1 and not args:
+            (a,) = parents
+            if a._version > born:
+                raise _data_changed(node, where)
+            local = op.backward(g, node._data, a._data)
         else:
-            if len(parents) == 2:  # spelled out for the common cases, as in value._apply
-                local = op.backward(g, node.data, parents[0].data, parents[1].data, *node._args)
-            elif len(parents) == 1:
-                local = op.backward(g, node.data, parents[0].data, *node._args)
-            else:
-                local = op.backward(g, node.data, *[p.data for p in parents], *node._args)
+            _check_parents(node, where)
+            local = op.backward(g, node._data, *[p._data for p in parents], *args)
         if type(local) is not tuple or len(local) != len(parents):
             local = _one_per_input(op, local, parents)  # a bare array, a list, or an error
         try:
             for parent, pg in zip(parents, local):
-                if pg.shape != parent.data.shape:
+                shape = parent._data.shape
+                if pg.shape != shape:
                     pg = _sum_back(op, pg, parent, node)  # undo broadcasting, for every op
-                before = grads.get(parent)
-                grads[parent] = pg if before is None else before + pg
+                if parent in grads:
+                    grads[parent] = grads[parent] + pg
+                elif type(pg) is ndarray and (pg is g or pg.base is not None):
+                    grads[parent] = pg.copy()  # g passed on, or a view: the parent gets its own
+                else:
+                    grads[parent] = pg
         except AttributeError:  # a gradient with no .shape: a float, a list, None
             kinds = ", ".join(type(pg).__name__ for pg in local)
             raise TypeError(f"{op.__name__}.backward returned ({kinds}); each gradient must be "
@@ -126,6 +183,12 @@ def _sum_back(op, pg, parent: Value, node: Value):
 
 
 def _seed(root: Value, grad, where: str):
+    """The starting gradient: 1 for a one-element root, else ``grad`` checked and copied."""
+    if root._born is None:
+        raise RuntimeError(
+            f"{where}: this Value was computed with graph recording off (inside no_grad()), "
+            "so it has no graph to differentiate and no gradient would reach its inputs; "
+            "compute it outside no_grad() (or inside enable_grad())")
     if grad is None:
         if root.data.size != 1:
             raise ValueError(
@@ -136,11 +199,14 @@ def _seed(root: Value, grad, where: str):
         return np.float64(1.0) if root.ndim == 0 else np.ones(root.shape)
     # A copy, so that the gradients never share memory with the caller's array.
     try:
-        g = np.array(grad.data if isinstance(grad, Value) else grad, dtype=np.float64)
-    except (TypeError, ValueError):
+        g = _as_float_array(grad.data if isinstance(grad, Value) else grad, f"{where}: grad")
+    except ValueError as err:  # a number out of float64's range
+        raise ValueError(f"{err}; grad must be numbers of the output's shape") from None
+    except TypeError:  # strings, complex numbers, objects
         shown = repr(grad) if len(repr(grad)) <= 40 else repr(grad)[:37] + "..."
         raise TypeError(f"{where}: grad must be numbers of the output's shape {root.shape}; "
-                        f"got {type(grad).__name__} {shown}") from None
+                        f"got {type(grad).__name__} {shown} (real numbers only: not text, "
+                        "not complex)") from None
     if g.shape != root.shape:
         raise ValueError(
             f"{where}: grad has shape {g.shape} but the output has shape {root.shape}; "
@@ -155,17 +221,10 @@ def backward(root: Value, grad=None) -> None:
     Like PyTorch, gradients add up over repeated calls; unlike PyTorch, the
     graph is kept, so calling twice simply doubles every ``.grad``.
     """
-    order, grads = backprop(root, _seed(root, grad, "Value.backward"))
+    order, grads = backprop(root, _seed(root, grad, "Value.backward"), where="Value.backward")
     for node in order:
-        g = grads[node]
-        if node._grad is not None:
-            node._grad = node._grad + g
-        elif type(g) is np.ndarray:
-            # A copy the first time: ops pass arrays through (Add gives both
-            # parents the same g), and each node's .grad must be its own array.
-            node._grad = g.copy()
-        else:  # an np.float64 cannot be changed in place, so it needs no copy
-            node._grad = g
+        before = node._grad  # each g is an array of its own (see backprop): no copy needed
+        node._grad = grads[node] if before is None else before + grads[node]
 
 
 def grad(
@@ -199,27 +258,37 @@ def grad(
     if create_graph:
         seed = grad_output if isinstance(grad_output, Value) else Value(seed)
         with enable_grad():
-            _, grads = backprop(output, seed, create_graph=True)
+            _, grads = backprop(output, seed, create_graph=True, where="grad")
         found = [grads.get(x) for x in inputs]
         return [Value(np.zeros_like(x.data)) if g is None else g for x, g in zip(inputs, found)]
-    _, grads = backprop(output, seed)
+    _, grads = backprop(output, seed, where="grad")
     found = [grads.get(x) for x in inputs]
     return [Value(np.zeros_like(x.data) if g is None else g) for x, g in zip(inputs, found)]
 
 
+def is_grad_enabled() -> bool:
+    """Whether operations record a graph here and now (in this thread and asyncio task)."""
+    return _value._grad_mode.get()
+
+
 class _GradMode:
-    """Context manager that switches graph recording off (or on) inside a block."""
+    """Context manager that switches graph recording off (or on) inside a block.
+
+    The mode lives in a ``contextvars.ContextVar``: a ``no_grad()`` block in
+    one thread (or asyncio task) leaves every other one recording, as in
+    PyTorch.  Leaving restores the mode found on entering, so blocks nest.
+    """
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
 
     def __enter__(self):
-        self.previous = _value._grad_enabled
-        _value._grad_enabled = self.enabled
+        self.previous = _value._grad_mode.get()
+        _value._grad_mode.set(self.enabled)
         return self
 
     def __exit__(self, *exc):
-        _value._grad_enabled = self.previous
+        _value._grad_mode.set(self.previous)
         return False
 
 

@@ -7,6 +7,7 @@ is independent of every ``backward`` in ``ops.py``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -23,6 +24,9 @@ def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: f
     """∂out/∂in by central differences: one array per input, of shape out.shape + in.shape.
 
     Graph recording stays on, so ``fn`` may itself call ``grad(..., create_graph=True)``.
+    The inputs' numbers are swapped in through ``_data``, not ``.data``: they
+    come back unchanged, so graphs built before the check stay valid for
+    their ``backward`` (an assignment to ``.data`` would mark them changed).
     """
     out_shape = np.shape(_call(fn, inputs).data)
     jacobians = []
@@ -35,11 +39,11 @@ def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: f
                 for step in (eps, -eps):
                     bumped = np.array(original, dtype=np.float64)
                     bumped[idx] += step
-                    x.data = bumped
+                    x._data = bumped
                     values.append(np.asarray(fn(*inputs).data))
                 jac[(...,) + idx] = (values[0] - values[1]) / (2 * eps)
         finally:  # the inputs come back unchanged, even if fn raises
-            x.data = original
+            x._data = original
         jacobians.append(jac)
     return jacobians
 
@@ -51,23 +55,44 @@ def _call(fn, inputs) -> Value:
     return out
 
 
+def _check_number(value, name: str, positive: bool) -> None:
+    """A finite real number, > 0 (``positive``) or ≥ 0; else an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"gradcheck: {name} must be a number, got {type(value).__name__} "
+                        f"{value!r}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        need = "> 0" if positive else "≥ 0"
+        raise ValueError(f"gradcheck: {name} must be a finite number {need}, got {value!r}")
+
+
 def gradcheck(
     fn: Callable[..., Value],
-    inputs: Sequence[Value],
+    inputs: Value | Sequence[Value],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
     """Compare the automatic gradients of ``fn(*inputs)`` with central differences.
 
-    ``fn`` takes the Values of ``inputs`` and returns a Value.  For a
-    non-scalar output the full Jacobian is compared, one backward pass per
-    output element.  Returns ``True``, or raises :class:`GradcheckError`
-    naming the input, the element and both values.
+    ``fn`` takes the Values of ``inputs`` (one Value, or a list of them and
+    of numbers) and returns a Value.  For a non-scalar output the full
+    Jacobian is compared, one backward pass per output element.  An element
+    agrees when ``|automatic − numerical| ≤ atol + rtol · |numerical|``; a
+    nan on either side never agrees.  Returns ``True``, or raises
+    :class:`GradcheckError` naming the input, the element and both values.
+    ``eps`` must be finite and > 0, ``atol`` and ``rtol`` finite and ≥ 0.
 
     >>> gradcheck(lambda a, b: (a * b).sin().sum(), [Value([1.0, 2.0]), Value(0.5)])
     True
     """
+    if not callable(fn):
+        raise TypeError(f"gradcheck: fn must be a function of the inputs returning a Value, "
+                        f"got {type(fn).__name__} {fn!r:.40}")
+    _check_number(eps, "eps", positive=True)
+    _check_number(atol, "atol", positive=False)
+    _check_number(rtol, "rtol", positive=False)
+    if isinstance(inputs, Value):
+        inputs = [inputs]  # one input, as grad() accepts
     inputs = [x if isinstance(x, Value) else Value(x) for x in inputs]
     numeric = numerical_jacobian(fn, inputs, eps)
     out = _call(fn, inputs)
@@ -82,7 +107,8 @@ def gradcheck(
                     f"gradcheck: the automatic gradient of input {i} has shape {auto.shape}, "
                     f"but the input has shape {x.shape}"
                 )
-            bad = np.abs(auto.data - num) > atol + rtol * np.abs(num)
+            with np.errstate(invalid="ignore"):  # inf − inf: nan, which fails below
+                bad = ~(np.abs(auto.data - num) <= atol + rtol * np.abs(num))
             if bad.any():
                 where = tuple(int(k) for k in np.argwhere(bad)[0])
                 name = f"input {i}" + (f" ({x.label!r})" if x.label else "")

@@ -59,6 +59,20 @@ def scatter_add(g, shape, index):
     return g._scatter_add(shape, index)
 
 
+def _exp_overflows(x) -> bool:
+    """Whether eˣ overflows to ∞ somewhere in ``x`` (numpy would warn there).
+
+    Only arrays and numbers are looked at; a traced symbol (compile.py) says no.
+    """
+    if type(x) is np.ndarray:
+        return x.size > 0 and _largest(x, None) > _EXP_MAX
+    return type(x) is np.float64 and x > _EXP_MAX
+
+
+_EXP_MAX = np.log(np.finfo(np.float64).max)  # 709.78…: e^x is finite up to here
+_largest = np.maximum.reduce  # x.max() without its Python wrapper
+
+
 def sum_to(g, shape: tuple):
     """Undo numpy broadcasting: sum ``g`` down to ``shape``.
 
@@ -69,8 +83,8 @@ def sum_to(g, shape: tuple):
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    if lead:  # new leading axes: sum them away
-        g = g.sum(axis=tuple(range(lead)))
+    if lead:  # new leading axes: sum them away (axis=0 alone is the quick common case)
+        g = g.sum(axis=0 if lead == 1 else tuple(range(lead)))
         if g.shape == shape:  # the common case of a bias: (batch, n) summed to (n,)
             return g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
@@ -243,7 +257,13 @@ class Pow(Op):
 
 
 class PowValue(Op):
-    """y = a^b with b a Value;  ∂a = ∂y · b · a^(b−1),  ∂b = ∂y · y · ln a"""
+    """y = a^b with b a Value;  ∂a = ∂y · b · a^(b−1),  ∂b = ∂y · y · ln a
+
+    At a = 0 the formulas meet 0 · ∞; like PyTorch we take the limits there:
+    ∂a = 0 where b = 0 (y = a⁰ = 1 is flat in a), and ∂b = 0 where a = 0 and
+    b ≥ 0 (y = 0^b stays 0, or 1 at b = 0).  Elsewhere ln a of a < 0 gives
+    ∂b = nan, as in PyTorch, and a^(b−1) of 0 with b < 1 gives ∂a = ±∞.
+    """
 
     name, hint = "pow", _BROADCAST_HINT
 
@@ -253,10 +273,23 @@ class PowValue(Op):
 
     @staticmethod
     def backward(g, y, a, b):
-        # ln a is undefined for a ≤ 0: ∂b is nan there (as in PyTorch), without a warning,
-        # since b is often a constant array nobody differentiates by.
+        # Where a limit applies, the formula is evaluated at a harmless a (1 instead
+        # of 0) and then multiplied by 0: the result and every derivative of it
+        # (with create_graph=True) are 0 there, with no nan from 0 · ∞.
+        b_is_0 = raw(b) == 0
+        a_is_0 = (raw(a) == 0) & (raw(b) >= 0)
+        a_for_da = a + b_is_0 * (1 - raw(a)) if b_is_0.any() else a
+        a_for_db = a + a_is_0 if a_is_0.any() else a
+        # No warnings: ln a of a < 0 is nan and 0^(b−1) is ∞ on purpose, and b is
+        # often a constant array nobody differentiates by.
         with np.errstate(divide="ignore", invalid="ignore"):
-            return g * b * a ** (b - 1), g * y * log(a)
+            grad_a = g * b * a_for_da ** (b - 1)
+            grad_b = g * y * log(a_for_db)
+        if b_is_0.any():
+            grad_a = grad_a * ~b_is_0
+        if a_is_0.any():
+            grad_b = grad_b * ~a_is_0
+        return grad_a, grad_b
 
 
 class Matmul(Op):
@@ -270,6 +303,8 @@ class Matmul(Op):
 
     @staticmethod
     def forward(a, b):
+        if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+            return a.dot(b)  # the same as a @ b for two matrices, and quicker on small ones
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul does not take 0-d operands; use * for scalars")
         return a @ b
@@ -277,6 +312,8 @@ class Matmul(Op):
     @staticmethod
     def backward(g, y, a, b):
         if a.ndim == 2 and b.ndim == 2:  # two matrices: the rule itself
+            if type(g) is np.ndarray:
+                return g.dot(b.T), a.T.dot(g)  # as above: ndarray.dot is the quicker @
             return g @ b.T, a.T @ g
         if a.ndim == 1 and b.ndim == 1:  # a dot product: y is a number
             return g * b, g * a
@@ -372,13 +409,23 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
-    """y = 1 / (1 + e^(−u));  ∂u = ∂y · (1 − y) · y   (the seed's δ_j, in its order)"""
+    """y = 1 / (1 + e^(−u));  ∂u = ∂y · (1 − y) · y   (the seed's δ_j, in its order)
+
+    For u < −709.78, e^(−u) overflows to ∞ and y is exactly 0, as it should
+    be (the true value is below the smallest float); numpy's overflow
+    warning is silenced only then, so the usual case costs one comparison
+    and gives the very numbers of the seed's formula.
+    """
 
     name = "sigmoid"
 
     @staticmethod
     def forward(u):
-        return 1 / (1 + np.exp(-u))
+        minus_u = -u
+        if _exp_overflows(minus_u):
+            with np.errstate(over="ignore"):
+                return 1 / (1 + np.exp(minus_u))
+        return 1 / (1 + np.exp(minus_u))
 
     @staticmethod
     def backward(g, y, u):

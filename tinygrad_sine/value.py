@@ -10,6 +10,11 @@ Design choices a reader may want to know:
   a class, not a closure.  So a graph has no reference cycles and is freed by
   plain reference counting the moment you drop its root.
 * ``__slots__`` keeps a node small (a few hundred bytes) and quick to build.
+* Assigning ``v.data`` (``v.data = …`` or ``v.data -= …``) is noticed: a
+  backward pass through an op that saw the old numbers raises instead of
+  using the new ones (see ``Value.data``).
+* Graph recording (``no_grad``) is per thread and per asyncio task: it lives
+  in a ``contextvars.ContextVar``.
 * numpy functions on Values (``np.exp(v)``, ``np.dot(x, w)``, ``ndarray * v``)
   run the Value methods: one table in ``numpy_dispatch.py``.  ``np.asarray(v)``
   gives the numbers, not an array of objects.
@@ -18,14 +23,32 @@ Design choices a reader may want to know:
 from __future__ import annotations
 
 import contextvars
+import copy
 import inspect
 
 import numpy as np
 
 from . import ops
 
-# Set to False by ``no_grad()``: operations then record no graph.
-_grad_enabled = True
+# Whether operations record a graph: switched by ``no_grad()`` / ``enable_grad()``
+# (autograd.py).  A context variable, so each thread and each asyncio task has
+# its own mode, as in PyTorch.  ``_recording()`` is the quick read ``_apply`` makes.
+_grad_mode: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "tinygrad_sine_grad_enabled", default=True)
+_recording = _grad_mode.get
+
+# The data-change clock: a count of every assignment to some ``v.data``.  Each
+# node notes the clock when an op makes it (``_born``) and the tick of the
+# last assignment to its own data (``_version``, 0 if never).  A parent whose
+# ``_version`` is later than its child's ``_born`` changed after the op used it.
+_data_changes = 0
+
+
+def __getattr__(name: str):
+    """``value._grad_enabled`` still reads the current mode (it used to be a global)."""
+    if name == "_grad_enabled":
+        return _grad_mode.get()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # While ``compile`` traces a function (in this thread or task only), a function that
 # raises: turning a Value into a Python number then would freeze a data-dependent branch.
@@ -48,10 +71,28 @@ def _as_float_array(data, where: str = "Value"):
             f"{where}: data is a list holding Values; its numbers would lose their graph. "
             "Combine Values with operations, or pass [v.data for v in ...] for a new leaf"
         )
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{where}: data is {type(data).__name__} (raw bytes), not numbers; decode it, "
+            "or read the bytes as numbers with np.frombuffer(data, dtype=...) first")
+    if isinstance(data, np.ndarray) and hasattr(data, "mask"):
+        raise TypeError(
+            f"{where}: data is a masked array; a Value has no mask, and dropping it would "
+            "silently use the hidden numbers: pass data.filled(fill_value) or "
+            "data.compressed() instead")
+    if isinstance(data, int) and not isinstance(data, bool) and not -2**63 <= data < 2**63:
+        data = _big_int_as_float(data, where)  # beyond int64: numpy would make an object
     try:
         arr = np.asarray(data)
-    except (ValueError, TypeError):  # ragged nested lists, odd objects
+    except (ValueError, TypeError, OverflowError):  # ragged nested lists, odd objects
         arr = None
+    if arr is not None and arr.dtype == object and all(  # a list holding ints beyond int64
+            type(e) in (int, float) for e in arr.flat):
+        try:
+            arr = np.array(data, dtype=np.float64)
+        except OverflowError:
+            raise ValueError(f"{where}: a number in data is out of float64's range "
+                             "(about ±1.8e308)") from None
     if arr is None or arr.dtype.kind not in "biuf":
         shown = repr(data)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -76,15 +117,30 @@ def _holds_a_value(items) -> bool:
     return False
 
 
+def _big_int_as_float(n: int, where: str) -> float:
+    """A Python int too big for int64, as the float64 nearest to it (or a ValueError)."""
+    try:
+        return float(n)
+    except OverflowError:
+        raise ValueError(f"{where}: data {str(n)[:20]}… ({len(str(abs(n)))} digits) is out of "
+                         "float64's range (about ±1.8e308)") from None
+
+
 def _apply(op, parents: tuple, args: tuple = ()) -> Value:
     """Run ``op`` forward on the parents' data and wrap the result in a new node."""
-    try:
-        if len(parents) == 2:  # spelled out for the common cases: a list costs more than the op
-            data = op.forward(parents[0].data, parents[1].data, *args)
+    try:  # spelled out for the common cases: building a list or `*()` costs more than the op
+        if len(parents) == 2:
+            if args:
+                data = op.forward(parents[0]._data, parents[1]._data, *args)
+            else:
+                data = op.forward(parents[0]._data, parents[1]._data)
         elif len(parents) == 1:
-            data = op.forward(parents[0].data, *args)
+            if args:
+                data = op.forward(parents[0]._data, *args)
+            else:
+                data = op.forward(parents[0]._data)
         else:
-            data = op.forward(*[p.data for p in parents], *args)
+            data = op.forward(*[p._data for p in parents], *args)
     except (ValueError, IndexError, TypeError) as err:
         shapes = ("shape " if len(parents) == 1 else "shapes ") + " and ".join(
             str(p.shape) for p in parents)
@@ -95,13 +151,16 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
             f"Value.{op.name}: {shapes}{extra} {op.hint} [numpy: {err}]"
         ) from None
     out = Value.__new__(Value)
-    out.data = data
+    out._data = data
+    out._version = 0
     out._grad = None
     out.label = None
-    if _grad_enabled:
+    if _recording():
         out.parents, out._op, out._args = parents, op, args
-    else:
+        out._born = _data_changes
+    else:  # no graph; `_born = None` tells backward() this was an op's result, not a leaf
         out.parents, out._op, out._args = (), None, ()
+        out._born = None
     return out
 
 
@@ -178,7 +237,8 @@ class Value:
     diagrams and the stepper).
     """
 
-    __slots__ = ("data", "_grad", "parents", "_op", "_args", "label", "__weakref__")
+    __slots__ = ("_data", "_version", "_born", "_grad", "parents", "_op", "_args", "label",
+                 "__weakref__")
 
     # ------------------------------------------------------------ numpy
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -191,7 +251,7 @@ class Value:
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(v)``: the numbers, no graph (like PyTorch's ``t.detach().numpy()``)."""
-        arr = np.asarray(self.data, dtype=dtype)
+        arr = np.asarray(self._data, dtype=dtype)
         return arr.copy() if copy else arr
 
     def __init__(self, data, label: str | None = None):
@@ -200,7 +260,9 @@ class Value:
                 "Value: data is already a Value; use v.detach() for a copy "
                 "without history, or use v itself"
             )
-        self.data = _as_float_array(data)
+        self._data = _as_float_array(data)
+        self._version = 0
+        self._born = 0  # a leaf (see _apply)
         self._grad = None
         self.parents: tuple[Value, ...] = ()
         self._op = None
@@ -209,10 +271,37 @@ class Value:
 
     # ------------------------------------------------------------ attributes
     @property
+    def data(self):
+        """The numbers: an ``np.float64`` for a single number, else a float64 array.
+
+        Assigning it (``v.data = …``, or ``v.data -= …``, which Python also
+        turns into an assignment) is how an optimiser updates a parameter:
+        do it after ``backward``, then run a new forward pass.  Doing it
+        *between* a forward pass and its ``backward`` would make the
+        backward pass mix old and new numbers, so the assignment is noted
+        and that ``backward`` (or ``grad``) raises, naming this node —
+        like PyTorch's "modified by an inplace operation".
+
+        Not noticed: writing into the array itself (``v.data[:] = …``,
+        ``v.data.fill(0)``, ``np.add(v.data, 1, out=v.data)``), which no
+        Python hook sees; nor ``v.data -= …`` on a Value outside the graph
+        whose array the graph shares (``copy.copy(v)``; a reshape, transpose
+        or identity made outside it).  Assign a new array instead.
+        """
+        return self._data
+
+    @data.setter
+    def data(self, new) -> None:
+        global _data_changes
+        _data_changes += 1
+        self._data = new
+        self._version = _data_changes
+
+    @property
     def grad(self) -> np.ndarray:
         """d(root)/d(this node), summed over every backward pass so far."""
         if self._grad is None:
-            return np.zeros(self.data.shape)[()]  # np.float64 for a scalar, like .data
+            return np.zeros(self._data.shape)[()]  # np.float64 for a scalar, like .data
         return self._grad
 
     @grad.setter
@@ -222,7 +311,7 @@ class Value:
             self._grad = None
             return
         g = _as_float_array(value, "Value.grad")
-        if g.shape != self.data.shape:
+        if g.shape != self._data.shape:
             raise ValueError(f"Value.grad: got shape {g.shape}, but this Value has shape "
                              f"{self.shape}; a gradient has the shape of its Value")
         self._grad = g
@@ -235,28 +324,28 @@ class Value:
     @property
     def shape(self) -> tuple:
         """The shape of ``data`` (``()`` for a single number)."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of axes of ``data``."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         """The number of elements of ``data``."""
-        return self.data.size
+        return self._data.size
 
     def item(self) -> float:
         """The single number inside a one-element Value."""
         if _tracing.get() is not None:
             _tracing.get()("item")
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"Value.item: only a one-element Value converts to a number; this one "
                 f"has shape {self.shape}. Index it (v[0, 1]) or reduce it (v.sum()) first"
             )
-        return self.data.item()
+        return self._data.item()
 
     def __float__(self) -> float:
         """``float(v)`` for a one-element Value."""
@@ -268,7 +357,7 @@ class Value:
         """Like PyTorch: only a one-element Value has a truth value."""
         if _tracing.get() is not None:
             _tracing.get()("bool")
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"Value.__bool__: a Value of shape {self.shape} is neither true nor false; "
                 "use (v.data > 0).any() or .all() for an elementwise test")
@@ -286,7 +375,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with a copy of this node's data and no history."""
-        return Value(self.data, label=self.label)
+        return Value(self._data, label=self.label)
 
     def zero_grad(self) -> None:
         """Forget this node's accumulated gradient (it reads as zeros again)."""
@@ -300,14 +389,54 @@ class Value:
         a second call adds to ``.grad`` (as in PyTorch); use ``zero_grad``
         between calls to start afresh.
         """
-        from .autograd import backward
+        _autograd.backward(self, grad)
 
-        backward(self, grad)
+    # ------------------------------------------------------------ copying
+    def __copy__(self) -> Value:
+        """``copy.copy(v)``: a new node with the same parents, op and data array."""
+        new = Value.__new__(Value)
+        for name in Value.__slots__[:-1]:  # all but __weakref__
+            setattr(new, name, getattr(self, name))
+        return new
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """``copy.deepcopy(v)``: a copy of the whole graph below ``v``, made without recursion.
+
+        A node reached twice is copied once (the graph keeps its shape), and
+        nodes already copied in the same ``deepcopy`` call are reused, so
+        deep-copying a network keeps its parameters shared between layers
+        and graphs.  Ops are classes and are shared, not copied.  Unlike
+        PyTorch (which refuses to deep-copy a non-leaf), a result keeps its
+        history; ``v.detach()`` gives a copy without it.
+        """
+        for node in _autograd.topo_order(self):  # leaves first: parents exist when needed
+            if id(node) in memo:
+                continue
+            new = Value.__new__(Value)
+            new._data, new._grad = _fresh(node._data), _fresh(node._grad)
+            new._version, new._born, new._op = node._version, node._born, node._op
+            new._args = copy.deepcopy(node._args, memo) if node._args else ()
+            new.label = node.label
+            new.parents = tuple(memo[id(p)] for p in node.parents)
+            memo[id(node)] = new
+        return memo[id(self)]
+
+    def __reduce__(self):
+        """``pickle``: the data, gradient and label, without the history (as PyTorch does).
+
+        An unpickled Value is a leaf.  Pickling the graph would recurse once
+        per node (a RecursionError for a long chain) and could not keep
+        nodes shared with other pickled objects; rebuild the graph by running
+        the computation again, or use ``copy.deepcopy`` within one process.
+        """
+        return _unpickle, (self._data, self._grad, self.label)
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
         """``self + other`` (ops.Add: ∂a = ∂y, ∂b = ∂y)."""
-        return _apply(ops.Add, (self, _lift(other, "add")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "add")
+        return _apply(ops.Add, (self, other))
 
     def __radd__(self, other):
         """``other + self``."""
@@ -315,7 +444,9 @@ class Value:
 
     def __sub__(self, other):
         """``self − other`` (ops.Sub: ∂a = ∂y, ∂b = −∂y)."""
-        return _apply(ops.Sub, (self, _lift(other, "sub")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "sub")
+        return _apply(ops.Sub, (self, other))
 
     def __rsub__(self, other):
         """``other − self``."""
@@ -323,7 +454,9 @@ class Value:
 
     def __mul__(self, other):
         """``self · other`` (ops.Mul: ∂a = ∂y · b, ∂b = ∂y · a)."""
-        return _apply(ops.Mul, (self, _lift(other, "mul")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "mul")
+        return _apply(ops.Mul, (self, other))
 
     def __rmul__(self, other):
         """``other · self``."""
@@ -331,7 +464,9 @@ class Value:
 
     def __truediv__(self, other):
         """``self / other`` (ops.Div: ∂a = ∂y / b, ∂b = −∂y · a / b²)."""
-        return _apply(ops.Div, (self, _lift(other, "div")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "div")
+        return _apply(ops.Div, (self, other))
 
     def __rtruediv__(self, other):
         """``other / self``."""
@@ -357,7 +492,9 @@ class Value:
 
     def __matmul__(self, other):
         """``self @ other`` (ops.Matmul: ∂a = ∂y @ bᵀ, ∂b = aᵀ @ ∂y)."""
-        return _apply(ops.Matmul, (self, _lift(other, "matmul")))
+        if type(other) is not Value:  # most often it is: skip the call to _lift
+            other = _lift(other, "matmul")
+        return _apply(ops.Matmul, (self, other))
 
     def __rmatmul__(self, other):
         """``other @ self``."""
@@ -403,11 +540,12 @@ class Value:
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims: bool = False):
         """Σ over ``axis`` (all axes when None), like ``ndarray.sum`` (ops.Sum)."""
-        return _apply(ops.Sum, (self,), (_axis_arg(axis, "sum"), keepdims))
+        return _apply(ops.Sum, (self,), (_axis_arg(axis, "sum"), _keepdims_arg(keepdims, "sum")))
 
     def mean(self, axis=None, keepdims: bool = False):
         """The mean over ``axis`` (all axes when None), like ``ndarray.mean`` (ops.Mean)."""
-        return _apply(ops.Mean, (self,), (_axis_arg(axis, "mean"), keepdims))
+        return _apply(ops.Mean, (self,),
+                      (_axis_arg(axis, "mean"), _keepdims_arg(keepdims, "mean")))
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
@@ -451,12 +589,12 @@ class Value:
     # ------------------------------------------------------------ display
     def __repr__(self) -> str:
         parts = []
-        if self.data.size == 1 and self.ndim == 0:
-            parts.append(_number(self.data.item()))
+        if self._data.size == 1 and self.ndim == 0:
+            parts.append(_number(self._data.item()))
             parts.append("grad=" + _number(self.grad.item()))
         else:
             parts.append(f"shape={self.shape}")
-            parts.append("data=" + _preview(self.data))
+            parts.append("data=" + _preview(self._data))
             if self._grad is not None:
                 parts.append("grad=" + _preview(self._grad))
         if self._op is not None:
@@ -477,6 +615,25 @@ def _axis_arg(axis, where: str):
     return axes if isinstance(axis, (list, tuple)) else axis
 
 
+def _keepdims_arg(keepdims, where: str) -> bool:
+    """True or False (a numpy bool too); anything else is a TypeError naming ``where``."""
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"Value.{where}: keepdims must be True or False; got {keepdims!r}")
+    return bool(keepdims)
+
+
+def _fresh(x):
+    """A copy of a node's data or gradient (an np.float64 or None cannot change: kept)."""
+    return x.copy() if type(x) is np.ndarray else x
+
+
+def _unpickle(data, grad, label) -> Value:
+    """Rebuild a pickled Value (see ``Value.__reduce__``): a leaf."""
+    v = Value(data, label=label)
+    v._grad = grad
+    return v
+
+
 def _number(x: float) -> str:
     """Six significant digits, still looking like a float: 3.0, not 3."""
     text = f"{x:.6g}"
@@ -490,4 +647,5 @@ def _preview(arr: np.ndarray) -> str:
     ).replace("\n", "")
 
 
+from . import autograd as _autograd  # noqa: E402  (autograd imports this module first)
 from . import numpy_dispatch as _numpy_dispatch  # noqa: E402  (it imports Value from here)
