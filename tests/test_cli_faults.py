@@ -78,8 +78,6 @@ def test_the_step_prompt_answers_a_10000_digit_count_in_one_line():
     assert "does not exist; the steps are 0–25" in errors[1]
 
 
-@pytest.mark.xfail(strict=False, reason="passes once h-engine merges (a silent sigmoid, issue 9 "
-                   "item 13)")
 @pytest.mark.parametrize("command", ["graph", "step"])
 def test_a_saturated_sigmoid_prints_no_numpy_warnings(tmp_path, command):
     # What `train --n-mid 100000` does after training, drawing one step at trained weights

@@ -80,7 +80,10 @@ class ManualMiddle(ManualLayer):
     kind = "middle"
 
     def activation(self, u):
-        return 1 / (1 + np.exp(-u))
+        # For u < −709, e^(−u) overflows to inf and 1 / inf is the exact 0 we want:
+        # numpy's overflow warning would only alarm a learner.
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-u))
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         """δ_j = ∂y_j (1 − y_j) y_j, then ∂w_ij = y_i δ_j, ∂b_j = δ_j.
