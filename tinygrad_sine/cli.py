@@ -246,7 +246,8 @@ def cmd_train(args) -> int:
         try:
             with np.errstate(all="ignore"):
                 guess = compiled_seconds(net, args.eta, args.batch_size, steps)
-            faster = f"; --engine compiled would take ≈{guess:.2g} s here"
+            if guess < seconds:  # a hint only where it would be faster (not on a tiny run)
+                faster = f"; --engine compiled would take ≈{guess:.2g} s here"
         except Exception:  # only a hint: never lose a finished run's summary and figures
             pass
     print(f"Done: error {history.errors[0]:.4g} at epoch 0 → {history.final_error:.4g} at epoch "
