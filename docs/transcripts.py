@@ -67,6 +67,7 @@ FILES = ("README.md", "docs/graphs.md", "docs/tutorial.md")
 MASKS = [
     (re.compile(r"\d+(\.\d+)? s, \d+(\.\d+)? µs per update"), "... s, ... µs per update"),
     (re.compile(r" at 0x[0-9a-fA-F]+"), " at 0x..."),
+    (re.compile(r"would take ≈\S+ s here"), "would take ≈... s here"),
 ]
 
 FENCE = re.compile(r"^```(\S*)(.*)$")  # ```python, or ```python norun
