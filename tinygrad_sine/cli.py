@@ -113,6 +113,23 @@ def _net_args(parser, seed_help="seed for the weights"):
                         "e.g. 5,4 (default 3)")
 
 
+def _step_args(parser) -> None:
+    """The options of the one training step that graph, step and explore show."""
+    _net_args(parser)
+    _sample_arg(parser)
+    parser.add_argument("--wb-width", type=_positive_float, default=0.01,
+                        help="spread of the initial weights (default 0.01, the seed's)")
+
+
+def _drawing_args(parser) -> None:
+    """How graph and explore draw the diagram."""
+    parser.add_argument("--collapse", action="store_true", help="draw each layer as one box")
+    parser.add_argument("--max-nodes", type=_positive_int, default=500,
+                        help="refuse graphs with more nodes than this (default 500)")
+    parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                        help="top to bottom (default) or left to right")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tinygrad-sine", description=(
         "Learn sin(x) with a 1-3-1 network, with backprop both by hand and automatic."))
@@ -153,28 +170,18 @@ def build_parser() -> argparse.ArgumentParser:
                        ".svg, .png, .pdf or .dot file",
                        description="Build the seed's network, take one sample, run E.backward() "
                        "and draw the graph with data, gradients and the seed's formulas.")
-    _net_args(p)
-    _sample_arg(p)
-    p.add_argument("--wb-width", type=_positive_float, default=0.01,
-                   help="spread of the initial weights (default 0.01, the seed's)")
+    _step_args(p)
     p.add_argument("--out", type=_path, default=Path("graph.svg"),
                    help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
-    p.add_argument("--collapse", action="store_true", help="draw each layer as one box")
-    p.add_argument("--max-nodes", type=_positive_int, default=500,
-                   help="refuse graphs with more nodes than this (default 500)")
+    _drawing_args(p)
     p.add_argument("--no-grad", action="store_true", help="leave the gradients out")
-    p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
-                   help="top to bottom (default) or left to right")
     p.set_defaults(run=cmd_graph)
 
     p = sub.add_parser("step", help="walk one training step node by node at a prompt",
                        description="Step through the forward and backward pass of one training "
                        "step of the seed's network.  Commands come from standard input, so a "
                        "pipe can drive it; type help at the prompt for the list.")
-    _net_args(p)
-    _sample_arg(p)
-    p.add_argument("--wb-width", type=_positive_float, default=0.01,
-                   help="spread of the initial weights (default 0.01, the seed's)")
+    _step_args(p)
     p.set_defaults(run=cmd_step)
 
     p = sub.add_parser("explore", help="write a page that steps through one training step "
@@ -182,17 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Build the seed's network, take one sample, and write one "
                        "self-contained HTML page that steps through its forward and backward "
                        "pass: the diagram, and each step's text as `step` prints it.")
-    _net_args(p)
-    _sample_arg(p)
-    p.add_argument("--wb-width", type=_positive_float, default=0.01,
-                   help="spread of the initial weights (default 0.01, the seed's)")
+    _step_args(p)
     p.add_argument("--out", type=_path, default=Path("step.html"),
                    help="the page to write, ending in .html (default step.html)")
-    p.add_argument("--collapse", action="store_true", help="draw each layer as one box")
-    p.add_argument("--max-nodes", type=_positive_int, default=500,
-                   help="refuse graphs with more nodes than this (default 500)")
-    p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
-                   help="top to bottom (default) or left to right")
+    _drawing_args(p)
     p.set_defaults(run=cmd_explore)
     return parser
 
