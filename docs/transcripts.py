@@ -196,6 +196,10 @@ class Shell:
         tool = bindir / "tinygrad-sine"
         tool.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tinygrad_sine "$@"\n')
         tool.chmod(0o755)
+        python = bindir / "python"  # `$ python examples/….py`: this Python, the repo's examples
+        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        python.chmod(0o755)
+        (self.cwd / "examples").symlink_to(ROOT / "examples")
         self.env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
                         PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
                         MPLBACKEND="Agg", COLUMNS="100", PYTHONIOENCODING="utf-8")
