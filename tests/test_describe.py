@@ -365,7 +365,7 @@ def test_an_op_with_no_name_and_star_inputs_is_called_by_its_class():
     assert "local derivative   given by Blend.backward" in back
     assert "→ a gets 1" in back and "→ b gets 2" in back  # ∂/∂a (a + 2b) = 1, ∂/∂b = 2
     source = draw_graph(y).source
-    assert "label=<Blend>" in source and "v0 -> op2 [label=<x1>]" in source
+    assert "label=<Blend>" in source and "v0 -> op2 [label=1]" in source
 
 
 # ------------------------------------------------------------ odd labels, long chains

@@ -265,3 +265,17 @@ def test_the_committed_docs_drawing_is_valid_svg_with_every_seed_formula():
     texts = " ".join(svg_texts(ROOT / "docs" / "seed_step.svg"))
     assert all(f in texts for f in FORMULAS.values())
     assert texts.count("✓ = auto") == 8 and "One training step of SineNet(1-3-1)" in texts
+
+
+def test_the_inputs_of_a_two_input_op_are_numbered_not_lettered():
+    # With micrograd-style labels a and b, an edge labelled "a" from the node b would mislead.
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    d = b - a
+    d.label = "d"
+    source = draw_graph(d).source
+    ids = {name: re.search(rf'(v\d+) \[label=<<TABLE[^\n]*<B>{name}</B>', source)[1]
+           for name in ("a", "b")}
+    op = re.search(r"-> (op\d+)", source)[1]
+    assert f"{ids['b']} -> {op} [label=1]" in source  # b is the first input of b − a
+    assert f"{ids['a']} -> {op} [label=2]" in source
+    assert not re.search(r"label=<?[ab]>?\]", source)

@@ -41,7 +41,6 @@ from tinygrad_sine.describe import (
     find_seed_layers,
     grad_getter,
     op_label,
-    op_parts,
     preview,
     shape_text,
 )
@@ -345,12 +344,11 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
         if key in box:
             continue
         if node._op is not None:
-            names = [""] * len(node.parents)
-            if len(node.parents) > 1:  # name the sides of a + b, a @ b …: order matters
-                names = op_parts(node)[2][: len(node.parents)]
-            for parent, name in zip(node.parents, names):
-                label = f"<{_html(name)}>" if name else None
-                dot.edge(ident[id(parent)], f"op{pos[key]}", label=label)
+            # Number the inputs of a two-input op (a − b, a @ b: order matters).  Numbers,
+            # not the formula's letters, which could be read as nodes named a or b.
+            several = len(node.parents) > 1
+            for i, parent in enumerate(node.parents, 1):
+                dot.edge(ident[id(parent)], f"op{pos[key]}", label=str(i) if several else None)
             dot.edge(f"op{pos[key]}", ident[key])
     for k, layer in enumerate(layers):  # a collapsed layer takes its input, named on the edge
         dot.edge(ident[id(layer.x)], f"layer{k}", label=f"<{_html(info.name(layer.x))}>")
