@@ -24,6 +24,8 @@ respect to ``x``; ``∂y`` is the gradient arriving at the output.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
@@ -421,6 +423,8 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(u):
+        if type(u) is np.float64:  # one number: math.exp is ~10× quicker than np.exp on it
+            return np.float64(0.0 if -u > _EXP_MAX else 1 / (1 + math.exp(-u)))
         minus_u = -u
         if _exp_overflows(minus_u):
             with np.errstate(over="ignore"):
