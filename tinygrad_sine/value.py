@@ -44,6 +44,13 @@ _recording = _grad_mode.get
 _data_changes = 0
 
 
+def _tick() -> int:
+    """Advance the data-change clock by one and return its new reading (for nn.SGD)."""
+    global _data_changes
+    _data_changes += 1
+    return _data_changes
+
+
 def __getattr__(name: str):
     """``value._grad_enabled`` still reads the current mode (it used to be a global)."""
     if name == "_grad_enabled":
