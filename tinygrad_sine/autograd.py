@@ -103,10 +103,11 @@ def backprop(root: Value, seed, create_graph: bool = False,
     grads = {root: seed}
     ndarray = np.ndarray
     for node in reversed(order):
-        op, parents = node._op, node.parents
+        op = node._op
         if op is None:
             continue  # a leaf: nothing to pass on
-        born, args, g, n = node._born, node._args, grads[node], len(parents)
+        parents, born, args, g = node.parents, node._born, node._args, grads[node]
+        n = len(parents)
         if node._version > born:  # the output changed since the op made it
             raise _data_changed(node, where)
         if create_graph:  # hand the op the nodes, so its arithmetic builds a graph

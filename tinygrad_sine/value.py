@@ -178,6 +178,11 @@ def _lift(x, where: str = "apply") -> Value:
     """
     if isinstance(x, Value):
         return x
+    if type(x) is float:  # the usual constant (0.5 * e, w * x): the leaf Value(x) makes, quicker
+        leaf = Value.__new__(Value)
+        leaf._data, leaf._version, leaf._born, leaf._grad = np.float64(x), 0, 0, None
+        leaf.parents, leaf._op, leaf._args, leaf.label = (), None, (), None
+        return leaf
     try:
         return Value(x)
     except TypeError:
@@ -485,6 +490,8 @@ class Value:
 
     def __pow__(self, exponent):
         """``self ** exponent``: a number (ops.Pow: ∂x = ∂y · n xⁿ⁻¹) or a Value (ops.PowValue)."""
+        if type(exponent) is int or type(exponent) is float:  # the usual case, made quick
+            return _apply(ops.Pow, (self,), (exponent,))
         if isinstance(exponent, Value):
             return _apply(ops.PowValue, (self, exponent))
         if isinstance(exponent, np.ndarray) and exponent.ndim == 0:
