@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -148,6 +149,20 @@ def test_one_two_and_three_input_paths_of_the_traversal_agree_with_gradcheck():
     assert gradcheck(lambda x: (x.T.reshape(3, 2).sum(axis=0) * x[0, :2]).exp().sum(), [x])
     _, grads = backprop(x.sum(), np.float64(1.0))
     np.testing.assert_array_equal(grads[x], np.ones((2, 3)))
+
+
+def test_sigmoid_of_one_number_math_exp_path_matches_the_array_path_and_its_edges():
+    # One number goes through math.exp (quicker than np.exp on a scalar); arrays through numpy.
+    u = np.random.default_rng(3).normal(scale=8, size=200)
+    one = np.array([ops.Sigmoid.forward(np.float64(x)) for x in u])
+    assert all(type(ops.Sigmoid.forward(np.float64(x))) is np.float64 for x in u[:3])
+    np.testing.assert_allclose(one, 1 / (1 + np.exp(-u)), rtol=4e-16, atol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning where e^(-u) is inf
+        edges = [ops.Sigmoid.forward(np.float64(x)) for x in (-1000.0, -np.inf, np.inf, 0.0)]
+    assert edges == [0.0, 0.0, 1.0, 0.5]
+    assert np.isnan(ops.Sigmoid.forward(np.float64(np.nan)))
+    assert gradcheck(lambda v: v.sigmoid(), [Value(0.7)])
 
 
 # ------------------------------------------------------------------ the benchmark itself
