@@ -129,7 +129,8 @@ def backprop(root: Value, seed, create_graph: bool = False,
         if type(local) is not tuple or len(local) != n:
             local = _one_per_input(op, local, parents)  # a bare array, a list, or an error
         try:
-            for parent, pg in zip(parents, local):
+            for i in range(n):  # (quicker than zip(parents, local) for one or two inputs)
+                parent, pg = parents[i], local[i]
                 shape = parent._data.shape
                 if pg.shape != shape:
                     pg = _sum_back(op, pg, parent, node)  # undo broadcasting, for every op
