@@ -329,7 +329,9 @@ def bench_chain(table: Table, args) -> None:
     table.note("linear time: a walk quadratic in the length would make the per-node time at "
                f"{large:,} nodes {large // small}× that at {small:,}; what growth there "
                "is comes from Python's cyclic GC (which scans the growing graph) and from "
-               "the graph outgrowing the CPU caches")
+               "the graph outgrowing the CPU caches.  Each op node is two objects the GC "
+               "tracks, the Value and its parents tuple; the full collections that a growing "
+               "heap triggers rescan them all (benchmarks/README.md: the floor)")
 
     n = args.chain_memory
     gc.collect()
