@@ -416,8 +416,10 @@ for _ in range(100_000):
 # Cap the address space 2 GB above what is mapped now, so that a walk whose memory grows
 # faster than the chain fails here with a MemoryError instead of taking the machine's memory.
 mapped = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-resource.setrlimit(resource.RLIMIT_AS, (mapped + 2 * 2**30, resource.getrlimit(
-    resource.RLIMIT_AS)[1]))
+hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+cap = mapped + 2 * 2**30
+resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard),
+                                        hard))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB: the peak so far
 text = show_text(v, show_data=False, show_grad=False)
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
