@@ -83,11 +83,13 @@ def make_manual(weights, eta=ETA):
 
 
 def make_scalar(weights, eta=ETA):
-    """Scalar mode: one tinygrad_sine Value per weight, as a micrograd user would write it."""
+    """Scalar mode: one tinygrad_sine Value per weight, the network written as a micrograd user
+    would write it; the update is the library's own ``nn.SGD`` (as ``train`` uses), where
+    micrograd, which has no optimiser, gets the loop from its README."""
     from tinygrad_sine import Value
+    from tinygrad_sine.nn import SGD
 
-    return _scalar_net(Value, weights, lambda u: u.sigmoid(), eta,
-                       zero=lambda p: p.zero_grad(), grad_of=lambda p: p.grad)
+    return _scalar_net(Value, weights, lambda u: u.sigmoid(), eta, optimiser=SGD)
 
 
 def make_micrograd(weights, eta=ETA):
@@ -133,7 +135,9 @@ def _mg_zero(p):
     p.grad = 0.0
 
 
-def _scalar_net(V, weights, sigmoid, eta, zero, grad_of):
+def _scalar_net(V, weights, sigmoid, eta, zero=None, grad_of=None, optimiser=None):
+    """The 1-n-1 net on one Value per weight; updated by ``optimiser(params, eta)`` if given,
+    else by the loop ``zero(p)`` … ``p.data -= eta * grad_of(p)``."""
     w1, b1, w2, b2 = weights
     n = w1.shape[1]
     w1s = [V(float(w1[0, j])) for j in range(n)]
@@ -141,16 +145,23 @@ def _scalar_net(V, weights, sigmoid, eta, zero, grad_of):
     w2s = [V(float(w2[j, 0])) for j in range(n)]
     b2s = V(float(b2[0]))
     params = [*w1s, *b1s, *w2s, b2s]
+    sgd = optimiser(params, eta) if optimiser else None
 
     def step(x, t):
-        for p in params:
-            zero(p)
+        if sgd:
+            sgd.zero_grad()
+        else:
+            for p in params:
+                zero(p)
         ys = [sigmoid(w * x + b) for w, b in zip(w1s, b1s)]
         y = sum((w * yj for w, yj in zip(w2s, ys)), b2s)
         e = 0.5 * (y - t) ** 2
         e.backward()
-        for p in params:
-            p.data -= eta * grad_of(p)
+        if sgd:
+            sgd.step()
+        else:
+            for p in params:
+                p.data -= eta * grad_of(p)
         return float(e.data)
 
     return step, params

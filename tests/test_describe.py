@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import subprocess
+import sys
 import tracemalloc
 from decimal import Decimal, localcontext
 
@@ -402,6 +404,41 @@ def test_show_text_of_a_long_chain_with_a_shared_input_runs_in_linear_memory():
     # 4× the nodes: about 4× the memory (the old tree kept each pending entry's whole
     # indentation: 16×, and 400 MB here), and under 3 kB a node.
     assert large < 5 * small and large < 10_000 * 3_000
+
+
+_CHAIN_100K = """
+import os, resource, sys
+from tinygrad_sine import Value, show_text
+
+c, v = Value(0.5, label="c"), Value(1.0, label="v")
+for _ in range(100_000):
+    v = v + c  # each node has a pending second child: c
+# Cap the address space 2 GB above what is mapped now, so that a walk whose memory grows
+# faster than the chain fails here with a MemoryError instead of taking the machine's memory.
+mapped = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+cap = mapped + 2 * 2**30
+resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard),
+                                        hard))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB: the peak so far
+text = show_text(v, show_data=False, show_grad=False)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(text.count("\\n") + 1, grown * 1024)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_show_text_of_a_100_000_node_chain_stays_within_a_memory_bound():
+    # The issue's size, in its own process: tracemalloc would take ~10 s here, so the bound is
+    # on the peak resident memory instead (ru_maxrss, before and after).  About 1.6 kB a node
+    # today (the text itself is 26 MB); the old walk kept each pending entry's whole
+    # indentation: 1.6 GB at 20,000 nodes, and at 100,000 it fails the 2 GB cap.
+    out = subprocess.run([sys.executable, "-c", _CHAIN_100K], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines, grown = map(int, out.stdout.split())
+    assert lines == 2 * 100_000 + 1
+    assert grown < 100_000 * 6_000  # 600 MB: linear memory, with room to spare
 
 
 def test_a_surrogate_in_a_label_reaches_the_svg_escaped(tmp_path, require_dot):

@@ -16,6 +16,7 @@ import pytest
 from tinygrad_sine import Value, enable_grad, grad, gradcheck, no_grad, ops
 from tinygrad_sine.autograd import is_grad_enabled
 from tinygrad_sine.gradcheck import GradcheckError
+from tinygrad_sine.nn import SGD
 from tinygrad_sine.value import apply
 
 # ------------------------------------------------------- 1. grad mode per thread / task
@@ -163,6 +164,23 @@ def test_the_training_order_backward_update_forward_keeps_working():
         w.data -= 0.1 * w.grad
         w_hand -= 0.1 * (w_hand * x - t) * x
     assert w.item() == pytest.approx(w_hand, rel=1e-12)
+
+
+def test_an_sgd_step_between_forward_and_backward_is_noticed_like_an_assignment():
+    # SGD.step writes _data itself (quicker than the .data property) and ticks the clock once.
+    w, b = Value([3.0, 4.0], label="w"), Value(0.5, label="b")
+    sgd = SGD([w, b], 0.1)
+    w.grad, b.grad = [1.0, 1.0], 1.0
+    y, array = (w * w).sum() + b, w.data
+    sgd.step()
+    assert w.data is array  # updated in place, as `w.data -= …` does
+    assert w.data.tolist() == [3.0 - 0.1, 4.0 - 0.1] and b.data == 0.5 - 0.1
+    with pytest.raises(RuntimeError, match=r"'b' had its \.data assigned after op 'add'"):
+        y.backward()  # (the first changed input the backward pass meets)
+    sgd.zero_grad()
+    y = (w * w).sum() + b  # the training order: a new forward pass after the update
+    y.backward()
+    assert w.grad.tolist() == [2 * (3.0 - 0.1), 2 * (4.0 - 0.1)] and b.grad == 1.0
 
 
 def test_a_graph_built_after_an_assignment_is_fine_and_uses_the_new_numbers():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -150,6 +151,20 @@ def test_one_two_and_three_input_paths_of_the_traversal_agree_with_gradcheck():
     np.testing.assert_array_equal(grads[x], np.ones((2, 3)))
 
 
+def test_sigmoid_of_one_number_math_exp_path_matches_the_array_path_and_its_edges():
+    # One number goes through math.exp (quicker than np.exp on a scalar); arrays through numpy.
+    u = np.random.default_rng(3).normal(scale=8, size=200)
+    one = np.array([ops.Sigmoid.forward(np.float64(x)) for x in u])
+    assert all(type(ops.Sigmoid.forward(np.float64(x))) is np.float64 for x in u[:3])
+    np.testing.assert_allclose(one, 1 / (1 + np.exp(-u)), rtol=4e-16, atol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning where e^(-u) is inf
+        edges = [ops.Sigmoid.forward(np.float64(x)) for x in (-1000.0, -np.inf, np.inf, 0.0)]
+    assert edges == [0.0, 0.0, 1.0, 0.5]
+    assert np.isnan(ops.Sigmoid.forward(np.float64(np.nan)))
+    assert gradcheck(lambda v: v.sigmoid(), [Value(0.7)])
+
+
 # ------------------------------------------------------------------ the benchmark itself
 
 
@@ -179,3 +194,46 @@ def test_benchmark_skips_micrograd_and_torch_with_a_note_when_missing():
     assert "micrograd is not installed" in result.stdout
     assert "PyTorch is not installed" in result.stdout
     assert "compiled step, batch 1" in result.stdout and "micrograd 0" not in result.stdout
+
+
+def test_the_no_check_variant_of_the_benchmark_fits_the_engine_and_removes_the_check():
+    # benchmarks/no_check.py rebuilds _apply, backprop and SGD.step from their source without
+    # the in-place check; if the engine changes so that its edits no longer fit, it must stop.
+    code = """
+import json, sys
+sys.path.insert(0, 'benchmarks')
+import no_check
+from tinygrad_sine import Value
+from tinygrad_sine.nn import SGD
+patches = no_check.variants()
+caught = {}
+for name in ('on', 'off'):
+    no_check.install(patches[name])
+    w = Value([1.0, 2.0])
+    e = (w * w).sum()
+    w.data = w.data - 97
+    try:
+        e.backward()
+        caught[name] = None
+    except RuntimeError as err:
+        caught[name] = str(err)
+    sgd = SGD([w], 0.5)
+    sgd.step()
+    caught[name + ' w'] = w.data.tolist()
+no_check.install(patches['on'])
+print(json.dumps(caught))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    caught = json.loads(out.stdout)
+    assert caught["on"] and "assigned" in caught["on"]  # the engine as it is: refused
+    assert caught["off"] is None  # the variant: the check's work is gone
+    assert caught["off w"] == [-96.0 - 0.5 * 2 * -96.0, -95.0 - 0.5 * 2 * -95.0]  # ∂(w·w) = 2w
+    result = subprocess.run([sys.executable, "benchmarks/no_check.py", "--rounds", "1",
+                             "--steps", "30"], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert set(rows) == {"batch 1", "full batch", "scalar"}
+    assert all(us["on"] > 0 and us["off"] > 0 for us in rows.values())

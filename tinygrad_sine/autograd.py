@@ -103,21 +103,22 @@ def backprop(root: Value, seed, create_graph: bool = False,
     grads = {root: seed}
     ndarray = np.ndarray
     for node in reversed(order):
-        op, parents = node._op, node.parents
+        op = node._op
         if op is None:
             continue  # a leaf: nothing to pass on
-        born, args, g = node._born, node._args, grads[node]
+        parents, born, args, g = node.parents, node._born, node._args, grads[node]
+        n = len(parents)
         if node._version > born:  # the output changed since the op made it
             raise _data_changed(node, where)
         if create_graph:  # hand the op the nodes, so its arithmetic builds a graph
             _check_parents(node, where)
             local = op.backward(g, node, *parents, *args)
-        elif len(parents) == 2 and not args:  # spelled out for the common cases
+        elif n == 2 and not args:  # spelled out for the common cases
             a, b = parents
             if a._version > born or b._version > born:
                 raise _data_changed(node, where)
             local = op.backward(g, node._data, a._data, b._data)
-        elif len(parents) == 1 and not args:
+        elif n == 1 and not args:
             (a,) = parents
             if a._version > born:
                 raise _data_changed(node, where)
@@ -125,10 +126,11 @@ def backprop(root: Value, seed, create_graph: bool = False,
         else:
             _check_parents(node, where)
             local = op.backward(g, node._data, *[p._data for p in parents], *args)
-        if type(local) is not tuple or len(local) != len(parents):
+        if type(local) is not tuple or len(local) != n:
             local = _one_per_input(op, local, parents)  # a bare array, a list, or an error
         try:
-            for parent, pg in zip(parents, local):
+            for i in range(n):  # (quicker than zip(parents, local) for one or two inputs)
+                parent, pg = parents[i], local[i]
                 shape = parent._data.shape
                 if pg.shape != shape:
                     pg = _sum_back(op, pg, parent, node)  # undo broadcasting, for every op
@@ -221,10 +223,10 @@ def backward(root: Value, grad=None) -> None:
     Like PyTorch, gradients add up over repeated calls; unlike PyTorch, the
     graph is kept, so calling twice simply doubles every ``.grad``.
     """
-    order, grads = backprop(root, _seed(root, grad, "Value.backward"), where="Value.backward")
-    for node in order:
+    _, grads = backprop(root, _seed(root, grad, "Value.backward"), where="Value.backward")
+    for node, g in grads.items():  # one entry per node of the graph
         before = node._grad  # each g is an array of its own (see backprop): no copy needed
-        node._grad = grads[node] if before is None else before + grads[node]
+        node._grad = g if before is None else before + g
 
 
 def grad(

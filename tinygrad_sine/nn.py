@@ -28,7 +28,7 @@ import numpy as np
 from .autograd import no_grad, topo_order
 from .hints import input_error, input_hint, target_hint
 from .ops import SquaredError
-from .value import Value, _apply, is_int
+from .value import Value, _apply, _tick, is_int
 
 __all__ = ["ACTIVATIONS", "Layer", "Middle", "Output", "SineNet", "squared_error", "SGD",
            "layer_of", "input_hint", "input_error"]
@@ -398,11 +398,13 @@ class SGD:
 
         A parameter with no gradient (not in the last graph) is left alone, as in PyTorch.
         """
-        eta = self.eta
+        eta, now = self.eta, _tick()  # one tick of the data-change clock for the whole step
         for p in self.params:
             g = p._grad  # read directly: ``p.grad`` would make zeros for a missing gradient
             if g is not None:
-                p.data -= eta * g
+                data = p._data  # what ``p.data -= eta * g`` does, without two property calls:
+                data -= eta * g  # in place for an array, a new number for a single one
+                p._data, p._version = data, now
 
     def zero_grad(self) -> None:
         """Clear every parameter's ``.grad`` before the next backward pass."""

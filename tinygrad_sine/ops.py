@@ -24,6 +24,8 @@ respect to ``x``; ``∂y`` is the gradient arriving at the output.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
@@ -414,13 +416,17 @@ class Sigmoid(Op):
     For u < −709.78, e^(−u) overflows to ∞ and y is exactly 0, as it should
     be (the true value is below the smallest float); numpy's overflow
     warning is silenced only then, so the usual case costs one comparison
-    and gives the very numbers of the seed's formula.
+    and gives the very numbers of the seed's formula.  A single number (a
+    scalar Value) goes through ``math.exp``, quicker on one number than
+    ``np.exp`` (the two agree to the last bit or differ in it).
     """
 
     name = "sigmoid"
 
     @staticmethod
     def forward(u):
+        if type(u) is np.float64:  # one number: math.exp is ~4× quicker than np.exp on it
+            return np.float64(0.0 if -u > _EXP_MAX else 1 / (1 + math.exp(-u)))
         minus_u = -u
         if _exp_overflows(minus_u):
             with np.errstate(over="ignore"):

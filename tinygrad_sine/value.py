@@ -44,6 +44,13 @@ _recording = _grad_mode.get
 _data_changes = 0
 
 
+def _tick() -> int:
+    """Advance the data-change clock by one and return its new reading (for nn.SGD)."""
+    global _data_changes
+    _data_changes += 1
+    return _data_changes
+
+
 def __getattr__(name: str):
     """``value._grad_enabled`` still reads the current mode (it used to be a global)."""
     if name == "_grad_enabled":
@@ -171,6 +178,11 @@ def _lift(x, where: str = "apply") -> Value:
     """
     if isinstance(x, Value):
         return x
+    if type(x) is float:  # the usual constant (0.5 * e, w * x): the leaf Value(x) makes, quicker
+        leaf = Value.__new__(Value)
+        leaf._data, leaf._version, leaf._born, leaf._grad = np.float64(x), 0, 0, None
+        leaf.parents, leaf._op, leaf._args, leaf.label = (), None, (), None
+        return leaf
     try:
         return Value(x)
     except TypeError:
@@ -478,6 +490,8 @@ class Value:
 
     def __pow__(self, exponent):
         """``self ** exponent``: a number (ops.Pow: ∂x = ∂y · n xⁿ⁻¹) or a Value (ops.PowValue)."""
+        if type(exponent) is int or type(exponent) is float:  # the usual case, made quick
+            return _apply(ops.Pow, (self,), (exponent,))
         if isinstance(exponent, Value):
             return _apply(ops.PowValue, (self, exponent))
         if isinstance(exponent, np.ndarray) and exponent.ndim == 0:
