@@ -275,3 +275,37 @@ def test_prompt_runs_commands_from_a_stream():
     assert "error: the step count" in text and "error: goto needs" in text
     assert "unknown command 'foo'" in text and "commands:" in text
     assert "→ [" in text  # the list marks the current step (not with ">", the echo's mark)
+
+
+NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
+
+
+def _shown(text: str, pattern: str) -> np.ndarray:
+    """The numbers of the first line part matching ``pattern`` (an array or a number)."""
+    import re
+
+    found = re.search(pattern, text).group(1)
+    return np.array([float(v) for v in re.findall(NUMBER, found)])
+
+
+@pytest.mark.parametrize("case", ["seed", "tanh"])
+def test_the_local_derivative_worked_from_the_shown_numbers_gives_the_shown_result(case):
+    """Every number a backward step of sigmoid or tanh prints is rounded; the formula
+    worked by hand from those printed numbers must give the printed result."""
+    if case == "seed":
+        _, root = seed_graph(seed=0)
+        op, by_hand = "sigmoid", lambda g, y: g * (1 - y) * y  # σ' = (1 − σ)σ
+    else:
+        a = Value(0.3, label="a")
+        e = (a * 7.3).tanh()
+        e.label = "e"
+        root = e * 1.2345678  # the gradient arriving at e is not a round number
+        op, by_hand = "tanh", lambda g, y: g * (1 - y * y)  # tanh' = 1 − tanh²
+    steps = [st for st in Stepper(root) if st.phase == "backward" and f"= {op}(" in st.text]
+    assert steps
+    for step in steps:
+        g = _shown(step.text, r"gradient arriving  ∂\w+ = (.*?)   \(")
+        y = _shown(step.text, r"at \w+ = (.*)")
+        sent = _shown(step.text, r"→ \S+ gets (.*)")
+        worked = by_hand(g, y)
+        assert [f"{v:.4g}" for v in worked] == [f"{v:.4g}" for v in sent], step.text

@@ -388,8 +388,8 @@ def local_gradients(node: Value, g, y, inputs) -> tuple:
 
 def value_digits(node: Value, g, sent: list, digits: int = 4) -> int:
     """The fewest significant digits (at least ``digits``) to show the op's input and
-    output values with, so that its local derivative worked out from the values as
-    shown gives what was sent (to ``digits`` digits).
+    output values (and the gradient arriving, ``g``) with, so that its local derivative
+    worked out from the numbers as shown gives what was sent (to ``digits`` digits).
 
     So tanh's ``∂c = ∂e · (1 − e²)`` at a shown ``e = -0.99998771`` gives the shown
     ``2.458e-05``, where ``e = -1`` would give 0.  ``sent`` are the gradients the op
@@ -403,7 +403,7 @@ def value_digits(node: Value, g, sent: list, digits: int = 4) -> int:
         rounded = [_as_shown(v, p) for v in values]
         try:
             with np.errstate(all="ignore"):
-                outs = local_gradients(node, g, rounded[0], rounded[1:])
+                outs = local_gradients(node, _as_shown(g, p), rounded[0], rounded[1:])
             got = [np.asarray(o, dtype=np.float64) for o in outs]
             got = [_summed_to(o, s.shape) for o, s in zip(got, sent)]
         except Exception:  # an op that will not take the rounded values: keep the default

@@ -216,12 +216,14 @@ class Stepper:
             n = len(users[id(node)])
             from_ = ", ".join(dict.fromkeys(info.name(u) for u in users[id(node)]))
             came = f"(total of {n} contributions, from {from_})" if n > 1 else f"(from {from_})"
-        lines = [f"  gradient arriving  ∂{name} = {preview(g, _WIDTH, here)}   {came}"]
+        read = values_read(node) if node._op is not None else []
+        # the digits the formula's numbers need (the arriving gradient's too), so that
+        # working the local derivative out from the numbers as shown gives what is sent
+        p = value_digits(node, g, [s.grad for s in sends], _DIGITS) if read else here
+        lines = [f"  gradient arriving  ∂{name} = {preview(g, _WIDTH, max(here, p))}   {came}"]
         if node._op is not None:
             lines.append(f"  local derivative   {formulas(node, info)[1]}")
-            read = values_read(node)
             if read:  # the values the formula reads, to as many digits as it needs
-                p = value_digits(node, g, [s.grad for s in sends], _DIGITS)
                 lines.append("                     at " + ", ".join(
                     f"{info.name(v)} = {preview(v.data, _WIDTH, p)}" for v in read))
             for send in sends:
