@@ -47,6 +47,12 @@ def test_train_checks_that_it_can_write_into_out_before_training():
     assert "Epoch" not in result.stdout  # refused before any training
 
 
+def test_explore_checks_that_it_can_write_into_the_out_folder_first():
+    result = cli("explore", "--out", "/proc/e.html")  # a folder nobody may write into
+    one_line_error(result, "--out: cannot write into '/proc'")
+    assert ".tmp" not in result.stderr  # never the temporary file's name
+
+
 def test_step_with_standard_input_closed_exits_2_with_one_line():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-m", "tinygrad_sine", "step"], env=env,

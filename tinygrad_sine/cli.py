@@ -396,6 +396,7 @@ def cmd_explore(args) -> int:
 
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out must name an .html file (the page), got {str(args.out)!r}")
+    _check_writable_folder(args.out.parent, "--out")
     loss, about = _seed_step(args)
     try:
         explore(loss, args.out, collapse=args.collapse, rankdir=args.rankdir,
