@@ -368,12 +368,13 @@ def cmd_graph(args) -> int:
     from viz.graph import GraphTooLarge, GraphvizNotFound, render_graph
 
     _check_writable_folder(args.out.parent, "--out")
-    loss, about = _seed_step(args)
-    loss.backward()
     try:
-        path = render_graph(loss, args.out, collapse=args.collapse, show_grad=not args.no_grad,
-                            rankdir=args.rankdir, max_nodes=args.max_nodes,
-                            title=f"One training step of {about}")
+        with np.errstate(all="ignore"):  # huge weights: the diagram shows nan/inf, no warnings
+            loss, about = _seed_step(args)
+            loss.backward()
+            path = render_graph(loss, args.out, collapse=args.collapse,
+                                show_grad=not args.no_grad, rankdir=args.rankdir,
+                                max_nodes=args.max_nodes, title=f"One training step of {about}")
     except GraphvizNotFound as err:
         raise UsageError(str(err)) from None
     except GraphTooLarge as err:
@@ -397,10 +398,11 @@ def cmd_explore(args) -> int:
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out must name an .html file (the page), got {str(args.out)!r}")
     _check_writable_folder(args.out.parent, "--out")
-    loss, about = _seed_step(args)
     try:
-        explore(loss, args.out, collapse=args.collapse, rankdir=args.rankdir,
-                max_nodes=args.max_nodes, title=f"One training step of {about}")
+        with np.errstate(all="ignore"):  # huge weights: the page shows nan/inf, no warnings
+            loss, about = _seed_step(args)
+            explore(loss, args.out, collapse=args.collapse, rankdir=args.rankdir,
+                    max_nodes=args.max_nodes, title=f"One training step of {about}")
     except GraphvizNotFound as err:
         raise UsageError(str(err)) from None
     except GraphTooLarge as err:
@@ -417,12 +419,14 @@ def cmd_step(args) -> int:
     if sys.stdin is None or sys.stdin.closed:  # e.g. tinygrad-sine step <&-
         raise UsageError("step reads its commands from standard input, which is closed; run "
                          "it at a terminal or pipe commands in, e.g. echo n | tinygrad-sine step")
-    loss, about = _seed_step(args)
-    stepper = Stepper(loss)
-    print(f"Stepping through one training step of {about}")
-    print(f"{len(stepper)} steps: {len(stepper) // 2} forward, then {len(stepper) // 2} backward. "
-          "Type n for the next step, help for the commands, q to quit.")
-    return prompt(stepper)
+    with np.errstate(all="ignore"):  # huge weights: the steps show nan/inf, no warnings
+        loss, about = _seed_step(args)
+        stepper = Stepper(loss)
+        print(f"Stepping through one training step of {about}")
+        print(f"{len(stepper)} steps: {len(stepper) // 2} forward, then "
+              f"{len(stepper) // 2} backward. Type n for the next step, help for the commands, "
+              "q to quit.")
+        return prompt(stepper)
 
 
 class _Stopped(KeyboardInterrupt):

@@ -335,8 +335,9 @@ def _manual_layers(layers: list[SeedLayer], target: Value | None):
         [ManualMiddle(layer.w.data, layer.b.data, layer.index) for layer in layers[:-1]]
         + [ManualOutput(layers[-1].w.data, layers[-1].b.data, layers[-1].index)]
     )
-    net.forward(layers[0].x.data)
-    net.backward(target.data)
+    with np.errstate(all="ignore"):  # a view never warns: huge weights show as nan/inf
+        net.forward(layers[0].x.data)
+        net.backward(target.data)
     return net.layers
 
 
@@ -347,7 +348,8 @@ def seed_lines(q: SeedQuantity, auto: np.ndarray) -> list[str]:
     """The formula, and (when known) the manual value beside the automatic one."""
     lines = [f"  seed formula       {q.formula}   [{q.layer.name}]"]
     if q.manual is not None:
-        diff = float(np.max(np.abs(q.manual - auto)))
+        with np.errstate(all="ignore"):  # inf − inf: the verdict says so, not a warning
+            diff = float(np.max(np.abs(q.manual - auto)))
         verdict = "✓ the same" if q.agrees(auto) else "✗ DIFFERENT"
         lines.append(f"      manual {preview(q.manual, 40)}   auto {preview(auto, 40)}"
                      f"   {verdict} (max |diff| {diff:.1e})")
