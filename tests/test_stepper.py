@@ -309,3 +309,15 @@ def test_the_local_derivative_worked_from_the_shown_numbers_gives_the_shown_resu
         sent = _shown(step.text, r"→ \S+ gets (.*)")
         worked = by_hand(g, y)
         assert [f"{v:.4g}" for v in worked] == [f"{v:.4g}" for v in sent], step.text
+
+
+def test_seed_values_that_overflowed_say_not_finite_not_different():
+    net = SineNet(n_mid=3, wb_width=1e200, seed=0)  # the numbers overflow to inf and nan
+    with np.errstate(all="ignore"):
+        shown = [st for st in Stepper(training_step(net, X, T)) if st.seed]
+    verdicts = [line for st in shown for line in st.text.splitlines() if "manual" in line]
+    assert any("inf" in line or "nan" in line for line in verdicts)
+    for line in verdicts:
+        assert "DIFFERENT" not in line, line
+        overflowed = "inf" in line or "nan" in line
+        assert ("✗ not finite (nan/inf): cannot compare" in line) == overflowed, line

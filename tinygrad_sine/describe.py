@@ -158,6 +158,12 @@ class SeedQuantity:
         return self.manual is not None and bool(
             np.allclose(self.manual, auto, rtol=1e-7, atol=1e-10))
 
+    def finite(self, auto) -> bool:
+        """Whether the manual value and ``auto`` are both finite (no nan, no ±inf), so
+        that comparing them means something; huge weights overflow both."""
+        return self.manual is not None and bool(
+            np.all(np.isfinite(self.manual)) and np.all(np.isfinite(auto)))
+
 
 # ------------------------------------------------------------ describing a graph
 
@@ -348,11 +354,14 @@ def seed_lines(q: SeedQuantity, auto: np.ndarray) -> list[str]:
     """The formula, and (when known) the manual value beside the automatic one."""
     lines = [f"  seed formula       {q.formula}   [{q.layer.name}]"]
     if q.manual is not None:
-        with np.errstate(all="ignore"):  # inf − inf: the verdict says so, not a warning
+        if not q.finite(auto):  # the numbers overflowed: that says nothing about the formulas
+            verdict = "✗ not finite (nan/inf): cannot compare"
+        else:
             diff = float(np.max(np.abs(q.manual - auto)))
-        verdict = "✓ the same" if q.agrees(auto) else "✗ DIFFERENT"
+            verdict = "✓ the same" if q.agrees(auto) else "✗ DIFFERENT"
+            verdict += f" (max |diff| {diff:.1e})"
         lines.append(f"      manual {preview(q.manual, 40)}   auto {preview(auto, 40)}"
-                     f"   {verdict} (max |diff| {diff:.1e})")
+                     f"   {verdict}")
     return lines
 
 

@@ -150,7 +150,10 @@ def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]
         # The manual value appears with the automatic one, not before: a node
         # backprop has not reached yet (a stepper drawing) shows only the formula.
         if q.manual is not None and show_grad and grad is not None:
-            verdict = "  ✓ = auto" if q.agrees(grad) else "  (auto differs)"
+            if not q.finite(grad):  # overflowed, not a wrong formula
+                verdict = "  (not finite: cannot compare)"
+            else:
+                verdict = "  ✓ = auto" if q.agrees(grad) else "  (auto differs)"
             rows.append(_small(f"manual {preview(q.manual)}{verdict}", SEED_COLOUR))
     return rows
 
