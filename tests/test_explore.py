@@ -81,6 +81,22 @@ def test_a_collapsed_page_points_steps_inside_a_layer_at_the_layers_box(require_
     assert {s["box"] for s in data["steps"]} >= {"layer0", "layer1"}
 
 
+def test_a_collapsed_layers_tooltip_names_the_layer_and_every_box_has_one(require_dot):
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.stepper import training_step
+
+    root = training_step(SineNet(seed=0), np.array([[0.5]]), np.array([[0.2]]))
+    data = steps_in(explore(root, collapse=True))
+    # a click on a layer's box walks all its members: the tooltip names the layer, as the box
+    assert data["titles"]["layer0"] == "layer 1 · middle"
+    assert data["titles"]["layer1"] == "layer 2 · output"
+    boxes = {i for s in data["steps"] for i in (s["box"], s["op"]) if i is not None}
+    assert set(data["titles"]) == boxes
+    for shown in data["steps"]:
+        if not shown["box"].startswith("layer"):
+            assert data["titles"][shown["box"]] == shown["name"]
+
+
 def test_the_page_is_self_contained(seed_page, require_dot):
     page = seed_page[0].read_text(encoding="utf-8")
     assert "<script src" not in page and "<link" not in page and "@import" not in page

@@ -3,7 +3,8 @@
 // The page holds the diagram as SVG and the steps as JSON: for each step its
 // text, its phase ("forward" or "backward"), the node's name, the id of the
 // node's box in the SVG and the id of the op's oval (null for a leaf, or for
-// a node folded into a collapsed layer's box).  This script only moves
+// a node folded into a collapsed layer's box); and for each box and oval the
+// name its tooltip shows (a collapsed layer's: the layer).  This script only moves
 // between steps and marks the diagram; every word it shows comes from Python.
 (function () {
   "use strict";
@@ -45,7 +46,7 @@
     if (g === null) continue;
     g.classList.add("steppable");
     const title = g.querySelector("title");
-    if (title !== null) title.textContent = steps[indices[0]].name + " (click: its next step)";
+    if (title !== null) title.textContent = data.titles[id] + " (click: its next step)";
     g.addEventListener("click", function () {
       go(indices.find(function (i) { return i > current; }) ?? indices[0]);
     });

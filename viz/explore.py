@@ -172,10 +172,18 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
 
 
 def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
-    """What the script needs: per step its text, phase, node name, box id and op id."""
+    """What the script needs: per step its text, phase, node name, box id and op id;
+    per box and oval the tooltip's name (a collapsed layer's box: the layer, not one node)."""
     info = stepper.info
     boxes = box_ids(info, collapse)
     position = {id(n): i for i, n in enumerate(info.order)}
+    titles = {}
+    for i, node in enumerate(info.order):
+        titles[boxes[id(node)]] = info.name(node)
+        if node._op is not None and boxes[id(node)] == f"v{i}":
+            titles[f"op{i}"] = info.name(node)
+    for k, layer in enumerate(info.layers if collapse else []):
+        titles[f"layer{k}"] = f"layer {layer.index} · {layer.kind}"  # as its box says
     steps = []
     for step in stepper:
         node, i = step.node, position[id(step.node)]
@@ -188,7 +196,7 @@ def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
             # an op drawn as its own oval (not folded into a collapsed layer's box)
             "op": f"op{i}" if node._op is not None and box == f"v{i}" else None,
         })
-    return {"steps": steps, "start": start}
+    return {"steps": steps, "titles": titles, "start": start}
 
 
 def _kinds() -> str:
