@@ -97,6 +97,26 @@ def test_a_collapsed_layers_tooltip_names_the_layer_and_every_box_has_one(requir
             assert data["titles"][shown["box"]] == shown["name"]
 
 
+def test_the_page_describes_the_graph_once_the_steppers_way(monkeypatch, require_dot):
+    """The diagram's box ids and the steps' come from one describe(): the stepper's."""
+    from tinygrad_sine import describe as describe_module
+    from tinygrad_sine import stepper as stepper_module
+    from viz import graph as graph_module
+
+    calls = []
+
+    def counted(root):
+        calls.append(root)
+        return describe_module.describe(root)
+
+    monkeypatch.setattr(stepper_module, "describe", counted)
+    monkeypatch.setattr(graph_module, "describe", counted)
+    root = small_graph()
+    data = steps_in(explore(root))
+    assert len(calls) == 1
+    assert {s["box"] for s in data["steps"]} <= svg_ids(explore(Stepper(root)))
+
+
 def test_the_page_is_self_contained(seed_page, require_dot):
     page = seed_page[0].read_text(encoding="utf-8")
     assert "<script src" not in page and "<link" not in page and "@import" not in page

@@ -35,11 +35,21 @@ import json
 import re
 from pathlib import Path
 
+from tinygrad_sine.autograd import topo_order
 from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
-from .graph import INSTALL_HINT, STYLE, GraphvizNotFound, _graphviz, box_ids, draw_graph
+from .graph import (
+    INSTALL_HINT,
+    MAX_NODES,
+    STYLE,
+    GraphvizNotFound,
+    _graphviz,
+    box_ids,
+    check_size,
+    draw_graph,
+)
 
 HERE = Path(__file__).resolve().parent
 ASSETS = ("explore.js", "explore.css")  # read at build time; listed in setup.cfg's package_data
@@ -143,9 +153,12 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
                         f"got {type(root).__name__}")
     options = {"rankdir": "TB", "show_grad": False, "legend": False, **draw_options}
     title = options.pop("title", None)
-    top = stepper.root if stepper is not None else root
-    dot = draw_graph(top, **options)  # refuses a graph over max_nodes, before any other work
-    stepper = stepper if stepper is not None else Stepper(top, grad)
+    if stepper is None:  # refuse a graph over max_nodes before the stepper works through it
+        check_size(topo_order(root), options.get("max_nodes", MAX_NODES),
+                   options.get("collapse", False))
+        stepper = Stepper(root, grad)
+    top = stepper.root
+    dot = draw_graph(top, info=stepper.info, **options)  # one describe: the ids are the steps'
     start = 0 if start is None else start
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(stepper):
         raise ValueError(f"explore: start must be a step number from 0 to {len(stepper) - 1}, "

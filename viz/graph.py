@@ -48,6 +48,7 @@ from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.value import Value, is_int
 
 FORMATS = ("svg", "png", "pdf", "dot")
+MAX_NODES = 500  # draw_graph's default: dot gets slow past a few hundred boxes
 RANKDIR = "TB"  # the one default direction: the CLI, the stepper and draw_graph all use it
 INSTALL_HINT = (
     "install Graphviz's `dot` program (Debian/Ubuntu: sudo apt-get install graphviz; "
@@ -244,10 +245,35 @@ def box_ids(info: GraphInfo, collapse: bool = False) -> dict[int, str]:
     return {id(n): box.get(id(n), f"v{i}") for i, n in enumerate(info.order)}
 
 
+def check_size(order: list[Value], max_nodes: int, collapse: bool = False) -> None:
+    """Raise :class:`GraphTooLarge` when drawing the nodes ``order`` (a graph's, in
+    topological order) would take more than ``max_nodes`` boxes.
+
+    ``collapse=True`` counts each SineNet layer's five nodes as one box.  Cheap
+    (no labels, no Graphviz): callers check before any other work.
+    """
+    if not is_int(max_nodes):
+        raise TypeError(f"draw_graph: max_nodes must be a whole number, got {max_nodes!r}")
+    if len(order) <= max_nodes:
+        return
+    found = len(find_seed_layers(order))
+    if not collapse:
+        fold = (f"pass collapse=True to draw each of its {found} SineNet layers as one box, or "
+                if found else "collapse=True folds SineNet layers (none here), so ")
+        raise GraphTooLarge(f"draw_graph: the graph has {len(order)} value nodes, more than "
+                            f"max_nodes={max_nodes}; {fold}raise max_nodes "
+                            "(dot gets slow on big graphs)", len(order), max_nodes, found)
+    drawn = len(order) - 4 * found  # a layer's w, b, matmul, u and y: one box
+    if drawn > max_nodes:
+        raise GraphTooLarge(f"draw_graph: even with collapse=True the graph has {drawn} nodes "
+                            f"to draw, more than max_nodes={max_nodes}; raise max_nodes",
+                            drawn, max_nodes, 0)
+
+
 def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
                highlight: Iterable = (), rankdir: str = RANKDIR, collapse: bool = False,
-               max_nodes: int = 500, shade: Iterable = (), grads: dict | None = None,
-               title: str | None = None, legend: bool = True):
+               max_nodes: int = MAX_NODES, shade: Iterable = (), grads: dict | None = None,
+               title: str | None = None, legend: bool = True, info: GraphInfo | None = None):
     """The graph below ``root`` as a ``graphviz.Digraph`` (Jupyter shows it inline).
 
     ``highlight`` and ``shade`` are Values or names to mark with a red border
@@ -258,6 +284,8 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     stepper shows gradients part way through backprop.  A graph with more
     than ``max_nodes`` value nodes is refused before Graphviz is involved, so
     a huge graph never turns into a ``dot`` run that does not finish.
+    ``info`` is ``describe(root)`` when the caller has it already (a
+    Stepper's ``.info``): the boxes' ids are then the stepper's own.
 
     >>> from tinygrad_sine import Value
     >>> a = Value(2.0, label="a")
@@ -270,25 +298,13 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     if not isinstance(root, Value):
         raise TypeError("draw_graph: expected the Value at the top of a graph, "
                         f"got {type(root).__name__}")
-    if not is_int(max_nodes):
-        raise TypeError(f"draw_graph: max_nodes must be a whole number, got {max_nodes!r}")
+    if info is not None and info.root is not root:
+        raise ValueError("draw_graph: info describes another graph (its root is "
+                         f"{info.name(info.root)!r}); pass describe(root), or leave info out")
     highlight, shade = _items(highlight, "highlight"), _items(shade, "shade")
-    order = topo_order(root)
-    if len(order) > max_nodes and not collapse:
-        found = len(find_seed_layers(order))
-        fold = (f"pass collapse=True to draw each of its {found} SineNet layers as one box, or "
-                if found else "collapse=True folds SineNet layers (none here), so ")
-        raise GraphTooLarge(f"draw_graph: the graph has {len(order)} value nodes, more than "
-                            f"max_nodes={max_nodes}; {fold}raise max_nodes "
-                            "(dot gets slow on big graphs)", len(order), max_nodes, found)
-    info = describe(root)
+    check_size(info.order if info is not None else topo_order(root), max_nodes, collapse)
+    info = info if info is not None else describe(root)
     layers = info.layers if collapse else []
-    box = {id(m): f"layer{k}" for k, layer in enumerate(layers) for m in layer.members}
-    drawn = sum(1 for n in order if id(n) not in box) + len(layers)
-    if drawn > max_nodes:
-        raise GraphTooLarge(f"draw_graph: even with collapse=True the graph has {drawn} nodes "
-                            f"to draw, more than max_nodes={max_nodes}; raise max_nodes",
-                            drawn, max_nodes, 0)
     marked = _resolve(highlight, info, "highlight")
     shaded = _resolve(shade, info, "shade")
     order = info.order  # the same order (and so the same v<i> ids) as the stepper's
@@ -344,7 +360,7 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     # Edges, in argument order: each input into the op, the op into its result.
     for node in order:
         key = id(node)
-        if key in box:
+        if ident[key].startswith("layer"):  # folded into a collapsed layer's box
             continue
         if node._op is not None:
             # Number the inputs of a two-input op (a − b, a @ b: order matters).  Numbers,
