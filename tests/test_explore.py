@@ -117,6 +117,23 @@ def test_the_page_describes_the_graph_once_the_steppers_way(monkeypatch, require
     assert {s["box"] for s in data["steps"]} <= svg_ids(explore(Stepper(root)))
 
 
+def test_graphviz_missing_or_failing_says_so_as_render_graph_does(tmp_path, monkeypatch):
+    import graphviz
+
+    from viz.graph import GraphvizNotFound
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no dot program
+    with pytest.raises(GraphvizNotFound, match="explore: cannot draw the graph: install"):
+        explore(small_graph())
+
+    def fails(self, format=None, **_):
+        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"syntax error in line 1")
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", fails)
+    with pytest.raises(RuntimeError, match="explore: .*dot failed: syntax error in line 1"):
+        explore(small_graph())
+
+
 def test_the_page_is_self_contained(seed_page, require_dot):
     page = seed_page[0].read_text(encoding="utf-8")
     assert "<script src" not in page and "<link" not in page and "@import" not in page

@@ -41,11 +41,9 @@ from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
 from .graph import (
-    INSTALL_HINT,
     MAX_NODES,
     STYLE,
-    GraphvizNotFound,
-    _graphviz,
+    _pipe,
     box_ids,
     check_size,
     draw_graph,
@@ -222,14 +220,7 @@ def _kinds() -> str:
 
 def _svg(dot) -> str:
     """The diagram as an inline ``<svg>`` element (no XML prolog, no DOCTYPE)."""
-    gv = _graphviz()
-    try:
-        svg = dot.pipe(format="svg").decode("utf-8")
-    except gv.ExecutableNotFound:
-        raise GraphvizNotFound(f"explore: cannot draw the graph: {INSTALL_HINT}") from None
-    except gv.CalledProcessError as err:
-        stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
-        raise RuntimeError(f"explore: dot failed: {stderr}") from None
+    svg = _pipe(dot, "svg", "explore: cannot draw the graph").decode("utf-8")
     return svg[svg.index("<svg"):]
 
 

@@ -403,19 +403,30 @@ def render_graph(root: Value, path: str | Path, **options) -> Path:
     make_folder(path.parent, "render_graph")
     if fmt == "dot":
         return atomic_write(path, dot.source)
-    gv = _graphviz()
     try:
-        data = dot.pipe(format=fmt)
-    except gv.ExecutableNotFound:
+        data = _pipe(dot, fmt, f"render_graph: cannot write {path.name}")
+    except GraphvizNotFound as err:
         fallback = _free_dot_name(path.with_suffix(".dot"), dot.source)
         atomic_write(fallback, dot.source)
-        raise GraphvizNotFound(
-            f"render_graph: cannot write {path.name}: {INSTALL_HINT} "
-            f"(the DOT source is in {fallback})") from None
+        raise GraphvizNotFound(f"{err} (the DOT source is in {fallback})") from None
+    return atomic_write(path, data)
+
+
+def _pipe(dot, fmt: str, where: str) -> bytes:
+    """``dot`` rendered by Graphviz's ``dot`` program to ``fmt`` (svg, png, pdf).
+
+    ``where`` starts the error messages: a missing ``dot`` raises
+    :class:`GraphvizNotFound` with the install hint, a failing one a
+    ``RuntimeError`` with what it printed.
+    """
+    gv = _graphviz()
+    try:
+        return dot.pipe(format=fmt)
+    except gv.ExecutableNotFound:
+        raise GraphvizNotFound(f"{where}: {INSTALL_HINT}") from None
     except gv.CalledProcessError as err:
         stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
-        raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
-    return atomic_write(path, data)
+        raise RuntimeError(f"{where}: dot failed: {stderr}") from None
 
 
 def _free_dot_name(path: Path, source: str) -> Path:
