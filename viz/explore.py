@@ -41,6 +41,7 @@ from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
 from .graph import (
+    LEGEND,
     MAX_NODES,
     STYLE,
     _pipe,
@@ -212,10 +213,8 @@ def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
 
 def _kinds() -> str:
     """The legend of the diagram's colours, in the page (the diagram's own is left out)."""
-    kinds = (("parameter", "parameter"), ("input", "input / constant"),
-             ("intermediate", "intermediate"), ("root", "root"))
     return "".join(f'<span class="key" style="--fill: {STYLE[kind][0]}; --border: '
-                   f'{STYLE[kind][1]}">{text}</span>' for kind, text in kinds)
+                   f'{STYLE[kind][1]}">{text}</span>' for kind, text in LEGEND)
 
 
 def _svg(dot) -> str:

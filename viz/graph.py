@@ -64,6 +64,9 @@ STYLE = {
     "intermediate": ("#ffffff", "#666666"),
     "root": ("#d3efd3", "#2f7d32"),
 }
+# The legend's kinds, in its order, with their words ("constant" shares input's colours).
+LEGEND = (("parameter", "parameter"), ("input", "input / constant"),
+          ("intermediate", "intermediate"), ("root", "root"))
 SHADE = "#d0d0d0"  # visited nodes (the stepper)
 HIGHLIGHT = "#d62728"  # highlighted nodes: a thick red border
 SEED_COLOUR = "#6a1b9a"  # the seed's formulas
@@ -191,8 +194,7 @@ def _layer_label(layer: SeedLayer, info: GraphInfo, show_data: bool, show_grad: 
 
 def _legend(shaded: bool, highlighted: bool, seeded: bool) -> str:
     cells = []
-    for kind, text in (("parameter", "parameter"), ("input", "input / constant"),
-                       ("intermediate", "intermediate"), ("root", "root")):
+    for kind, text in LEGEND:
         fill, border = STYLE[kind]
         cells.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1">{text}</TD>')
     if shaded:
