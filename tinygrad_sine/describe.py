@@ -49,7 +49,6 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     local_gradients,
     number,
     op_arguments,
-    op_bindings,
     op_label,
     op_name,
     op_parts,

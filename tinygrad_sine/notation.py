@@ -190,10 +190,6 @@ def _docstring_formula(op) -> tuple[str, str]:
     return forward, local
 
 
-def _backward_parameters(node: Value) -> tuple[inspect.Parameter, ...] | None:
-    return _parameters_of(node._op)
-
-
 @functools.lru_cache(maxsize=256)  # once per op class: inspect.signature is slow
 def _parameters_of(op) -> tuple[inspect.Parameter, ...] | None:
     try:
@@ -221,7 +217,7 @@ def _names_for(op, n_inputs: int, n_args: int) -> tuple[str, ...]:
 
 def output_letter(node: Value) -> str:
     """The op's name for its output: the second parameter of its ``backward`` (``y``, or ``E``)."""
-    params = _backward_parameters(node)
+    params = _parameters_of(node._op)
     return params[1].name if params and len(params) > 1 else "y"
 
 
@@ -357,18 +353,6 @@ def values_read(node: Value) -> list[Value]:
         if re.search(rf"(?<![∂A-Za-z0-9_#]){re.escape(letter)}(?!{_WORD})", formula):
             found.append(value)
     return list(dict.fromkeys(found))
-
-
-def op_bindings(node: Value, info: GraphInfo) -> str:
-    """``"y = u1, a = matmul#1, b = b1"``: the op's letters bound to this node's names and args.
-
-    The views now write formulas in the graph's names (:func:`formulas`);
-    this stays for code that wants the letters.
-    """
-    names = _argument_names(node)
-    values = [info.name(p) for p in node.parents] + [repr(a) for a in node._args]
-    pairs = [(output_letter(node), info.name(node)), *zip(names, values)]
-    return ", ".join(f"{n} = {v}" for n, v in pairs if n != v)  # not "t = t"
 
 
 # ------------------------------------------------------------ digits a local derivative needs
