@@ -57,7 +57,10 @@ def number(v, digits: int = 4) -> str:
     that number, up to float rounding noise (a few units in the last place:
     ``1.4999999999999996`` is ``1.5``).  ``-0.0`` is ``0``.  At 17 digits
     every float round-trips, so that is where it stops (Python's shortest
-    ``repr``).
+    ``repr``).  Asked for more than 4 digits (the views do, where a formula
+    needs them), a number shows that many, trailing zeros included, rather
+    than escalating: ``number(0.013040000541, 5)`` is ``"0.013040"``, not
+    ``"0.0130400005"``.
 
     >>> number(1 / 3), number(-0.9999877), number(2.0), number(-0.0), number(1e-5)
     ('0.3333', '-0.99999', '2', '0', '1e-05')
@@ -72,6 +75,8 @@ def number(v, digits: int = 4) -> str:
         text = f"{v:.{p}g}"
         if _significant(text) >= p or abs(float(text) - v) <= noise:
             return text
+        if p == digits > 4:  # ":g" dropped trailing zeros that are digits asked for
+            return f"{v:#.{p}g}"
     return repr(v)
 
 
