@@ -48,6 +48,7 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     formulas,
     local_gradients,
     number,
+    op_about,
     op_arguments,
     op_label,
     op_name,

@@ -179,20 +179,28 @@ def op_parts(node: Value) -> tuple[str, str, list[str]]:
     if node._op is None:
         return "", "", []
     names = _argument_names(node)
-    forward, local = _docstring_formula(node._op)
+    forward, local, _ = _docstring_formula(node._op)
     return forward, local, names
 
 
-def _docstring_formula(op) -> tuple[str, str]:
-    """The forward math and local derivative of an op's first docstring line, or ``""``."""
+def op_about(node: Value) -> str:
+    """The first docstring line of an op that has no ``y = …;  ∂x = …`` formula there
+    (its words, shown instead of the math), else ``""``."""
+    return "" if node._op is None else _docstring_formula(node._op)[2]
+
+
+def _docstring_formula(op) -> tuple[str, str, str]:
+    """The forward math and local derivative of an op's first docstring line (``""``
+    for a part it lacks), and the line itself when it has no forward math."""
     lines = (op.__doc__ or "").strip().splitlines()
-    forward, _, local = (lines[0] if lines else "").partition(";")
+    first = lines[0].strip() if lines else ""
+    forward, _, local = first.partition(";")
     forward, local = forward.strip(), local.strip()
     if "=" not in forward:  # free text, not "y = …"
         forward = ""
     if not local.startswith("∂"):  # not "∂x = …"
         local = ""
-    return forward, local
+    return forward, local, "" if forward else first
 
 
 @functools.lru_cache(maxsize=256)  # once per op class: inspect.signature is slow

@@ -42,7 +42,7 @@ from .describe import (
     describe,
     formulas,
     local_gradients,
-    op_parts,
+    op_about,
     preview,
     seed_lines,
     set_role,
@@ -149,7 +149,7 @@ class Stepper:
         else:
             title = info.call(node)
             lines = [f"  operation  {formulas(node, info)[0]}"]
-            about = _free_text(node)
+            about = op_about(node)
             if about:
                 lines.append(f"  about      {about}")
             for p in node.parents:
@@ -432,13 +432,6 @@ def training_step(net, x, t, backward: bool = False) -> Value:
     if backward:
         loss.backward()
     return loss
-
-
-def _free_text(node: Value) -> str:
-    """The first docstring line of an op that has no ``y = …;  ∂x = …`` formula, if any."""
-    lines = (node._op.__doc__ or "").strip().splitlines()
-    forward = op_parts(node)[0]
-    return lines[0].strip() if lines and not forward else ""
 
 
 def _check_count(count, where: str) -> None:
