@@ -277,6 +277,18 @@ def test_prompt_runs_commands_from_a_stream():
     assert "→ [" in text  # the list marks the current step (not with ">", the echo's mark)
 
 
+def test_a_count_past_the_end_says_how_many_steps_there_are_that_way():
+    s = Stepper(seed_graph()[1])  # 26 steps, 0–25
+    out = io.StringIO()
+    prompt(s, io.StringIO("n 99\nn 26\nn\np 30\n"), out, interactive=False)
+    text = out.getvalue()
+    assert "error: only 26 steps on from here, not 99: before the first step" in text
+    assert "step 25 · backward" in text  # n 26 from the start: the last step
+    assert "(no step there: step 25 of 0–25" in text  # at the end, n goes nowhere
+    assert "error: only 25 steps back from here, not 30: step 25 of 0–25" in text
+    assert s.position == 25
+
+
 NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
 
 
