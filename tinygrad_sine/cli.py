@@ -247,11 +247,12 @@ def cmd_train(args) -> int:
             with np.errstate(all="ignore"):
                 guess = compiled_seconds(net, args.eta, args.batch_size, steps)
             if guess < seconds:  # a hint only where it would be faster (not on a tiny run)
-                faster = f"; --engine compiled would take ≈{guess:.2g} s here"
+                faster = f"; --engine compiled would take ≈{_seconds(guess)} s here"
         except Exception:  # only a hint: never lose a finished run's summary and figures
             pass
     print(f"Done: error {history.errors[0]:.4g} at epoch 0 → {history.final_error:.4g} at epoch "
-          f"{last}{recorded}; {seconds:.1f} s, {seconds / steps * 1e6:.1f} µs per update{faster}")
+          f"{last}{recorded}; {_seconds(seconds)} s, {seconds / steps * 1e6:.1f} µs per update"
+          f"{faster}")
 
     from viz.plots import save_figures
 
@@ -306,6 +307,11 @@ def _write_step_graph(loss, out: Path, collapse: bool) -> Path:
         print(f"graph.svg skipped: Graphviz's dot program is not on PATH; {INSTALL_HINT}")
         return render_graph(loss, out / "graph.dot", rankdir="TB", collapse=collapse)
     return render_graph(loss, out / "graph.svg", rankdir="TB", collapse=collapse)
+
+
+def _seconds(t: float) -> str:
+    """A duration to two significant digits, never in e-notation: 0.0033, 5.7, 12, 123."""
+    return f"{t:.2g}" if t < 100 else f"{t:.0f}"
 
 
 def _check_writable_folder(folder: Path, option: str) -> None:
