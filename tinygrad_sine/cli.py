@@ -98,8 +98,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _sample_index(text: str) -> int:
+    from .sine import sine_data
+
+    return _whole_in(text, 0, len(sine_data()[0]) - 1)
+
+
 def _sample_arg(parser):
-    parser.add_argument("--sample", type=int, default=10,
+    parser.add_argument("--sample", type=_sample_index, default=10,
                         help="index of the data point (0-62) to use (default 10)")
 
 
