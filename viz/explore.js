@@ -32,6 +32,9 @@
     title.remove(); // "v1->op2" would be a puzzling tooltip
   }
 
+  let current = -1; // the step shown; the click handlers below read it
+  const marked = []; // [element, class] pairs to unmark on the next move
+
   // Steps by the box or oval they are about; a click there goes to the next one.
   const stepsAt = new Map();
   steps.forEach(function (step, index) {
@@ -51,9 +54,6 @@
       go(indices.find(function (i) { return i > current; }) ?? indices[0]);
     });
   }
-
-  let current = -1;
-  const marked = []; // [element, class] pairs to unmark on the next move
 
   function mark(id, className) {
     const element = id === null ? null : document.getElementById(id);

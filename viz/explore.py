@@ -130,8 +130,8 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
     page opens at (default 0; the address's ``#step=N`` wins over it).
 
     ``draw_options`` go to :func:`draw_graph` (``collapse``, ``rankdir``,
-    ``max_nodes``, ``show_data`` …), with two defaults of the page's own:
-    ``rankdir="TB"`` (a tall diagram beside the text panel),
+    ``max_nodes``, ``show_data`` …; ``rankdir`` is ``"TB"`` as everywhere, a
+    tall diagram beside the text panel), with two defaults of the page's own:
     ``show_grad=False`` (the gradients as they stand at each step are in the
     panel; the boxes would show only the final ones) and ``legend=False``
     (the page has its own legend, beside the text, so the diagram fits
