@@ -47,6 +47,12 @@ def test_train_checks_that_it_can_write_into_out_before_training():
     assert "Epoch" not in result.stdout  # refused before any training
 
 
+def test_explore_checks_that_it_can_write_into_the_out_folder_first():
+    result = cli("explore", "--out", "/proc/e.html")  # a folder nobody may write into
+    one_line_error(result, "--out: cannot write into '/proc'")
+    assert ".tmp" not in result.stderr  # never the temporary file's name
+
+
 def test_step_with_standard_input_closed_exits_2_with_one_line():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-m", "tinygrad_sine", "step"], env=env,
@@ -78,12 +84,15 @@ def test_the_step_prompt_answers_a_10000_digit_count_in_one_line():
     assert "does not exist; the steps are 0–25" in errors[1]
 
 
-@pytest.mark.parametrize("command", ["graph", "step"])
-def test_a_saturated_sigmoid_prints_no_numpy_warnings(tmp_path, command):
+@pytest.mark.parametrize("command, width", [("graph", "2000"), ("step", "2000"),
+                                            ("graph", "1e200"), ("explore", "1e200")])
+def test_a_saturated_sigmoid_prints_no_numpy_warnings(tmp_path, command, width):
     # What `train --n-mid 100000` does after training, drawing one step at trained weights
     # (sigmoid(u) at u < −709, in the engine and in the manual formulas), made cheap: wide
     # weights.  graph and step build that same step; train's run is the slow part.
-    extra = ["--out", str(tmp_path / "g.dot")] if command == "graph" else []
-    result = cli(command, "--wb-width", "2000", *extra, stdin="q\n")
+    # At --wb-width 1e200 the numbers overflow to inf and nan: still no warning.
+    out = {"graph": "g.dot", "explore": "e.html"}
+    extra = ["--out", str(tmp_path / out[command])] if command in out else []
+    result = cli(command, "--wb-width", width, *extra, stdin="q\n")
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr

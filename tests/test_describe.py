@@ -152,6 +152,10 @@ def test_number_keeps_four_digits_and_never_rounds_to_a_number_that_looks_exact(
         digits = len(text.lstrip("-").split("e")[0].replace(".", "").lstrip("0"))
         assert digits >= 4 or abs(float(text) - v) <= 4 * math.ulp(v), (v, text)
     assert number(float("nan")) == "nan" and number(-float("inf")) == "-inf"
+    # Asked for 5 digits, the trailing zeros count: 0.013040, not 0.0130400005
+    assert number(0.013040000541, 5) == "0.013040" and number(0.013040000541) == "0.01304"
+    assert number(1.30400005e-10, 6) == "1.30400e-10" and number(0.5, 6) == "0.5"
+    assert number(-0.9999877, 5) == "-0.99999"
 
 
 def test_show_prints_minus_zero_as_zero():

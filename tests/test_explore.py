@@ -81,6 +81,59 @@ def test_a_collapsed_page_points_steps_inside_a_layer_at_the_layers_box(require_
     assert {s["box"] for s in data["steps"]} >= {"layer0", "layer1"}
 
 
+def test_a_collapsed_layers_tooltip_names_the_layer_and_every_box_has_one(require_dot):
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.stepper import training_step
+
+    root = training_step(SineNet(seed=0), np.array([[0.5]]), np.array([[0.2]]))
+    data = steps_in(explore(root, collapse=True))
+    # a click on a layer's box walks all its members: the tooltip names the layer, as the box
+    assert data["titles"]["layer0"] == "layer 1 · middle"
+    assert data["titles"]["layer1"] == "layer 2 · output"
+    boxes = {i for s in data["steps"] for i in (s["box"], s["op"]) if i is not None}
+    assert set(data["titles"]) == boxes
+    for shown in data["steps"]:
+        if not shown["box"].startswith("layer"):
+            assert data["titles"][shown["box"]] == shown["name"]
+
+
+def test_the_page_describes_the_graph_once_the_steppers_way(monkeypatch, require_dot):
+    """The diagram's box ids and the steps' come from one describe(): the stepper's."""
+    from tinygrad_sine import describe as describe_module
+    from tinygrad_sine import stepper as stepper_module
+    from viz import graph as graph_module
+
+    calls = []
+
+    def counted(root):
+        calls.append(root)
+        return describe_module.describe(root)
+
+    monkeypatch.setattr(stepper_module, "describe", counted)
+    monkeypatch.setattr(graph_module, "describe", counted)
+    root = small_graph()
+    data = steps_in(explore(root))
+    assert len(calls) == 1
+    assert {s["box"] for s in data["steps"]} <= svg_ids(explore(Stepper(root)))
+
+
+def test_graphviz_missing_or_failing_says_so_as_render_graph_does(tmp_path, monkeypatch):
+    import graphviz
+
+    from viz.graph import GraphvizNotFound
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no dot program
+    with pytest.raises(GraphvizNotFound, match="explore: cannot draw the graph: install"):
+        explore(small_graph())
+
+    def fails(self, format=None, **_):
+        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"syntax error in line 1")
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", fails)
+    with pytest.raises(RuntimeError, match="explore: .*dot failed: syntax error in line 1"):
+        explore(small_graph())
+
+
 def test_the_page_is_self_contained(seed_page, require_dot):
     page = seed_page[0].read_text(encoding="utf-8")
     assert "<script src" not in page and "<link" not in page and "@import" not in page

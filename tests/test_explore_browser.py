@@ -171,6 +171,23 @@ def test_clicking_a_box_goes_to_that_nodes_next_step(opened, seed):
     shows_step(page, stepper, stepper.goto(name).index)
 
 
+def test_a_collapsed_layers_tooltip_names_the_layer(browser, tmp_path):
+    if shutil.which("dot") is None:
+        _missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+    result = cli("explore", "--collapse", "--out", str(tmp_path / "c.html"))
+    assert result.returncode == 0, result.stderr
+    page = Opened(browser, (tmp_path / "c.html").as_uri()).load()
+    try:
+        tips = page.page.evaluate("""() => Object.fromEntries(
+            [...document.querySelectorAll('#diagram g.node.steppable')].map(
+                g => [g.id, g.querySelector('title').textContent]))""")
+        page.check_quiet()
+    finally:
+        page.page.close()
+    assert tips["layer0"] == "layer 1 · middle (click: its next step)"
+    assert tips["layer1"] == "layer 2 · output (click: its next step)"
+
+
 def test_the_slider_moves_to_a_step(opened, seed):
     page = opened()
     page.page.fill("#slider", "17")  # a range input takes its value and fires `input`

@@ -63,6 +63,15 @@ def test_a_writer_failing_midway_leaves_the_old_file_and_no_temp_file(tmp_path, 
     assert os.listdir(tmp_path) == ["figure.png"]
 
 
+def test_a_failed_write_names_the_file_asked_for_not_the_temporary_one(tmp_path):
+    target = tmp_path / "no such folder" / "page.html"
+    with pytest.raises(FileNotFoundError) as caught:  # the same errno, so the same subclass
+        atomic_write(target, "<html/>")
+    message = str(caught.value)
+    assert f"cannot write {str(target)!r}" in message and "No such file" in message
+    assert ".tmp" not in message
+
+
 def test_save_figures_failing_midway_keeps_every_old_figure(tmp_path, monkeypatch):
     names = ["snapshots.png", "snapshots.svg", "error.png", "error.svg"]
     for name in names:

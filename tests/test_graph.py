@@ -199,6 +199,29 @@ def test_an_oversize_graph_is_refused_and_collapse_draws_it():
     assert "matmul" not in source  # the layers' insides are folded away
 
 
+def test_a_collapsed_graph_still_too_large_is_refused_with_the_boxes_it_would_draw():
+    net = SineNet(n_mid=(2,) * 40, seed=1)  # 41 layers: 5 nodes each fold into one box
+    loss = squared_error(net(Value([[0.1]], label="x")), [[0.2]])
+    drawn = len(topo_order(loss)) - 41 * 4
+    with pytest.raises(GraphTooLarge, match=f"even with collapse=True the graph has {drawn} "):
+        draw_graph(loss, max_nodes=drawn - 1, collapse=True)
+    assert "layer 41" in draw_graph(loss, max_nodes=drawn, collapse=True).source
+
+
+def test_draw_graph_uses_the_info_it_is_given_and_refuses_another_graphs(monkeypatch):
+    from tinygrad_sine.describe import describe
+    from viz import graph as graph_module
+
+    a = Value(2.0, label="a")
+    root = (a * a).tanh()
+    info = describe(root)
+    monkeypatch.setattr(graph_module, "describe", lambda _root: pytest.fail("described again"))
+    source = draw_graph(root, info=info).source
+    assert "v0 -> op1" in source and "tanh" in source
+    with pytest.raises(ValueError, match="info describes another graph"):
+        draw_graph(a * 3, info=info)
+
+
 def test_an_oversize_graph_without_layers_is_refused_even_collapsed():
     v = Value(1.0, label="v")
     for _ in range(30):

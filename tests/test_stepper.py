@@ -275,3 +275,61 @@ def test_prompt_runs_commands_from_a_stream():
     assert "error: the step count" in text and "error: goto needs" in text
     assert "unknown command 'foo'" in text and "commands:" in text
     assert "→ [" in text  # the list marks the current step (not with ">", the echo's mark)
+
+
+def test_a_count_past_the_end_says_how_many_steps_there_are_that_way():
+    s = Stepper(seed_graph()[1])  # 26 steps, 0–25
+    out = io.StringIO()
+    prompt(s, io.StringIO("n 99\nn 26\nn\np 30\n"), out, interactive=False)
+    text = out.getvalue()
+    assert "error: only 26 steps on from here, not 99: before the first step" in text
+    assert "step 25 · backward" in text  # n 26 from the start: the last step
+    assert "(no step there: step 25 of 0–25" in text  # at the end, n goes nowhere
+    assert "error: only 25 steps back from here, not 30: step 25 of 0–25" in text
+    assert s.position == 25
+
+
+NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
+
+
+def _shown(text: str, pattern: str) -> np.ndarray:
+    """The numbers of the first line part matching ``pattern`` (an array or a number)."""
+    import re
+
+    found = re.search(pattern, text).group(1)
+    return np.array([float(v) for v in re.findall(NUMBER, found)])
+
+
+@pytest.mark.parametrize("case", ["seed", "tanh"])
+def test_the_local_derivative_worked_from_the_shown_numbers_gives_the_shown_result(case):
+    """Every number a backward step of sigmoid or tanh prints is rounded; the formula
+    worked by hand from those printed numbers must give the printed result."""
+    if case == "seed":
+        _, root = seed_graph(seed=0)
+        op, by_hand = "sigmoid", lambda g, y: g * (1 - y) * y  # σ' = (1 − σ)σ
+    else:
+        a = Value(0.3, label="a")
+        e = (a * 7.3).tanh()
+        e.label = "e"
+        root = e * 1.2345678  # the gradient arriving at e is not a round number
+        op, by_hand = "tanh", lambda g, y: g * (1 - y * y)  # tanh' = 1 − tanh²
+    steps = [st for st in Stepper(root) if st.phase == "backward" and f"= {op}(" in st.text]
+    assert steps
+    for step in steps:
+        g = _shown(step.text, r"gradient arriving  ∂\w+ = (.*?)   \(")
+        y = _shown(step.text, r"at \w+ = (.*)")
+        sent = _shown(step.text, r"→ \S+ gets (.*)")
+        worked = by_hand(g, y)
+        assert [f"{v:.4g}" for v in worked] == [f"{v:.4g}" for v in sent], step.text
+
+
+def test_seed_values_that_overflowed_say_not_finite_not_different():
+    net = SineNet(n_mid=3, wb_width=1e200, seed=0)  # the numbers overflow to inf and nan
+    with np.errstate(all="ignore"):
+        shown = [st for st in Stepper(training_step(net, X, T)) if st.seed]
+    verdicts = [line for st in shown for line in st.text.splitlines() if "manual" in line]
+    assert any("inf" in line or "nan" in line for line in verdicts)
+    for line in verdicts:
+        assert "DIFFERENT" not in line, line
+        overflowed = "inf" in line or "nan" in line
+        assert ("✗ not finite (nan/inf): cannot compare" in line) == overflowed, line

@@ -104,3 +104,14 @@ def test_norun_blocks_are_prose_and_blocks_run_in_a_scratch_folder(tmp_path, mon
     result = transcripts.process(page)
     assert result.checked == 1 and not result.mismatches
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.md"]
+
+
+@pytest.mark.parametrize("t", [0.0, 0.0033, 0.04, 5.67, 12.3, 123.4, 98765.0])
+def test_the_timing_mask_hides_every_duration_train_prints(t):
+    from tinygrad_sine.cli import _seconds
+
+    line = (f"Done: error 0.3 at epoch 0 → 0.1 at epoch 2; {_seconds(t)} s, 1.5 µs per update; "
+            f"--engine compiled would take ≈{_seconds(t / 7)} s here")
+    assert "e" not in _seconds(t).lower()  # two significant digits, never 1.2e+02
+    assert transcripts.mask(line).endswith(
+        "; ... s, ... µs per update; --engine compiled would take ≈... s here")

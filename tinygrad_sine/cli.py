@@ -98,8 +98,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _sample_index(text: str) -> int:
+    from .sine import sine_data
+
+    return _whole_in(text, 0, len(sine_data()[0]) - 1)
+
+
 def _sample_arg(parser):
-    parser.add_argument("--sample", type=int, default=10,
+    parser.add_argument("--sample", type=_sample_index, default=10,
                         help="index of the data point (0-62) to use (default 10)")
 
 
@@ -247,11 +253,12 @@ def cmd_train(args) -> int:
             with np.errstate(all="ignore"):
                 guess = compiled_seconds(net, args.eta, args.batch_size, steps)
             if guess < seconds:  # a hint only where it would be faster (not on a tiny run)
-                faster = f"; --engine compiled would take ≈{guess:.2g} s here"
+                faster = f"; --engine compiled would take ≈{_seconds(guess)} s here"
         except Exception:  # only a hint: never lose a finished run's summary and figures
             pass
     print(f"Done: error {history.errors[0]:.4g} at epoch 0 → {history.final_error:.4g} at epoch "
-          f"{last}{recorded}; {seconds:.1f} s, {seconds / steps * 1e6:.1f} µs per update{faster}")
+          f"{last}{recorded}; {_seconds(seconds)} s, {seconds / steps * 1e6:.1f} µs per update"
+          f"{faster}")
 
     from viz.plots import save_figures
 
@@ -306,6 +313,11 @@ def _write_step_graph(loss, out: Path, collapse: bool) -> Path:
         print(f"graph.svg skipped: Graphviz's dot program is not on PATH; {INSTALL_HINT}")
         return render_graph(loss, out / "graph.dot", rankdir="TB", collapse=collapse)
     return render_graph(loss, out / "graph.svg", rankdir="TB", collapse=collapse)
+
+
+def _seconds(t: float) -> str:
+    """A duration to two significant digits, never in e-notation: 0.0033, 5.7, 12, 123."""
+    return f"{t:.2g}" if t < 100 else f"{t:.0f}"
 
 
 def _check_writable_folder(folder: Path, option: str) -> None:
@@ -368,12 +380,13 @@ def cmd_graph(args) -> int:
     from viz.graph import GraphTooLarge, GraphvizNotFound, render_graph
 
     _check_writable_folder(args.out.parent, "--out")
-    loss, about = _seed_step(args)
-    loss.backward()
     try:
-        path = render_graph(loss, args.out, collapse=args.collapse, show_grad=not args.no_grad,
-                            rankdir=args.rankdir, max_nodes=args.max_nodes,
-                            title=f"One training step of {about}")
+        with np.errstate(all="ignore"):  # huge weights: the diagram shows nan/inf, no warnings
+            loss, about = _seed_step(args)
+            loss.backward()
+            path = render_graph(loss, args.out, collapse=args.collapse,
+                                show_grad=not args.no_grad, rankdir=args.rankdir,
+                                max_nodes=args.max_nodes, title=f"One training step of {about}")
     except GraphvizNotFound as err:
         raise UsageError(str(err)) from None
     except GraphTooLarge as err:
@@ -396,10 +409,12 @@ def cmd_explore(args) -> int:
 
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out must name an .html file (the page), got {str(args.out)!r}")
-    loss, about = _seed_step(args)
+    _check_writable_folder(args.out.parent, "--out")
     try:
-        explore(loss, args.out, collapse=args.collapse, rankdir=args.rankdir,
-                max_nodes=args.max_nodes, title=f"One training step of {about}")
+        with np.errstate(all="ignore"):  # huge weights: the page shows nan/inf, no warnings
+            loss, about = _seed_step(args)
+            explore(loss, args.out, collapse=args.collapse, rankdir=args.rankdir,
+                    max_nodes=args.max_nodes, title=f"One training step of {about}")
     except GraphvizNotFound as err:
         raise UsageError(str(err)) from None
     except GraphTooLarge as err:
@@ -416,12 +431,14 @@ def cmd_step(args) -> int:
     if sys.stdin is None or sys.stdin.closed:  # e.g. tinygrad-sine step <&-
         raise UsageError("step reads its commands from standard input, which is closed; run "
                          "it at a terminal or pipe commands in, e.g. echo n | tinygrad-sine step")
-    loss, about = _seed_step(args)
-    stepper = Stepper(loss)
-    print(f"Stepping through one training step of {about}")
-    print(f"{len(stepper)} steps: {len(stepper) // 2} forward, then {len(stepper) // 2} backward. "
-          "Type n for the next step, help for the commands, q to quit.")
-    return prompt(stepper)
+    with np.errstate(all="ignore"):  # huge weights: the steps show nan/inf, no warnings
+        loss, about = _seed_step(args)
+        stepper = Stepper(loss)
+        print(f"Stepping through one training step of {about}")
+        print(f"{len(stepper)} steps: {len(stepper) // 2} forward, then "
+              f"{len(stepper) // 2} backward. Type n for the next step, help for the commands, "
+              "q to quit.")
+        return prompt(stepper)
 
 
 class _Stopped(KeyboardInterrupt):

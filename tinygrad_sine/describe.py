@@ -48,8 +48,8 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     formulas,
     local_gradients,
     number,
+    op_about,
     op_arguments,
-    op_bindings,
     op_label,
     op_name,
     op_parts,
@@ -157,6 +157,12 @@ class SeedQuantity:
         """
         return self.manual is not None and bool(
             np.allclose(self.manual, auto, rtol=1e-7, atol=1e-10))
+
+    def finite(self, auto) -> bool:
+        """Whether the manual value and ``auto`` are both finite (no nan, no ±inf), so
+        that comparing them means something; huge weights overflow both."""
+        return self.manual is not None and bool(
+            np.all(np.isfinite(self.manual)) and np.all(np.isfinite(auto)))
 
 
 # ------------------------------------------------------------ describing a graph
@@ -335,8 +341,9 @@ def _manual_layers(layers: list[SeedLayer], target: Value | None):
         [ManualMiddle(layer.w.data, layer.b.data, layer.index) for layer in layers[:-1]]
         + [ManualOutput(layers[-1].w.data, layers[-1].b.data, layers[-1].index)]
     )
-    net.forward(layers[0].x.data)
-    net.backward(target.data)
+    with np.errstate(all="ignore"):  # a view never warns: huge weights show as nan/inf
+        net.forward(layers[0].x.data)
+        net.backward(target.data)
     return net.layers
 
 
@@ -347,10 +354,14 @@ def seed_lines(q: SeedQuantity, auto: np.ndarray) -> list[str]:
     """The formula, and (when known) the manual value beside the automatic one."""
     lines = [f"  seed formula       {q.formula}   [{q.layer.name}]"]
     if q.manual is not None:
-        diff = float(np.max(np.abs(q.manual - auto)))
-        verdict = "✓ the same" if q.agrees(auto) else "✗ DIFFERENT"
+        if not q.finite(auto):  # the numbers overflowed: that says nothing about the formulas
+            verdict = "✗ not finite (nan/inf): cannot compare"
+        else:
+            diff = float(np.max(np.abs(q.manual - auto)))
+            verdict = "✓ the same" if q.agrees(auto) else "✗ DIFFERENT"
+            verdict += f" (max |diff| {diff:.1e})"
         lines.append(f"      manual {preview(q.manual, 40)}   auto {preview(auto, 40)}"
-                     f"   {verdict} (max |diff| {diff:.1e})")
+                     f"   {verdict}")
     return lines
 
 

@@ -44,7 +44,8 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], o
     folder (``.NAME.<random>.tmp``); once it is complete and flushed to disk
     it replaces ``path`` in one step (``os.replace``).  On any error,
     ``KeyboardInterrupt`` included, the temporary file is removed and
-    ``path`` is left as it was.
+    ``path`` is left as it was; an ``OSError`` is raised again (same errno,
+    so the same subclass) with a message naming ``path``, not the temporary name.
 
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -61,6 +62,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], o
                 f.write(data.encode("utf-8") if isinstance(data, str) else data)
         _fsync(tmp)  # the bytes are on disk before the name points at them
         os.replace(tmp, path)
+    except OSError as err:  # name the file asked for, not the temporary one
+        tmp.unlink(missing_ok=True)
+        raise OSError(err.errno, f"cannot write {str(path)!r}: {err.strerror or err}") from err
     except BaseException:  # also KeyboardInterrupt and SystemExit: leave nothing behind
         tmp.unlink(missing_ok=True)
         raise

@@ -57,7 +57,10 @@ def number(v, digits: int = 4) -> str:
     that number, up to float rounding noise (a few units in the last place:
     ``1.4999999999999996`` is ``1.5``).  ``-0.0`` is ``0``.  At 17 digits
     every float round-trips, so that is where it stops (Python's shortest
-    ``repr``).
+    ``repr``).  Asked for more than 4 digits (the views do, where a formula
+    needs them), a number shows that many, trailing zeros included, rather
+    than escalating: ``number(0.013040000541, 5)`` is ``"0.013040"``, not
+    ``"0.0130400005"``.
 
     >>> number(1 / 3), number(-0.9999877), number(2.0), number(-0.0), number(1e-5)
     ('0.3333', '-0.99999', '2', '0', '1e-05')
@@ -72,6 +75,8 @@ def number(v, digits: int = 4) -> str:
         text = f"{v:.{p}g}"
         if _significant(text) >= p or abs(float(text) - v) <= noise:
             return text
+        if p == digits > 4:  # ":g" dropped trailing zeros that are digits asked for
+            return f"{v:#.{p}g}"
     return repr(v)
 
 
@@ -174,24 +179,28 @@ def op_parts(node: Value) -> tuple[str, str, list[str]]:
     if node._op is None:
         return "", "", []
     names = _argument_names(node)
-    forward, local = _docstring_formula(node._op)
+    forward, local, _ = _docstring_formula(node._op)
     return forward, local, names
 
 
-def _docstring_formula(op) -> tuple[str, str]:
-    """The forward math and local derivative of an op's first docstring line, or ``""``."""
+def op_about(node: Value) -> str:
+    """The first docstring line of an op that has no ``y = …;  ∂x = …`` formula there
+    (its words, shown instead of the math), else ``""``."""
+    return "" if node._op is None else _docstring_formula(node._op)[2]
+
+
+def _docstring_formula(op) -> tuple[str, str, str]:
+    """The forward math and local derivative of an op's first docstring line (``""``
+    for a part it lacks), and the line itself when it has no forward math."""
     lines = (op.__doc__ or "").strip().splitlines()
-    forward, _, local = (lines[0] if lines else "").partition(";")
+    first = lines[0].strip() if lines else ""
+    forward, _, local = first.partition(";")
     forward, local = forward.strip(), local.strip()
     if "=" not in forward:  # free text, not "y = …"
         forward = ""
     if not local.startswith("∂"):  # not "∂x = …"
         local = ""
-    return forward, local
-
-
-def _backward_parameters(node: Value) -> tuple[inspect.Parameter, ...] | None:
-    return _parameters_of(node._op)
+    return forward, local, "" if forward else first
 
 
 @functools.lru_cache(maxsize=256)  # once per op class: inspect.signature is slow
@@ -221,7 +230,7 @@ def _names_for(op, n_inputs: int, n_args: int) -> tuple[str, ...]:
 
 def output_letter(node: Value) -> str:
     """The op's name for its output: the second parameter of its ``backward`` (``y``, or ``E``)."""
-    params = _backward_parameters(node)
+    params = _parameters_of(node._op)
     return params[1].name if params and len(params) > 1 else "y"
 
 
@@ -359,18 +368,6 @@ def values_read(node: Value) -> list[Value]:
     return list(dict.fromkeys(found))
 
 
-def op_bindings(node: Value, info: GraphInfo) -> str:
-    """``"y = u1, a = matmul#1, b = b1"``: the op's letters bound to this node's names and args.
-
-    The views now write formulas in the graph's names (:func:`formulas`);
-    this stays for code that wants the letters.
-    """
-    names = _argument_names(node)
-    values = [info.name(p) for p in node.parents] + [repr(a) for a in node._args]
-    pairs = [(output_letter(node), info.name(node)), *zip(names, values)]
-    return ", ".join(f"{n} = {v}" for n, v in pairs if n != v)  # not "t = t"
-
-
 # ------------------------------------------------------------ digits a local derivative needs
 
 
@@ -388,8 +385,8 @@ def local_gradients(node: Value, g, y, inputs) -> tuple:
 
 def value_digits(node: Value, g, sent: list, digits: int = 4) -> int:
     """The fewest significant digits (at least ``digits``) to show the op's input and
-    output values with, so that its local derivative worked out from the values as
-    shown gives what was sent (to ``digits`` digits).
+    output values (and the gradient arriving, ``g``) with, so that its local derivative
+    worked out from the numbers as shown gives what was sent (to ``digits`` digits).
 
     So tanh's ``∂c = ∂e · (1 − e²)`` at a shown ``e = -0.99998771`` gives the shown
     ``2.458e-05``, where ``e = -1`` would give 0.  ``sent`` are the gradients the op
@@ -403,7 +400,7 @@ def value_digits(node: Value, g, sent: list, digits: int = 4) -> int:
         rounded = [_as_shown(v, p) for v in values]
         try:
             with np.errstate(all="ignore"):
-                outs = local_gradients(node, g, rounded[0], rounded[1:])
+                outs = local_gradients(node, _as_shown(g, p), rounded[0], rounded[1:])
             got = [np.asarray(o, dtype=np.float64) for o in outs]
             got = [_summed_to(o, s.shape) for o, s in zip(got, sent)]
         except Exception:  # an op that will not take the rounded values: keep the default

@@ -73,7 +73,13 @@ def _command(s: Stepper, word: str, arg: str) -> str:
             raise ValueError(f"the step count must be a whole number from 1 to {len(s) - 1}, "
                              f"got {_short(arg)}")
         count = int(arg) if arg else 1
-        step = s.prev(count) if word in ("p", "prev") else s.next(count)
+        back = word in ("p", "prev")
+        left = s.position if back else len(s) - 1 - s.position  # steps there are that way
+        if 0 < left < count:
+            raise ValueError(f"only {left} step{'s' if left > 1 else ''} "
+                             f"{'back' if back else 'on'} from here, not {count}: "
+                             f"{s.where()}")
+        step = s.prev(count) if back else s.next(count)
         if step is None:
             return f"(no step there: {s.where()})"
         return step.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .describe import (  # noqa: F401  (re-exported: this module used to define them)
+from .describe import (  # noqa: F401  (re-exported: once defined here; grad_getter is used here)
     INPUT_LABELS,
     KINDS,
     GraphInfo,
@@ -20,7 +20,6 @@ from .describe import (  # noqa: F401  (re-exported: this module used to define 
     describe,
     find_seed_layers,
     grad_getter,
-    op_bindings,
     op_parts,
     output_letter,
     preview,

@@ -42,7 +42,7 @@ from .describe import (
     describe,
     formulas,
     local_gradients,
-    op_parts,
+    op_about,
     preview,
     seed_lines,
     set_role,
@@ -149,7 +149,7 @@ class Stepper:
         else:
             title = info.call(node)
             lines = [f"  operation  {formulas(node, info)[0]}"]
-            about = _free_text(node)
+            about = op_about(node)
             if about:
                 lines.append(f"  about      {about}")
             for p in node.parents:
@@ -216,12 +216,14 @@ class Stepper:
             n = len(users[id(node)])
             from_ = ", ".join(dict.fromkeys(info.name(u) for u in users[id(node)]))
             came = f"(total of {n} contributions, from {from_})" if n > 1 else f"(from {from_})"
-        lines = [f"  gradient arriving  ∂{name} = {preview(g, _WIDTH, here)}   {came}"]
+        read = values_read(node) if node._op is not None else []
+        # the digits the formula's numbers need (the arriving gradient's too), so that
+        # working the local derivative out from the numbers as shown gives what is sent
+        p = value_digits(node, g, [s.grad for s in sends], _DIGITS) if read else here
+        lines = [f"  gradient arriving  ∂{name} = {preview(g, _WIDTH, max(here, p))}   {came}"]
         if node._op is not None:
             lines.append(f"  local derivative   {formulas(node, info)[1]}")
-            read = values_read(node)
             if read:  # the values the formula reads, to as many digits as it needs
-                p = value_digits(node, g, [s.grad for s in sends], _DIGITS)
                 lines.append("                     at " + ", ".join(
                     f"{info.name(v)} = {preview(v.data, _WIDTH, p)}" for v in read))
             for send in sends:
@@ -430,13 +432,6 @@ def training_step(net, x, t, backward: bool = False) -> Value:
     if backward:
         loss.backward()
     return loss
-
-
-def _free_text(node: Value) -> str:
-    """The first docstring line of an op that has no ``y = …;  ∂x = …`` formula, if any."""
-    lines = (node._op.__doc__ or "").strip().splitlines()
-    forward = op_parts(node)[0]
-    return lines[0].strip() if lines and not forward else ""
 
 
 def _check_count(count, where: str) -> None:

@@ -3,7 +3,8 @@
 // The page holds the diagram as SVG and the steps as JSON: for each step its
 // text, its phase ("forward" or "backward"), the node's name, the id of the
 // node's box in the SVG and the id of the op's oval (null for a leaf, or for
-// a node folded into a collapsed layer's box).  This script only moves
+// a node folded into a collapsed layer's box); and for each box and oval the
+// name its tooltip shows (a collapsed layer's: the layer).  This script only moves
 // between steps and marks the diagram; every word it shows comes from Python.
 (function () {
   "use strict";
@@ -31,6 +32,9 @@
     title.remove(); // "v1->op2" would be a puzzling tooltip
   }
 
+  let current = -1; // the step shown; the click handlers below read it
+  const marked = []; // [element, class] pairs to unmark on the next move
+
   // Steps by the box or oval they are about; a click there goes to the next one.
   const stepsAt = new Map();
   steps.forEach(function (step, index) {
@@ -45,14 +49,11 @@
     if (g === null) continue;
     g.classList.add("steppable");
     const title = g.querySelector("title");
-    if (title !== null) title.textContent = steps[indices[0]].name + " (click: its next step)";
+    if (title !== null) title.textContent = data.titles[id] + " (click: its next step)";
     g.addEventListener("click", function () {
       go(indices.find(function (i) { return i > current; }) ?? indices[0]);
     });
   }
-
-  let current = -1;
-  const marked = []; // [element, class] pairs to unmark on the next move
 
   function mark(id, className) {
     const element = id === null ? null : document.getElementById(id);

@@ -35,11 +35,20 @@ import json
 import re
 from pathlib import Path
 
+from tinygrad_sine.autograd import topo_order
 from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
-from .graph import INSTALL_HINT, STYLE, GraphvizNotFound, _graphviz, box_ids, draw_graph
+from .graph import (
+    LEGEND,
+    MAX_NODES,
+    STYLE,
+    _pipe,
+    box_ids,
+    check_size,
+    draw_graph,
+)
 
 HERE = Path(__file__).resolve().parent
 ASSETS = ("explore.js", "explore.css")  # read at build time; listed in setup.cfg's package_data
@@ -121,8 +130,8 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
     page opens at (default 0; the address's ``#step=N`` wins over it).
 
     ``draw_options`` go to :func:`draw_graph` (``collapse``, ``rankdir``,
-    ``max_nodes``, ``show_data`` …), with two defaults of the page's own:
-    ``rankdir="TB"`` (a tall diagram beside the text panel),
+    ``max_nodes``, ``show_data`` …; ``rankdir`` is ``"TB"`` as everywhere, a
+    tall diagram beside the text panel), with two defaults of the page's own:
     ``show_grad=False`` (the gradients as they stand at each step are in the
     panel; the boxes would show only the final ones) and ``legend=False``
     (the page has its own legend, beside the text, so the diagram fits
@@ -143,9 +152,12 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
                         f"got {type(root).__name__}")
     options = {"rankdir": "TB", "show_grad": False, "legend": False, **draw_options}
     title = options.pop("title", None)
-    top = stepper.root if stepper is not None else root
-    dot = draw_graph(top, **options)  # refuses a graph over max_nodes, before any other work
-    stepper = stepper if stepper is not None else Stepper(top, grad)
+    if stepper is None:  # refuse a graph over max_nodes before the stepper works through it
+        check_size(topo_order(root), options.get("max_nodes", MAX_NODES),
+                   options.get("collapse", False))
+        stepper = Stepper(root, grad)
+    top = stepper.root
+    dot = draw_graph(top, info=stepper.info, **options)  # one describe: the ids are the steps'
     start = 0 if start is None else start
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(stepper):
         raise ValueError(f"explore: start must be a step number from 0 to {len(stepper) - 1}, "
@@ -172,10 +184,18 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
 
 
 def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
-    """What the script needs: per step its text, phase, node name, box id and op id."""
+    """What the script needs: per step its text, phase, node name, box id and op id;
+    per box and oval the tooltip's name (a collapsed layer's box: the layer, not one node)."""
     info = stepper.info
     boxes = box_ids(info, collapse)
     position = {id(n): i for i, n in enumerate(info.order)}
+    titles = {}
+    for i, node in enumerate(info.order):
+        titles[boxes[id(node)]] = info.name(node)
+        if node._op is not None and boxes[id(node)] == f"v{i}":
+            titles[f"op{i}"] = info.name(node)
+    for k, layer in enumerate(info.layers if collapse else []):
+        titles[f"layer{k}"] = f"layer {layer.index} · {layer.kind}"  # as its box says
     steps = []
     for step in stepper:
         node, i = step.node, position[id(step.node)]
@@ -188,27 +208,18 @@ def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
             # an op drawn as its own oval (not folded into a collapsed layer's box)
             "op": f"op{i}" if node._op is not None and box == f"v{i}" else None,
         })
-    return {"steps": steps, "start": start}
+    return {"steps": steps, "titles": titles, "start": start}
 
 
 def _kinds() -> str:
     """The legend of the diagram's colours, in the page (the diagram's own is left out)."""
-    kinds = (("parameter", "parameter"), ("input", "input / constant"),
-             ("intermediate", "intermediate"), ("root", "root"))
     return "".join(f'<span class="key" style="--fill: {STYLE[kind][0]}; --border: '
-                   f'{STYLE[kind][1]}">{text}</span>' for kind, text in kinds)
+                   f'{STYLE[kind][1]}">{text}</span>' for kind, text in LEGEND)
 
 
 def _svg(dot) -> str:
     """The diagram as an inline ``<svg>`` element (no XML prolog, no DOCTYPE)."""
-    gv = _graphviz()
-    try:
-        svg = dot.pipe(format="svg").decode("utf-8")
-    except gv.ExecutableNotFound:
-        raise GraphvizNotFound(f"explore: cannot draw the graph: {INSTALL_HINT}") from None
-    except gv.CalledProcessError as err:
-        stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
-        raise RuntimeError(f"explore: dot failed: {stderr}") from None
+    svg = _pipe(dot, "svg", "explore: cannot draw the graph").decode("utf-8")
     return svg[svg.index("<svg"):]
 
 

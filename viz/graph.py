@@ -48,6 +48,7 @@ from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.value import Value, is_int
 
 FORMATS = ("svg", "png", "pdf", "dot")
+MAX_NODES = 500  # draw_graph's default: dot gets slow past a few hundred boxes
 RANKDIR = "TB"  # the one default direction: the CLI, the stepper and draw_graph all use it
 INSTALL_HINT = (
     "install Graphviz's `dot` program (Debian/Ubuntu: sudo apt-get install graphviz; "
@@ -63,6 +64,9 @@ STYLE = {
     "intermediate": ("#ffffff", "#666666"),
     "root": ("#d3efd3", "#2f7d32"),
 }
+# The legend's kinds, in its order, with their words ("constant" shares input's colours).
+LEGEND = (("parameter", "parameter"), ("input", "input / constant"),
+          ("intermediate", "intermediate"), ("root", "root"))
 SHADE = "#d0d0d0"  # visited nodes (the stepper)
 HIGHLIGHT = "#d62728"  # highlighted nodes: a thick red border
 SEED_COLOUR = "#6a1b9a"  # the seed's formulas
@@ -150,7 +154,10 @@ def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]
         # The manual value appears with the automatic one, not before: a node
         # backprop has not reached yet (a stepper drawing) shows only the formula.
         if q.manual is not None and show_grad and grad is not None:
-            verdict = "  ✓ = auto" if q.agrees(grad) else "  (auto differs)"
+            if not q.finite(grad):  # overflowed, not a wrong formula
+                verdict = "  (not finite: cannot compare)"
+            else:
+                verdict = "  ✓ = auto" if q.agrees(grad) else "  (auto differs)"
             rows.append(_small(f"manual {preview(q.manual)}{verdict}", SEED_COLOUR))
     return rows
 
@@ -187,8 +194,7 @@ def _layer_label(layer: SeedLayer, info: GraphInfo, show_data: bool, show_grad: 
 
 def _legend(shaded: bool, highlighted: bool, seeded: bool) -> str:
     cells = []
-    for kind, text in (("parameter", "parameter"), ("input", "input / constant"),
-                       ("intermediate", "intermediate"), ("root", "root")):
+    for kind, text in LEGEND:
         fill, border = STYLE[kind]
         cells.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1">{text}</TD>')
     if shaded:
@@ -241,10 +247,35 @@ def box_ids(info: GraphInfo, collapse: bool = False) -> dict[int, str]:
     return {id(n): box.get(id(n), f"v{i}") for i, n in enumerate(info.order)}
 
 
+def check_size(order: list[Value], max_nodes: int, collapse: bool = False) -> None:
+    """Raise :class:`GraphTooLarge` when drawing the nodes ``order`` (a graph's, in
+    topological order) would take more than ``max_nodes`` boxes.
+
+    ``collapse=True`` counts each SineNet layer's five nodes as one box.  Cheap
+    (no labels, no Graphviz): callers check before any other work.
+    """
+    if not is_int(max_nodes):
+        raise TypeError(f"draw_graph: max_nodes must be a whole number, got {max_nodes!r}")
+    if len(order) <= max_nodes:
+        return
+    found = len(find_seed_layers(order))
+    if not collapse:
+        fold = (f"pass collapse=True to draw each of its {found} SineNet layers as one box, or "
+                if found else "collapse=True folds SineNet layers (none here), so ")
+        raise GraphTooLarge(f"draw_graph: the graph has {len(order)} value nodes, more than "
+                            f"max_nodes={max_nodes}; {fold}raise max_nodes "
+                            "(dot gets slow on big graphs)", len(order), max_nodes, found)
+    drawn = len(order) - 4 * found  # a layer's w, b, matmul, u and y: one box
+    if drawn > max_nodes:
+        raise GraphTooLarge(f"draw_graph: even with collapse=True the graph has {drawn} nodes "
+                            f"to draw, more than max_nodes={max_nodes}; raise max_nodes",
+                            drawn, max_nodes, 0)
+
+
 def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
                highlight: Iterable = (), rankdir: str = RANKDIR, collapse: bool = False,
-               max_nodes: int = 500, shade: Iterable = (), grads: dict | None = None,
-               title: str | None = None, legend: bool = True):
+               max_nodes: int = MAX_NODES, shade: Iterable = (), grads: dict | None = None,
+               title: str | None = None, legend: bool = True, info: GraphInfo | None = None):
     """The graph below ``root`` as a ``graphviz.Digraph`` (Jupyter shows it inline).
 
     ``highlight`` and ``shade`` are Values or names to mark with a red border
@@ -255,6 +286,8 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     stepper shows gradients part way through backprop.  A graph with more
     than ``max_nodes`` value nodes is refused before Graphviz is involved, so
     a huge graph never turns into a ``dot`` run that does not finish.
+    ``info`` is ``describe(root)`` when the caller has it already (a
+    Stepper's ``.info``): the boxes' ids are then the stepper's own.
 
     >>> from tinygrad_sine import Value
     >>> a = Value(2.0, label="a")
@@ -267,25 +300,13 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     if not isinstance(root, Value):
         raise TypeError("draw_graph: expected the Value at the top of a graph, "
                         f"got {type(root).__name__}")
-    if not is_int(max_nodes):
-        raise TypeError(f"draw_graph: max_nodes must be a whole number, got {max_nodes!r}")
+    if info is not None and info.root is not root:
+        raise ValueError("draw_graph: info describes another graph (its root is "
+                         f"{info.name(info.root)!r}); pass describe(root), or leave info out")
     highlight, shade = _items(highlight, "highlight"), _items(shade, "shade")
-    order = topo_order(root)
-    if len(order) > max_nodes and not collapse:
-        found = len(find_seed_layers(order))
-        fold = (f"pass collapse=True to draw each of its {found} SineNet layers as one box, or "
-                if found else "collapse=True folds SineNet layers (none here), so ")
-        raise GraphTooLarge(f"draw_graph: the graph has {len(order)} value nodes, more than "
-                            f"max_nodes={max_nodes}; {fold}raise max_nodes "
-                            "(dot gets slow on big graphs)", len(order), max_nodes, found)
-    info = describe(root)
+    check_size(info.order if info is not None else topo_order(root), max_nodes, collapse)
+    info = info if info is not None else describe(root)
     layers = info.layers if collapse else []
-    box = {id(m): f"layer{k}" for k, layer in enumerate(layers) for m in layer.members}
-    drawn = sum(1 for n in order if id(n) not in box) + len(layers)
-    if drawn > max_nodes:
-        raise GraphTooLarge(f"draw_graph: even with collapse=True the graph has {drawn} nodes "
-                            f"to draw, more than max_nodes={max_nodes}; raise max_nodes",
-                            drawn, max_nodes, 0)
     marked = _resolve(highlight, info, "highlight")
     shaded = _resolve(shade, info, "shade")
     order = info.order  # the same order (and so the same v<i> ids) as the stepper's
@@ -341,7 +362,7 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     # Edges, in argument order: each input into the op, the op into its result.
     for node in order:
         key = id(node)
-        if key in box:
+        if ident[key].startswith("layer"):  # folded into a collapsed layer's box
             continue
         if node._op is not None:
             # Number the inputs of a two-input op (a − b, a @ b: order matters).  Numbers,
@@ -384,19 +405,30 @@ def render_graph(root: Value, path: str | Path, **options) -> Path:
     make_folder(path.parent, "render_graph")
     if fmt == "dot":
         return atomic_write(path, dot.source)
-    gv = _graphviz()
     try:
-        data = dot.pipe(format=fmt)
-    except gv.ExecutableNotFound:
+        data = _pipe(dot, fmt, f"render_graph: cannot write {path.name}")
+    except GraphvizNotFound as err:
         fallback = _free_dot_name(path.with_suffix(".dot"), dot.source)
         atomic_write(fallback, dot.source)
-        raise GraphvizNotFound(
-            f"render_graph: cannot write {path.name}: {INSTALL_HINT} "
-            f"(the DOT source is in {fallback})") from None
+        raise GraphvizNotFound(f"{err} (the DOT source is in {fallback})") from None
+    return atomic_write(path, data)
+
+
+def _pipe(dot, fmt: str, where: str) -> bytes:
+    """``dot`` rendered by Graphviz's ``dot`` program to ``fmt`` (svg, png, pdf).
+
+    ``where`` starts the error messages: a missing ``dot`` raises
+    :class:`GraphvizNotFound` with the install hint, a failing one a
+    ``RuntimeError`` with what it printed.
+    """
+    gv = _graphviz()
+    try:
+        return dot.pipe(format=fmt)
+    except gv.ExecutableNotFound:
+        raise GraphvizNotFound(f"{where}: {INSTALL_HINT}") from None
     except gv.CalledProcessError as err:
         stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
-        raise RuntimeError(f"render_graph: dot failed on {path.name}: {stderr}") from None
-    return atomic_write(path, data)
+        raise RuntimeError(f"{where}: dot failed: {stderr}") from None
 
 
 def _free_dot_name(path: Path, source: str) -> Path:
