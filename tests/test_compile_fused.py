@@ -213,3 +213,65 @@ def test_a_graph_the_float_code_cannot_write_runs_as_numpy_code_with_eager_numbe
     e = (((Value(x) @ eager_w).relu().sum() - Value(t)) ** 2).sum()
     e.backward()
     np.testing.assert_allclose(w.data, eager_w.data - 0.1 * eager_w.grad, rtol=1e-12)
+
+
+def test_a_call_that_raises_leaves_the_weights_of_the_steps_before_in_the_net():
+    net, twin = SineNet(seed=2), SineNet(seed=2)
+    fused = _fused(net)
+    fused(X_ALL[:1], T_ALL[:1])  # one step on floats: the weights live in the closure
+    with pytest.raises(TypeError):
+        fused("bad", T_ALL[:1])
+    _eager_steps(twin, [(X_ALL[:1], T_ALL[:1])], 0.1)
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=0, atol=1e-15)
+
+
+def test_an_interrupt_inside_the_float_step_writes_the_weights_back():
+    net, twin = SineNet(seed=2), SineNet(seed=2)
+    fused = _fused(net)
+    fused(X_ALL[:1], T_ALL[:1])
+    live = fused._live  # the float program holding the weights; its step is interrupted
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    live.step = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        fused(X_ALL[1:2], T_ALL[1:2])
+    _eager_steps(twin, [(X_ALL[:1], T_ALL[:1])], 0.1)
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=0, atol=1e-15)
+
+
+class _StopsAt:
+    """A training step that raises KeyboardInterrupt on its ``at``-th call (mid-epoch)."""
+
+    def __init__(self, step, at):
+        self.step, self.at, self.calls = step, at, 0
+        if hasattr(step, "sync"):
+            self.sync = step.sync
+
+    def __call__(self, x, t):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.step(x, t)
+
+
+@pytest.mark.parametrize("engine", ["compiled"])
+def test_ctrl_c_in_the_middle_of_an_epoch_leaves_the_steps_done_so_far_in_the_net(
+        engine, monkeypatch):
+    from tinygrad_sine import sine
+
+    nets = {}
+    for eng in ("auto", engine):
+        name = f"_{eng}_step"
+        make = getattr(sine, name)
+        monkeypatch.setattr(sine, name, lambda net, eta, make=make: _StopsAt(make(net, eta), 70))
+        nets[eng] = SineNet(seed=4)
+        with pytest.raises(KeyboardInterrupt):  # step 70: the 7th of epoch 1, none recorded
+            train(nets[eng], epochs=5, interval=1000, seed=4, engine=eng)
+    start = SineNet(seed=4)
+    for p, q, s in zip(nets["auto"].parameters(), nets[engine].parameters(), start.parameters()):
+        assert not np.array_equal(p.data, s.data)
+        np.testing.assert_allclose(q.data, p.data, rtol=0, atol=1e-12)
