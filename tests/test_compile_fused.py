@@ -127,7 +127,7 @@ def test_weights_are_written_back_and_data_changed_in_between_is_read_again():
 
 
 def test_an_exception_in_a_training_callback_leaves_the_weights_in_the_net():
-    nets = {eng: SineNet(seed=4) for eng in ("auto", "compiled")}
+    nets = {eng: SineNet(seed=4) for eng in ("auto", "compiled", "manual")}
 
     def stop(epoch, error, history):
         if epoch == 10:
@@ -136,19 +136,22 @@ def test_an_exception_in_a_training_callback_leaves_the_weights_in_the_net():
     for eng, net in nets.items():
         with pytest.raises(KeyboardInterrupt):
             train(net, epochs=50, interval=5, seed=4, engine=eng, callback=stop)
-    for p, q in zip(nets["auto"].parameters(), nets["compiled"].parameters()):
-        np.testing.assert_allclose(q.data, p.data, rtol=0, atol=1e-12)
+    for eng in ("compiled", "manual"):
+        for p, q in zip(nets["auto"].parameters(), nets[eng].parameters()):
+            np.testing.assert_allclose(q.data, p.data, rtol=0, atol=1e-12)
 
 
 def test_a_callback_sees_the_trained_weights_at_each_recorded_epoch():
     seen = {}
-    for eng in ("auto", "compiled"):
+    for eng in ("auto", "compiled", "manual"):
         net = SineNet(seed=6)
         train(net, epochs=21, interval=10, seed=6, engine=eng,
               callback=lambda e, err, h, net=net, eng=eng: seen.setdefault(eng, []).append(
                   net.layers[0].w.data.copy()))
-    np.testing.assert_allclose(np.array(seen["compiled"]), np.array(seen["auto"]),
-                               rtol=0, atol=1e-12)
+    assert not np.array_equal(seen["auto"][1], seen["auto"][0])  # the weights did move
+    for eng in ("compiled", "manual"):
+        np.testing.assert_allclose(np.array(seen[eng]), np.array(seen["auto"]),
+                                   rtol=0, atol=1e-12)
 
 
 def test_sgd_refuses_a_learning_rate_that_is_not_a_finite_number():
@@ -258,7 +261,7 @@ class _StopsAt:
         return self.step(x, t)
 
 
-@pytest.mark.parametrize("engine", ["compiled"])
+@pytest.mark.parametrize("engine", ["compiled", "manual"])
 def test_ctrl_c_in_the_middle_of_an_epoch_leaves_the_steps_done_so_far_in_the_net(
         engine, monkeypatch):
     from tinygrad_sine import sine
