@@ -278,3 +278,17 @@ def test_ctrl_c_in_the_middle_of_an_epoch_leaves_the_steps_done_so_far_in_the_ne
     for p, q, s in zip(nets["auto"].parameters(), nets[engine].parameters(), start.parameters()):
         assert not np.array_equal(p.data, s.data)
         np.testing.assert_allclose(q.data, p.data, rtol=0, atol=1e-12)
+
+
+def test_source_follows_the_shapes_when_they_alternate():
+    net = SineNet(seed=0)
+    fused = _fused(net)
+    shown = {}
+    for batch in (1, 20, 40, 1, 40, 20):  # floats up to batch 16 and a bit; 40 is numpy code
+        fused(X_ALL[:batch], T_ALL[:batch])
+        assert ("x_19_0" in fused.source) == (batch == 20)  # the 20th sample's x, by name
+        shown.setdefault(batch, []).append(fused.source)
+    assert all(a == b for a, b in shown.values())
+    assert "def make" in shown[1][0] and "def make" in shown[20][0]
+    assert shown[40][0] == fused.compiled.sources()[((40, 1), (40, 1))]
+    assert "def make" not in shown[40][0]

@@ -110,8 +110,8 @@ class FusedSGD:
     the update) as a float and ``fn``'s extra outputs, each of its output's
     shape: nested lists of floats from the float code, numpy arrays from the
     numpy code (``np.asarray(y)`` gives an array either way).  ``source`` is
-    the code of the latest step; ``write_back()`` puts the weights into
-    ``.data``.
+    the code of the latest step (for the latest call's shapes);
+    ``write_back()`` puts the weights into ``.data``.
 
     >>> from tinygrad_sine import compile
     >>> from tinygrad_sine.nn import SineNet, squared_error
@@ -131,6 +131,7 @@ class FusedSGD:
         self.compiled, self.eta = compiled, float(eta)
         self.params = compiled.params
         self._floats: dict = {}  # shapes -> _FloatProgram, or None where numpy code is used
+        self._sources: dict = {}  # shapes -> the code used for them (float or numpy)
         self._live: _FloatProgram | None = None  # the program holding the weights now
         self._numpy_shapes = None  # the input shapes of the last call that ran numpy code
         self.source = None
@@ -192,13 +193,14 @@ class FusedSGD:
         params = [p.data for p in compiled.persistent]
         key = tuple(np.shape(x) for x in data) + tuple(np.shape(w) for w in params)
         if key in self._floats:
+            self.source = self._sources.get(key, self.source)
             return self._floats[key], data
         program = None
-        if not compiled.check and len(inputs) == len(compiled.names):
+        if len(inputs) == len(compiled.names):
             numpy_program = compiled._programs.get(key) or compiled._program_for(data)
             trace = numpy_program.trace
-            self.source = numpy_program.source
-            if sum(n.size for n in trace.order) <= FLOAT_LIMIT:
+            self._sources[key] = self.source = numpy_program.source
+            if not compiled.check and sum(n.size for n in trace.order) <= FLOAT_LIMIT:
                 try:
                     source = FloatGenerator(trace, compiled.persistent, self.params,
                                             self.eta).source()
@@ -207,6 +209,8 @@ class FusedSGD:
                 if source is not None:
                     program = _FloatProgram(source, trace, compiled.persistent, self.params)
                     program = self._checked(program, numpy_program, data)
+            if program is not None:
+                self._sources[key] = self.source = program.source
         self._floats[key] = program
         return program, data
 
@@ -231,7 +235,6 @@ class FusedSGD:
         if not same:  # pragma: no cover - a bug in float_code.py
             raise AssertionError("compile: the float code's step differs from the numpy code's; "
                                  f"please report this with the code:\n{program.source}")
-        self.source = program.source
         return program
 
     def __repr__(self):
