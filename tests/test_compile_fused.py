@@ -292,3 +292,15 @@ def test_source_follows_the_shapes_when_they_alternate():
     assert "def make" in shown[1][0] and "def make" in shown[20][0]
     assert shown[40][0] == fused.compiled.sources()[((40, 1), (40, 1))]
     assert "def make" not in shown[40][0]
+
+
+def test_the_write_back_updates_the_parameters_arrays_in_place_as_eager_sgd_does():
+    net, twin = SineNet(seed=1), SineNet(seed=1)
+    arrays = [p.data for p in net.parameters()]  # references taken before the fused run
+    with _fused(net) as fused:
+        for k in range(3):
+            fused(X_ALL[k:k + 1], T_ALL[k:k + 1])
+    _eager_steps(twin, [(X_ALL[k:k + 1], T_ALL[k:k + 1]) for k in range(3)], 0.1)
+    for p, a, q in zip(net.parameters(), arrays, twin.parameters()):
+        assert p.data is a
+        np.testing.assert_allclose(a, q.data, rtol=0, atol=1e-15)

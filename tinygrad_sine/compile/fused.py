@@ -91,12 +91,16 @@ class _FloatProgram:
         return out
 
     def store(self) -> None:
-        """The floats, back into the updated parameters' .data."""
+        """The floats, back into the updated parameters' .data: into the same arrays, as
+        eager SGD updates them in place (a 0-d parameter gets a new np.float64)."""
         floats = self.weights()
         for p, a, b in self.slots:
-            shape = p.data.shape
-            p.data = np.array(floats[a:b], dtype=np.float64).reshape(shape) if shape else (
-                np.float64(floats[a]))
+            d = p.data
+            if d.shape:
+                d[...] = np.reshape(floats[a:b], d.shape)
+                p.data = d  # the same array: the assignment marks the Value as changed
+            else:
+                p.data = np.float64(floats[a])
         self.step = self.weights = None
 
 
