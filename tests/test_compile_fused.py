@@ -173,16 +173,6 @@ def test_compiled_seconds_leaves_the_net_alone_and_grows_with_the_updates():
         np.testing.assert_array_equal(p.data, b)
 
 
-@pytest.mark.parametrize("name", ["trace", "symbols", "numpy_code", "float_code", "fused"])
-def test_the_compile_packages_docstring_examples_run(name):
-    import doctest
-    import importlib
-
-    module = importlib.import_module(f"tinygrad_sine.compile.{name}")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
-
-
 def test_scalar_values_and_float_inputs_train_on_floats_as_eager_sgd_does():
     def make():
         rng = np.random.default_rng(3)
