@@ -294,3 +294,20 @@ def test_the_write_back_updates_the_parameters_arrays_in_place_as_eager_sgd_does
     for p, a, q in zip(net.parameters(), arrays, twin.parameters()):
         assert p.data is a
         np.testing.assert_allclose(a, q.data, rtol=0, atol=1e-15)
+
+
+def test_an_overflow_in_the_first_step_does_not_rule_out_float_code_for_good():
+    net, twin = SineNet(seed=0, wb_width=1e160), SineNet(seed=0)
+    with np.errstate(all="ignore"):
+        fused = _fused(net)
+        fused(X_ALL[:1], T_ALL[:1])  # the check overflows: this step is numpy code
+    assert "def make" not in fused.source
+    for p, q in zip(net.parameters(), twin.parameters()):
+        p.data = q.data.copy()  # sane weights again
+    with fused:
+        fused(X_ALL[1:2], T_ALL[1:2])
+        assert "def make" in fused.source  # the float code, checked this time
+        np.testing.assert_array_equal(net.layers[1].b.data, twin.layers[1].b.data)  # held
+    _eager_steps(twin, [(X_ALL[1:2], T_ALL[1:2])], 0.1)
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=0, atol=1e-15)

@@ -136,6 +136,7 @@ class FusedSGD:
         self.params = compiled.params
         self._floats: dict = {}  # shapes -> _FloatProgram, or None where numpy code is used
         self._sources: dict = {}  # shapes -> the code used for them (float or numpy)
+        self._unchecked: dict = {}  # shapes -> float code whose check overflowed: tried again
         self._live: _FloatProgram | None = None  # the program holding the weights now
         self._numpy_shapes = None  # the input shapes of the last call that ran numpy code
         self.source = None
@@ -149,9 +150,9 @@ class FusedSGD:
             self.write_back()  # other shapes or kinds of input: find the code for them
         elif self._numpy_shapes is not None and _shapes(inputs) == self._numpy_shapes:
             return self._numpy_step(inputs)  # as last time: numpy code (it checks the rest)
-        program, data = self._float_program(inputs)
+        program, data, final = self._float_program(inputs)
         if program is None:
-            self._numpy_shapes = _shapes(data)
+            self._numpy_shapes = _shapes(data) if final else None
             return self._numpy_step(data)
         self._numpy_shapes = None
         program.load()
@@ -188,9 +189,10 @@ class FusedSGD:
             p.data -= self.eta * g
         return float(loss), (out[2] if len(out) > 2 else ())
 
-    def _float_program(self, inputs) -> tuple[_FloatProgram | None, list]:
-        """The float code for these inputs' shapes (written and checked on first use), and
-        the inputs checked as ``Value(...)`` checks them."""
+    def _float_program(self, inputs) -> tuple[_FloatProgram | None, list, bool]:
+        """The float code for these inputs' shapes (written and checked on first use), the
+        inputs checked as ``Value(...)`` checks them, and whether that choice is for good
+        (False while the check overflows: the next call with these shapes checks again)."""
         compiled = self.compiled
         data = [x.data if isinstance(x, Value) else compiled._as_input(x, k)
                 for k, x in enumerate(inputs)]
@@ -198,25 +200,29 @@ class FusedSGD:
         key = tuple(np.shape(x) for x in data) + tuple(np.shape(w) for w in params)
         if key in self._floats:
             self.source = self._sources.get(key, self.source)
-            return self._floats[key], data
+            return self._floats[key], data, True
         program = None
         if len(inputs) == len(compiled.names):
             numpy_program = compiled._programs.get(key) or compiled._program_for(data)
             trace = numpy_program.trace
             self._sources[key] = self.source = numpy_program.source
             if not compiled.check and sum(n.size for n in trace.order) <= FLOAT_LIMIT:
-                try:
-                    source = FloatGenerator(trace, compiled.persistent, self.params,
-                                            self.eta).source()
-                except NotUnrollable:
-                    source = None
-                if source is not None:
-                    program = _FloatProgram(source, trace, compiled.persistent, self.params)
-                    program = self._checked(program, numpy_program, data)
+                program = self._unchecked.pop(key, None)
+                if program is None:
+                    try:
+                        source = FloatGenerator(trace, compiled.persistent, self.params,
+                                                self.eta).source()
+                    except NotUnrollable:
+                        source = None
+                    if source is not None:
+                        program = _FloatProgram(source, trace, compiled.persistent, self.params)
+                if program is not None and self._checked(program, numpy_program, data) is None:
+                    self._unchecked[key] = program  # an overflow: cannot tell yet
+                    return None, data, False
             if program is not None:
                 self._sources[key] = self.source = program.source
         self._floats[key] = program
-        return program, data
+        return program, data, True
 
     def _checked(self, program: _FloatProgram, numpy_program, data):
         """The float step must give the numpy code's loss and updated weights; else a bug."""
