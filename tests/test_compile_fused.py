@@ -310,3 +310,15 @@ def test_an_overflow_in_the_first_step_does_not_rule_out_float_code_for_good():
     _eager_steps(twin, [(X_ALL[1:2], T_ALL[1:2])], 0.1)
     for p, q in zip(net.parameters(), twin.parameters()):
         np.testing.assert_allclose(p.data, q.data, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_mid, batch", [(3, 16), (8, 4)])
+def test_the_float_source_of_a_batch_keeps_its_lines_short(n_mid, batch):
+    net = SineNet(n_mid=n_mid, seed=0)
+    with _fused(net, batch) as fused:
+        fused(X_ALL[:batch], T_ALL[:batch])
+    lines = fused.source.splitlines()
+    assert lines[0].startswith("def make(") and max(map(len, lines)) <= 90
+    last = batch - 1
+    assert "        E = 0.5 * (\n            (y2_0_0 - t_0_0) ** 2\n" in fused.source
+    assert f"            + (y2_{last}_0 - t_{last}_0) ** 2\n        )\n" in fused.source

@@ -178,6 +178,50 @@ def _named(names: np.ndarray) -> Elements:
     return _elements(names.shape, lambda idx: F(names[idx]))
 
 
+WIDTH = 90  # the generated source's lines: longer ones are wrapped
+
+
+def _wrapped(head: str, text: str, indent: str) -> list[str]:
+    """``indent + head + text`` as lines of at most WIDTH characters, broken at the spaces
+    of ``text`` (a list inside brackets) and aligned after ``head``."""
+    wrap = textwrap.TextWrapper(width=WIDTH, initial_indent=indent + head,
+                                subsequent_indent=indent + " " * len(head),
+                                break_long_words=False, break_on_hyphens=False)
+    return wrap.wrap(text)
+
+
+def _terms(expr: str) -> list[str]:
+    """``expr`` split at its top-level `` + `` (outside any brackets)."""
+    terms, depth, start = [], 0, 0
+    for k, char in enumerate(expr):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and expr.startswith(" + ", k):
+            terms.append(expr[start:k])
+            start = k + 3
+    return [*terms, expr[start:]]
+
+
+def _assignment(name: str, expr: str, indent: str) -> list[str]:
+    """``name = expr``; past WIDTH characters, with one term of the sum a line:
+    ``name = (`` for a sum, ``name = 0.5 * (`` for a factor times a sum in brackets."""
+    line = f"{indent}{name} = {expr}"
+    if len(line) <= WIDTH:
+        return [line]
+    head, inner = "(", expr
+    if len(_terms(expr)) == 1 and expr.endswith(")"):  # c * (a + b + …): split the bracket
+        depth = 0
+        for k in range(len(expr) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(expr[k], 0)
+            if depth == 0:
+                head, inner = expr[:k + 1], expr[k + 1:-1]
+                break
+    terms = _terms(inner)
+    if len(terms) == 1:
+        return [line]
+    return [f"{indent}{name} = {head}", f"{indent}    {terms[0]}",
+            *(f"{indent}    + {term}" for term in terms[1:]), f"{indent})"]
+
+
 class FloatGenerator:
     """Writes one trace as a closure on Python floats with the SGD update built in.
 
@@ -233,31 +277,33 @@ class FloatGenerator:
     def source(self) -> str:
         """The generated factory, as text."""
         back, updates = self._backward_lines()
-        used = set(re.findall(r"\w+", "\n".join(back)))
+        used = set(re.findall(r"\w+", "\n".join(expr for _, expr in back)))
         fwd, root_expr, outputs = self._forward_lines(used)
         inputs = [n for v in self.trace.inputs for n in self.elements[id(v)].ravel()]
         weights = [n for p in self.persistent for n in self.elements[id(p)].ravel()]
-        wrap = textwrap.TextWrapper(width=90, break_long_words=False, break_on_hyphens=False)
+        body = " " * 8
+        wrap = textwrap.TextWrapper(width=WIDTH - len(body + "nonlocal "), break_long_words=False,
+                                    break_on_hyphens=False)
         nonlocal_lines = ["nonlocal " + line.rstrip(",") for line in
                           wrap.wrap(", ".join(weights))] if updates else []
         returned = ", ".join(outputs) + ("," if len(outputs) == 1 else "")
         lines = [
-            f"def make({', '.join(weights)}):",
+            *_wrapped("def make(", ", ".join(weights) + "):", ""),
             '    """A training step on Python floats, written by tinygrad_sine.compile: forward,',
             f'    backward, then w ← w − η ∂w with η = {self.eta!r}.  The weights live here."""',
             "",
-            f"    def sgd_step({', '.join(inputs)}):",
-            *("        " + line for line in nonlocal_lines),
-            "        # forward",
-            *("        " + line for line in fwd),
-            f"        # backward: grad_v = ∂{self.name[id(self.trace.loss)]}/∂v",
-            *("        " + line for line in back),
-            "        # update: w ← w − η ∂w",
-            *("        " + line for line in updates),
-            f"        return {root_expr}, ({returned})",
+            *_wrapped("def sgd_step(", ", ".join(inputs) + "):", " " * 4),
+            *(body + line for line in nonlocal_lines),
+            body + "# forward",
+            *(line for name, expr in fwd for line in _assignment(name, expr, body)),
+            f"{body}# backward: grad_v = ∂{self.name[id(self.trace.loss)]}/∂v",
+            *(line for name, expr in back for line in _assignment(name, expr, body)),
+            body + "# update: w ← w − η ∂w",
+            *(body + line for line in updates),
+            *_wrapped(f"return {root_expr}, (", returned + ")", body),
             "",
             "    def weights():",
-            f"        return [{', '.join(weights)}]",
+            *_wrapped("return [", ", ".join(weights) + "]", body),
             "",
             "    return sgd_step, weights",
         ]
@@ -287,7 +333,7 @@ class FloatGenerator:
                     g[idx] = f  # a number, or a name already written: no line
                 else:
                     gname = "grad_" + self.elements[i][idx]
-                    back.append(f"{gname} = {f.expr}")
+                    back.append((gname, f.expr))
                     g[idx] = F(gname)
             if node._op is None:
                 if i in wanted:
@@ -327,7 +373,7 @@ class FloatGenerator:
             if not inline:
                 for idx in np.ndindex(node.shape):
                     if out[idx].expr != names[idx]:
-                        fwd.append(f"{names[idx]} = {F.of(out[idx]).expr}")
+                        fwd.append((names[idx], F.of(out[idx]).expr))
                 out = _named(names)
             value[i] = out
         outputs = [self._nested(value[id(o)]) for o in self.trace.outputs]
