@@ -15,6 +15,14 @@ changes made to it in between are seen.  For larger shapes the step is the
 numpy code of ``compile`` followed by ``p.data -= η g``, and ``.data`` is
 always current.
 
+A Ctrl-C during a float step writes back the weights as they are: before
+the update lines, the last step's; after them, this step's.  The update
+lines (``w1_0_0 -= 0.1 * grad_w1_0_0`` …) call no function, and CPython
+acts on a Ctrl-C only at a call or a loop's jump back, so it does not land
+between two of them there and a step is not left half applied.  (They stay
+one line a weight, as the post writes the update, rather than one tuple
+assignment.)
+
 The limit was chosen by measurement (``python benchmarks/bench.py --only
 fused`` prints the comparison): a float step costs about 0.05 µs per number
 in the graph (1.6 µs for the seed's 25 numbers at batch 1), a numpy step
