@@ -237,7 +237,7 @@ def _input_names(fn, n: int) -> list[str]:
         params = []
     names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     names = names[:n] if len(names) >= n else [f"in{k}" for k in range(n)]
-    return [n if n not in ("np",) else n + "_" for n in names]
+    return [name + "_" if name == "np" else name for name in names]  # np: the code's numpy
 
 
 def _called(v) -> str:
@@ -255,10 +255,11 @@ def _first_difference(a: _Trace, b: _Trace) -> str:
 
 def _first_difference_sig(a: list, b: list) -> str:
     def show(entry):
-        return f"a leaf of shape {entry[1]}" + (" (a constant)" if len(entry) > 2 else "") if (
-            entry[0] == "leaf") else (
-            f"input {entry[1]} of shape {entry[2]}" if entry[0] == "input"
-            else f"'{entry[0]}' of shape {entry[3]}")
+        if entry[0] == "leaf":
+            return f"a leaf of shape {entry[1]}" + (" (a constant)" if len(entry) > 2 else "")
+        if entry[0] == "input":
+            return f"input {entry[1]} of shape {entry[2]}"
+        return f"'{entry[0]}' of shape {entry[3]}"
     for k, (x, y) in enumerate(zip(a, b)):
         if x[:2] == y[:2] == ("leaf", x[1]) and x != y:
             return f"node {k}: the constant of shape {x[1]} now has other numbers"

@@ -377,8 +377,7 @@ class FloatGenerator:
                 out = _named(names)
             value[i] = out
         outputs = [self._nested(value[id(o)]) for o in self.trace.outputs]
-        return fwd, value[id(root)][()].expr if root.ndim == 0 else \
-            value[id(root)].ravel()[0].expr, outputs
+        return fwd, value[id(root)].ravel()[0].expr, outputs  # the loss: one number
 
     @staticmethod
     def _nested(arr) -> str:
