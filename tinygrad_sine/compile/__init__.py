@@ -59,7 +59,7 @@ from ..autograd import backprop
 from ..value import Value, _as_float_array
 from .fused import FusedSGD
 from .numpy_code import Generator
-from .trace import TraceError, _Trace
+from .trace import TraceError, _Trace, float64_shapes
 
 __all__ = ["compile", "CompiledFunction", "TraceError", "FusedSGD"]
 
@@ -163,11 +163,9 @@ class CompiledFunction:
             raise AssertionError("compile: the generated code's loss differs from eager's")
 
     def __call__(self, *inputs):
-        data = inputs
-        for x in inputs:  # float64 arrays pass straight through; anything else is converted
-            if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
-                data = [self._as_input(x, k) for k, x in enumerate(inputs)]
-                break
+        data = inputs  # float64 arrays pass straight through; anything else is converted
+        if float64_shapes(inputs) is None:
+            data = [self._as_input(x, k) for k, x in enumerate(inputs)]
         params = [p.data for p in self.persistent]
         program = self._programs.get(tuple([x.shape for x in data] + [w.shape for w in params]))
         if program is None or self.check:
@@ -225,9 +223,6 @@ class CompiledFunction:
     def __repr__(self):
         return (f"<compiled {self.fname}({', '.join(self.names)}) with "
                 f"{len(self.params)} parameters>")
-
-
-_FLOAT64 = np.dtype(np.float64)
 
 
 def _input_names(fn, n: int) -> list[str]:

@@ -33,10 +33,7 @@ import textwrap
 import numpy as np
 
 from .. import ops
-from .numpy_code import Generator
-
-# Python's operator precedence, loosest to tightest, to place brackets.
-_CMP, _ADD, _MUL, _UNARY, _POW, _ATOM = 40, 60, 70, 80, 90, 100
+from .symbols import _ADD, _ATOM, _MUL, _POW, _UNARY  # Python's precedence, for brackets
 
 # Names the generated code uses for itself; no node may take them.
 RESERVED = {"exp", "log", "tanh", "sin", "cos", "math", "inf", "nan", "make", "sgd_step", "weights"}
@@ -234,8 +231,8 @@ class FloatGenerator:
 
     def __init__(self, trace, persistent: list, wrt: list, eta: float):
         self.trace, self.eta = trace, float(eta)
-        base = Generator(trace, persistent, wrt, "sgd_step")  # node names and needed grads
-        self.name, self.needed, self.wrt = base.name, base.needed, wrt
+        self.name = trace.names(persistent, taken={"np", "_index_add", "sgd_step"})
+        self.needed, self.wrt = trace.needed(wrt), wrt
         self.persistent = persistent
         self.taken = set(RESERVED)
         self.elements = {}  # id(node) -> object array of the element names (strings)
@@ -354,10 +351,7 @@ class FloatGenerator:
     def _forward_lines(self, used_in_backward: set):
         order, root = self.trace.order, self.trace.loss
         keep = {id(o) for o in (root, *self.trace.outputs)}
-        uses = {}
-        for node in order:
-            for p in node.parents:
-                uses[id(p)] = uses.get(id(p), 0) + 1
+        uses = self.trace.uses()
         fwd, value = [], {}
         for node in order:
             i = id(node)

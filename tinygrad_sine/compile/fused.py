@@ -42,19 +42,9 @@ import numpy as np
 
 from ..value import Value
 from .float_code import FUNCTIONS, FloatGenerator, NotUnrollable
+from .trace import _FLOAT64, float64_shapes
 
 FLOAT_LIMIT = 300  # numbers in the graph (all nodes' sizes added) up to which floats are used
-
-_FLOAT64 = np.dtype(np.float64)
-
-
-def _shapes(inputs) -> tuple | None:
-    """The shapes of float64 arrays; None if any input is something else."""
-    for x in inputs:
-        if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
-            return None
-    return tuple([x.shape for x in inputs])
-
 
 class _FloatProgram:
     """The generated float code for one set of shapes, and how to feed it."""
@@ -156,11 +146,11 @@ class FusedSGD:
             if args is not None:
                 return self._run(live, args, inputs)
             self.write_back()  # other shapes or kinds of input: find the code for them
-        elif self._numpy_shapes is not None and _shapes(inputs) == self._numpy_shapes:
+        elif self._numpy_shapes is not None and float64_shapes(inputs) == self._numpy_shapes:
             return self._numpy_step(inputs)  # as last time: numpy code (it checks the rest)
         program, data, final = self._float_program(inputs)
         if program is None:
-            self._numpy_shapes = _shapes(data) if final else None
+            self._numpy_shapes = float64_shapes(data) if final else None
             return self._numpy_step(data)
         self._numpy_shapes = None
         program.load()
