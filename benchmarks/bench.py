@@ -52,25 +52,34 @@ def available(module: str) -> str | None:
 # ---------------------------------------------------------------- timing
 
 
-def timed_round(step, batches) -> float:
+def timed_round(step, batches, clock=time.perf_counter) -> float:
     """Seconds per step over one pass through ``batches``."""
-    start = time.perf_counter()
+    start = clock()
     for x, t in batches:
         step(x, t)
-    return (time.perf_counter() - start) / len(batches)
+    return (clock() - start) / len(batches)
 
 
-def alternate(entries: dict, rounds: int) -> dict:
-    """µs per step for each ``name: (step, batches)``, best of ``rounds``, taken in turns."""
+def alternate(entries: dict, rounds: int, clock=time.perf_counter, before_round=None) -> dict:
+    """µs per step for each ``name: (step, batches)``, best of ``rounds``, taken in turns.
+
+    The order alternates (A B, then B A, …) so that neither contender always
+    runs right after the other.  ``clock`` is what measures (``time.process_time``
+    for this process's CPU time only); ``before_round(name)``, if given, runs
+    untimed before each of ``name``'s rounds (to swap in that contender's code).
+    """
     names = list(entries)
+    prepare = before_round or (lambda name: None)
     for name in names:  # warm up (and let `compile` trace) outside the timing
         step, batches = entries[name]
-        timed_round(step, batches[:20])
+        prepare(name)
+        timed_round(step, batches[:20], clock)
     best = {name: float("inf") for name in names}
     for r in range(rounds):
         for name in (names if r % 2 == 0 else names[::-1]):
             step, batches = entries[name]
-            best[name] = min(best[name], timed_round(step, batches))
+            prepare(name)
+            best[name] = min(best[name], timed_round(step, batches, clock))
     return {name: sec * 1e6 for name, sec in best.items()}
 
 
