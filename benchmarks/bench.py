@@ -252,31 +252,26 @@ def bench_seed_run(table: Table, args) -> None:
 def bench_float_limit(table: Table, args) -> None:
     """Floats against numpy code for the fused step, by batch size: where FLOAT_LIMIT comes from."""
     from tinygrad_sine import compile
-    from tinygrad_sine.compile import fused
+    from tinygrad_sine.autograd import topo_order
+    from tinygrad_sine.compile.fused import FLOAT_LIMIT
     from tinygrad_sine.nn import squared_error
 
     print("float code against numpy code, by batch size …", flush=True)
-    limit = fused.FLOAT_LIMIT
-    try:
-        for batch in args.limit_batches:
-            xs = C.samples(batch, max(args.steps // (4 * batch), 10))
-            steps, numbers = {}, 0
-            for kind, lim in (("floats", 10**9), ("numpy", 0)):
-                fused.FLOAT_LIMIT = lim
-                net = C._net(weights=C.init_weights())
-                step = compile(lambda x, t, net=net: squared_error(net(x), t), *xs[0]).sgd(
-                    C.ETA / batch)
-                step(*xs[0])  # writes the code now, under this limit
-                steps[kind] = (step, xs)
-                numbers = sum(v.size for v in next(iter(step.compiled._programs.values()))
-                              .trace.order)
-            us = alternate(steps, max(3, args.rounds // 3))
-            table.add(f"fused step on floats, batch {batch} ({numbers} numbers in the graph)",
-                      us["floats"], "the same on numpy code", us["numpy"])
-    finally:
-        fused.FLOAT_LIMIT = limit
-    table.note(f"FLOAT_LIMIT = {limit} numbers in the graph: floats are used below it, numpy "
-               "code above (the rows above show where the two cross on this machine)")
+    for batch in args.limit_batches:
+        xs = C.samples(batch, max(args.steps // (4 * batch), 10))
+        steps = {}
+        for kind, limit in (("floats", 10**9), ("numpy", 0)):
+            net = C._net(weights=C.init_weights())
+            step = compile(lambda x, t, net=net: squared_error(net(x), t), *xs[0]).sgd(
+                C.ETA / batch, float_limit=limit)
+            step(*xs[0])  # writes the code now, under this limit
+            steps[kind] = (step, xs)
+        numbers = sum(v.size for v in topo_order(squared_error(net(xs[0][0]), xs[0][1])))
+        us = alternate(steps, max(3, args.rounds // 3))
+        table.add(f"fused step on floats, batch {batch} ({numbers} numbers in the graph)",
+                  us["floats"], "the same on numpy code", us["numpy"])
+    table.note(f"FLOAT_LIMIT = {FLOAT_LIMIT} numbers in the graph: floats are used below it, "
+               "numpy code above (the rows above show where the two cross on this machine)")
 
 
 def bench_inplace_check(table: Table, args) -> None:

@@ -322,3 +322,20 @@ def test_the_float_source_of_a_batch_keeps_its_lines_short(n_mid, batch):
     last = batch - 1
     assert "        E = 0.5 * (\n            (y2_0_0 - t_0_0) ** 2\n" in fused.source
     assert f"            + (y2_{last}_0 - t_{last}_0) ** 2\n        )\n" in fused.source
+
+
+def test_float_limit_chooses_between_float_and_numpy_code():
+    for limit, batch, floats in ((0, 1, False), (10**6, 40, True), (None, 40, False)):
+        net = SineNet(seed=0)
+
+        def loss(x, t, net=net):
+            y = net(x)
+            return squared_error(y, t), y
+
+        step = compile(loss, X_ALL[:batch], T_ALL[:batch]).sgd(0.1, float_limit=limit)
+        with step:
+            step(X_ALL[:batch], T_ALL[:batch])
+        assert step.source.startswith("def make(") is floats, (limit, batch)
+    for bad in (-1, 2.5, True, "300"):
+        with pytest.raises(ValueError, match="float_limit must be a whole number ≥ 0"):
+            compile(lambda x: (Value(1.0) * x).sum(), 1.0).sgd(0.1, float_limit=bad)

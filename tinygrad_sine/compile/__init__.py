@@ -185,9 +185,13 @@ class CompiledFunction:
         name = self.names[k] if k < len(self.names) else f"in{k}"
         return _as_float_array(x, f"compile: input {name} of {self.fname}")
 
-    def sgd(self, eta: float) -> FusedSGD:
-        """One SGD step per call, ``w ← w − η ∂w`` built into the generated code; see FusedSGD."""
-        return FusedSGD(self, eta)
+    def sgd(self, eta: float, float_limit: int | None = None) -> FusedSGD:
+        """One SGD step per call, ``w ← w − η ∂w`` built into the generated code; see FusedSGD.
+
+        ``float_limit``: the most numbers in the graph for which the step is code on
+        Python floats (default ``fused.FLOAT_LIMIT``; 0 means numpy code always).
+        """
+        return FusedSGD(self, eta, float_limit)
 
     def _program_for(self, data):
         trace, persistent = self._trace_twice(data)

@@ -125,12 +125,18 @@ class FusedSGD:
     u1_2 = x_0 * w1_0_2 + b1_2
     """
 
-    def __init__(self, compiled, eta: float):
+    def __init__(self, compiled, eta: float, float_limit: int | None = None):
         if isinstance(eta, bool) or not isinstance(eta, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(eta) or eta < 0:
             raise ValueError(f"sgd: eta must be a finite number ≥ 0 (the learning rate), "
                              f"got {eta!r}")
-        self.compiled, self.eta = compiled, float(eta)
+        if float_limit is None:
+            float_limit = FLOAT_LIMIT
+        if isinstance(float_limit, bool) or not isinstance(float_limit, (int, np.integer)) \
+                or float_limit < 0:
+            raise ValueError(f"sgd: float_limit must be a whole number ≥ 0 (numbers in the "
+                             f"graph up to which float code is used) or None, got {float_limit!r}")
+        self.compiled, self.eta, self.float_limit = compiled, float(eta), int(float_limit)
         self.params = compiled.params
         self._floats: dict = {}  # shapes -> _FloatProgram, or None where numpy code is used
         self._sources: dict = {}  # shapes -> the code used for them (float or numpy)
@@ -204,7 +210,7 @@ class FusedSGD:
             numpy_program = compiled._programs.get(key) or compiled._program_for(data)
             trace = numpy_program.trace
             self._sources[key] = self.source = numpy_program.source
-            if not compiled.check and sum(n.size for n in trace.order) <= FLOAT_LIMIT:
+            if not compiled.check and sum(n.size for n in trace.order) <= self.float_limit:
                 program = self._unchecked.pop(key, None)
                 if program is None:
                     try:
