@@ -16,7 +16,6 @@ same samples from the same weights and must give the same losses.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -24,7 +23,6 @@ import re
 import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -293,70 +291,6 @@ def bench_inplace_check(table: Table, args) -> None:
                "(benchmarks/no_check.py)")
 
 
-def bench_chain(table: Table, args) -> None:
-    from tinygrad_sine import Value
-
-    print("chains of tanh nodes …", flush=True)
-
-    def chain(n):
-        best_f = best_b = float("inf")
-        for _ in range(args.chain_repeat):
-            gc.collect()
-            start = time.perf_counter()
-            v = Value(0.5)
-            for _ in range(n):
-                v = v.tanh()
-            mid = time.perf_counter()
-            v.backward()
-            end = time.perf_counter()
-            del v
-            best_f, best_b = min(best_f, mid - start), min(best_b, end - mid)
-        return best_f / n * 1e6, best_b / n * 1e6
-
-    per_node, paused = {}, {}
-    for n in args.chain:
-        forward, backward = chain(n)
-        per_node[n] = forward + backward
-        table.add(f"chain of {n:,} nodes: forward", forward, "—", None, None, "µs/node")
-        table.add(f"chain of {n:,} nodes: backward", backward, "—", None, None, "µs/node")
-    small, large = min(per_node), max(per_node)
-    table.add(f"chain: forward + backward per node, {large:,} vs {small:,} (GC on)",
-              per_node[large], f"{small:,} nodes", per_node[small], 1.8, "µs/node")
-    gc.disable()  # the same, with Python's cyclic GC paused: the engine's own work alone
-    try:
-        for n in (small, large):
-            paused[n] = sum(chain(n))
-    finally:
-        gc.enable()
-    table.add(f"the same with the cyclic GC paused, {large:,} vs {small:,}", paused[large],
-              f"{small:,} nodes", paused[small], None, "µs/node")
-    table.note("linear time: a walk quadratic in the length would make the per-node time at "
-               f"{large:,} nodes {large // small}× that at {small:,}; what growth there "
-               "is comes from Python's cyclic GC (which scans the growing graph) and from "
-               "the graph outgrowing the CPU caches.  Each op node is two objects the GC "
-               "tracks, the Value and its parents tuple; the full collections that a growing "
-               "heap triggers rescan them all (benchmarks/README.md: the floor)")
-
-    n = args.chain_memory
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    v = Value(0.5)
-    for _ in range(n):
-        v = v.tanh()
-    graph = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.reset_peak()
-    v.backward()
-    after, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del v
-    table.add(f"chain of {n:,}: memory of the graph", graph / n, "—", None, None, "bytes/node")
-    table.add(f"chain of {n:,}: after backward (.grad kept)", (after - before) / n, "—", None,
-              None, "bytes/node")
-    table.add(f"chain of {n:,}: peak during backward", (peak - before) / n, "—", None, None,
-              "bytes/node")
-
-
 def import_time(module: str) -> float:
     """Cumulative µs of ``import module`` in a fresh interpreter (``-X importtime``)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -411,6 +345,8 @@ def main(argv=None) -> int:
     if "inplace" in parts:
         bench_inplace_check(table, args)
     if "chain" in parts:
+        from bench_chain import bench_chain
+
         bench_chain(table, args)
     if "import" in parts:
         bench_import(table, args)
