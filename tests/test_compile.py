@@ -391,6 +391,7 @@ def test_an_eager_run_hints_at_the_compiled_engine_only_when_it_would_be_quicker
     import tinygrad_sine.sine
 
     monkeypatch.setattr(tinygrad_sine.sine, "compiled_seconds", lambda *args: guess)
+    monkeypatch.setattr("viz.plots.save_figures", lambda history, out: [])  # not under test
     tinygrad_sine.cli.main(["train", "--epochs", "2", "--interval", "1", "--seed", "2",
                             "--out", str(tmp_path)])
     out = capsys.readouterr().out
