@@ -42,7 +42,7 @@ def tensor_step(pkg: str, batch: int):
     step = sine._auto_step(nn.SineNet(n_mid=3, wb_width=0.01, seed=0), 0.1 / batch)
     rng = np.random.default_rng(1)
     xs = [rng.uniform(-np.pi, np.pi, (batch, 1)) for _ in range(200)]
-    return lambda: [step(x, np.sin(x)) for x in xs], len(xs)
+    return step, [(x, np.sin(x)) for x in xs], 1
 
 
 def scalar_step(pkg: str):
@@ -53,29 +53,28 @@ def scalar_step(pkg: str):
     params = w1 + b1 + w2 + [b2]
     samples = [(float(v), float(np.sin(v))) for v in rng.uniform(-3, 3, 200)]
 
-    def run():
-        for x, t in samples:
-            for p in params:
-                p.zero_grad()
-            hs = [(V(x) * w + b).sigmoid() for w, b in zip(w1, b1)]
-            y = hs[0] * w2[0] + hs[1] * w2[1] + hs[2] * w2[2] + b2
-            (0.5 * (y - t) ** 2).backward()
-            for p in params:
-                p.data -= 0.1 * p.grad
+    def step(x, t):
+        for p in params:
+            p.zero_grad()
+        hs = [(V(x) * w + b).sigmoid() for w, b in zip(w1, b1)]
+        y = hs[0] * w2[0] + hs[1] * w2[1] + hs[2] * w2[2] + b2
+        (0.5 * (y - t) ** 2).backward()
+        for p in params:
+            p.data -= 0.1 * p.grad
 
-    return run, len(samples)
+    return step, samples, 1
 
 
 def chain(pkg: str, n: int):
     V = importlib.import_module(pkg).Value
 
-    def run():
+    def run(_x, _t):
         v = V(0.5)
         for _ in range(n):
             v = v.tanh()
         v.backward()
 
-    return run, n
+    return run, [(None, None)], n  # one run of the chain a round; µs per node
 
 
 def make(row: str, pkg: str):
@@ -90,20 +89,17 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", default="b1,b63,scalar,chain100000")
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args(argv)
+    from bench import alternate  # (benchmarks/ is on sys.path: this script's folder)
+
     with tempfile.TemporaryDirectory() as tmp:
         sys.path[:0] = [tmp, str(ROOT)]
         pkgs = {args.rev: unpack(args.rev, Path(tmp)), "working tree": "tinygrad_sine"}
         print(f"| row | {args.rev} µs | working tree µs | ratio |\n| --- | ---: | ---: | ---: |")
         for row in args.rows.split(","):
             runs = {name: make(row, pkg) for name, pkg in pkgs.items()}
-            best = dict.fromkeys(runs, float("inf"))
-            for r in range(args.rounds):
-                for name in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
-                    run, count = runs[name]
-                    start = time.process_time()
-                    run()
-                    best[name] = min(best[name], (time.process_time() - start) / count * 1e6)
-            old, new = best.values()
+            us = alternate({name: (step, batches) for name, (step, batches, _) in runs.items()},
+                           args.rounds, clock=time.process_time)
+            old, new = (us[name] / per for name, (_, _, per) in runs.items())
             print(f"| {row} | {old:.2f} | {new:.2f} | {new / old:.3f} |", flush=True)
     return 0
 

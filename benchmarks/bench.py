@@ -16,7 +16,6 @@ same samples from the same weights and must give the same losses.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -24,7 +23,6 @@ import re
 import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,25 +50,34 @@ def available(module: str) -> str | None:
 # ---------------------------------------------------------------- timing
 
 
-def timed_round(step, batches) -> float:
+def timed_round(step, batches, clock=time.perf_counter) -> float:
     """Seconds per step over one pass through ``batches``."""
-    start = time.perf_counter()
+    start = clock()
     for x, t in batches:
         step(x, t)
-    return (time.perf_counter() - start) / len(batches)
+    return (clock() - start) / len(batches)
 
 
-def alternate(entries: dict, rounds: int) -> dict:
-    """µs per step for each ``name: (step, batches)``, best of ``rounds``, taken in turns."""
+def alternate(entries: dict, rounds: int, clock=time.perf_counter, before_round=None) -> dict:
+    """µs per step for each ``name: (step, batches)``, best of ``rounds``, taken in turns.
+
+    The order alternates (A B, then B A, …) so that neither contender always
+    runs right after the other.  ``clock`` is what measures (``time.process_time``
+    for this process's CPU time only); ``before_round(name)``, if given, runs
+    untimed before each of ``name``'s rounds (to swap in that contender's code).
+    """
     names = list(entries)
+    prepare = before_round or (lambda name: None)
     for name in names:  # warm up (and let `compile` trace) outside the timing
         step, batches = entries[name]
-        timed_round(step, batches[:20])
+        prepare(name)
+        timed_round(step, batches[:20], clock)
     best = {name: float("inf") for name in names}
     for r in range(rounds):
         for name in (names if r % 2 == 0 else names[::-1]):
             step, batches = entries[name]
-            best[name] = min(best[name], timed_round(step, batches))
+            prepare(name)
+            best[name] = min(best[name], timed_round(step, batches, clock))
     return {name: sec * 1e6 for name, sec in best.items()}
 
 
@@ -243,31 +250,26 @@ def bench_seed_run(table: Table, args) -> None:
 def bench_float_limit(table: Table, args) -> None:
     """Floats against numpy code for the fused step, by batch size: where FLOAT_LIMIT comes from."""
     from tinygrad_sine import compile
-    from tinygrad_sine.compile import fused
+    from tinygrad_sine.autograd import topo_order
+    from tinygrad_sine.compile.fused import FLOAT_LIMIT
     from tinygrad_sine.nn import squared_error
 
     print("float code against numpy code, by batch size …", flush=True)
-    limit = fused.FLOAT_LIMIT
-    try:
-        for batch in args.limit_batches:
-            xs = C.samples(batch, max(args.steps // (4 * batch), 10))
-            steps, numbers = {}, 0
-            for kind, lim in (("floats", 10**9), ("numpy", 0)):
-                fused.FLOAT_LIMIT = lim
-                net = C._net(weights=C.init_weights())
-                step = compile(lambda x, t, net=net: squared_error(net(x), t), *xs[0]).sgd(
-                    C.ETA / batch)
-                step(*xs[0])  # writes the code now, under this limit
-                steps[kind] = (step, xs)
-                numbers = sum(v.size for v in next(iter(step.compiled._programs.values()))
-                              .trace.order)
-            us = alternate(steps, max(3, args.rounds // 3))
-            table.add(f"fused step on floats, batch {batch} ({numbers} numbers in the graph)",
-                      us["floats"], "the same on numpy code", us["numpy"])
-    finally:
-        fused.FLOAT_LIMIT = limit
-    table.note(f"FLOAT_LIMIT = {limit} numbers in the graph: floats are used below it, numpy "
-               "code above (the rows above show where the two cross on this machine)")
+    for batch in args.limit_batches:
+        xs = C.samples(batch, max(args.steps // (4 * batch), 10))
+        steps = {}
+        for kind, limit in (("floats", 10**9), ("numpy", 0)):
+            net = C._net(weights=C.init_weights())
+            step = compile(lambda x, t, net=net: squared_error(net(x), t), *xs[0]).sgd(
+                C.ETA / batch, float_limit=limit)
+            step(*xs[0])  # writes the code now, under this limit
+            steps[kind] = (step, xs)
+        numbers = sum(v.size for v in topo_order(squared_error(net(xs[0][0]), xs[0][1])))
+        us = alternate(steps, max(3, args.rounds // 3))
+        table.add(f"fused step on floats, batch {batch} ({numbers} numbers in the graph)",
+                  us["floats"], "the same on numpy code", us["numpy"])
+    table.note(f"FLOAT_LIMIT = {FLOAT_LIMIT} numbers in the graph: floats are used below it, "
+               "numpy code above (the rows above show where the two cross on this machine)")
 
 
 def bench_inplace_check(table: Table, args) -> None:
@@ -287,70 +289,6 @@ def bench_inplace_check(table: Table, args) -> None:
     table.note("the check's work: the clock in the .data setter (and .data being a property), "
                "the stamps in _apply and SGD.step, the comparisons in backprop "
                "(benchmarks/no_check.py)")
-
-
-def bench_chain(table: Table, args) -> None:
-    from tinygrad_sine import Value
-
-    print("chains of tanh nodes …", flush=True)
-
-    def chain(n):
-        best_f = best_b = float("inf")
-        for _ in range(args.chain_repeat):
-            gc.collect()
-            start = time.perf_counter()
-            v = Value(0.5)
-            for _ in range(n):
-                v = v.tanh()
-            mid = time.perf_counter()
-            v.backward()
-            end = time.perf_counter()
-            del v
-            best_f, best_b = min(best_f, mid - start), min(best_b, end - mid)
-        return best_f / n * 1e6, best_b / n * 1e6
-
-    per_node, paused = {}, {}
-    for n in args.chain:
-        forward, backward = chain(n)
-        per_node[n] = forward + backward
-        table.add(f"chain of {n:,} nodes: forward", forward, "—", None, None, "µs/node")
-        table.add(f"chain of {n:,} nodes: backward", backward, "—", None, None, "µs/node")
-    small, large = min(per_node), max(per_node)
-    table.add(f"chain: forward + backward per node, {large:,} vs {small:,} (GC on)",
-              per_node[large], f"{small:,} nodes", per_node[small], 1.8, "µs/node")
-    gc.disable()  # the same, with Python's cyclic GC paused: the engine's own work alone
-    try:
-        for n in (small, large):
-            paused[n] = sum(chain(n))
-    finally:
-        gc.enable()
-    table.add(f"the same with the cyclic GC paused, {large:,} vs {small:,}", paused[large],
-              f"{small:,} nodes", paused[small], None, "µs/node")
-    table.note("linear time: a walk quadratic in the length would make the per-node time at "
-               f"{large:,} nodes {large // small}× that at {small:,}; what growth there "
-               "is comes from Python's cyclic GC (which scans the growing graph) and from "
-               "the graph outgrowing the CPU caches.  Each op node is two objects the GC "
-               "tracks, the Value and its parents tuple; the full collections that a growing "
-               "heap triggers rescan them all (benchmarks/README.md: the floor)")
-
-    n = args.chain_memory
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    v = Value(0.5)
-    for _ in range(n):
-        v = v.tanh()
-    graph = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.reset_peak()
-    v.backward()
-    after, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del v
-    table.add(f"chain of {n:,}: memory of the graph", graph / n, "—", None, None, "bytes/node")
-    table.add(f"chain of {n:,}: after backward (.grad kept)", (after - before) / n, "—", None,
-              None, "bytes/node")
-    table.add(f"chain of {n:,}: peak during backward", (peak - before) / n, "—", None, None,
-              "bytes/node")
 
 
 def import_time(module: str) -> float:
@@ -407,6 +345,8 @@ def main(argv=None) -> int:
     if "inplace" in parts:
         bench_inplace_check(table, args)
     if "chain" in parts:
+        from bench_chain import bench_chain
+
         bench_chain(table, args)
     if "import" in parts:
         bench_import(table, args)

@@ -101,8 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(HERE))
-    from bench import timed_round
+    from bench import alternate
 
     weights = C.init_weights()
     rows = {"batch 1": (C.make_eager, C.samples(1, args.steps), C.ETA),
@@ -116,19 +115,14 @@ def main(argv=None) -> int:
             for name in ("on", "off"):  # each variant makes its own net under its own code
                 install(patches[name])
                 steps[name] = make(weights, eta)[0]
-                timed_round(steps[name], batches[:20])  # warm up
             losses = {}
             for name in ("on", "off"):  # the same numbers both ways
                 install(patches[name])
                 losses[name] = [steps[name](x, t) for x, t in batches[:5]]
             if max(abs(a - b) for a, b in zip(losses["on"], losses["off"])) > 1e-12:
                 raise SystemExit(f"no_check.py: {row}: the two variants disagree: {losses}")
-            best = {"on": float("inf"), "off": float("inf")}
-            for r in range(args.rounds):
-                for name in (("on", "off") if r % 2 == 0 else ("off", "on")):
-                    install(patches[name])
-                    best[name] = min(best[name], timed_round(steps[name], batches) * 1e6)
-            result[row] = best
+            result[row] = alternate({name: (steps[name], batches) for name in ("on", "off")},
+                                    args.rounds, before_round=lambda name: install(patches[name]))
     finally:
         install(patches["on"])
     print(json.dumps(result))

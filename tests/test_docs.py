@@ -20,15 +20,25 @@ def test_readme_tour_runs_as_shown():
     assert result.failed == 0
 
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(tinygrad_sine.__path__)
-                 if m.name not in {"__main__"})
+MODULES = sorted(m.name for m in pkgutil.walk_packages(tinygrad_sine.__path__, "tinygrad_sine.")
+                 if not m.name.endswith("__main__"))
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples_run(name):
-    module = importlib.import_module(f"tinygrad_sine.{name}")
+    module = importlib.import_module(name)
+    examples = sum(len(t.examples) for t in doctest.DocTestFinder().find(module))
     result = doctest.testmod(module, optionflags=FLAGS)
+    assert result.attempted == examples  # every example found was run
     assert result.failed == 0
+
+
+def test_the_modules_with_examples_include_the_subpackages():
+    assert {"tinygrad_sine.compile", "tinygrad_sine.compile.fused"} <= set(MODULES)
+    with_examples = {name for name in MODULES if any(
+        t.examples for t in doctest.DocTestFinder().find(importlib.import_module(name)))}
+    assert {"tinygrad_sine.compile", "tinygrad_sine.compile.fused", "tinygrad_sine.value"} <= \
+        with_examples
 
 
 def test_readme_progress_lines_are_what_training_prints():

@@ -14,7 +14,7 @@ import os
 import shutil
 
 import pytest
-from helpers import cli
+from helpers import cli, missing
 
 from tinygrad_sine import Stepper
 from tinygrad_sine.cli import _seed_step, build_parser
@@ -22,20 +22,14 @@ from tinygrad_sine.cli import _seed_step, build_parser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def _missing(message: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}, and CI=true requires it")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("the Python package playwright is missing (pip install -e '.[test]')")
+        missing("the Python package playwright is missing (pip install -e '.[test]')")
     if not os.path.exists(CHROMIUM):
-        _missing("Debian's chromium is not installed (apt-get install chromium)")
+        missing("Debian's chromium is not installed (apt-get install chromium)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield browser
@@ -46,7 +40,7 @@ def browser():
 def seed(tmp_path_factory):
     """The seed step's page as ``tinygrad-sine explore`` writes it, and its Stepper."""
     if shutil.which("dot") is None:
-        _missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     folder = tmp_path_factory.mktemp("explore")
     result = cli("explore", "--out", str(folder / "step.html"))
     assert result.returncode == 0, result.stderr

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import shutil
 
-import pytest
+from helpers import missing
 
 from tinygrad_sine import Stepper, Value
-
-
-def _missing(message: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}, and CI=true requires it")
-    pytest.skip(message)
 
 
 def test_a_stepper_as_a_cells_last_expression_shows_the_page(tmp_path):
@@ -24,9 +17,9 @@ def test_a_stepper_as_a_cells_last_expression_shows_the_page(tmp_path):
         import nbformat
         from nbclient import NotebookClient
     except ImportError:
-        _missing("nbclient, nbformat and ipykernel are missing (pip install -e '.[test]')")
+        missing("nbclient, nbformat and ipykernel are missing (pip install -e '.[test]')")
     if shutil.which("dot") is None:
-        _missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     source = ("from tinygrad_sine import Stepper, Value\n"
               "a = Value(2.0, label='a')\n"
               "Stepper(a * a + 1.0)")

@@ -6,23 +6,10 @@ the whole module); the tests read its outputs as Jupyter would show them.
 
 from __future__ import annotations
 
-import importlib
 import os
 
 import pytest
-from helpers import ROOT
-
-
-def _need(module: str):
-    """Import a test-only dependency: skip without it, but fail when CI=true."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        message = f"{module} is not installed (pip install -e '.[test]')"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}, and CI=true requires it")
-        pytest.skip(message)
-
+from helpers import ROOT, need
 
 CELLS = {
     "train": "from tinygrad_sine.nn import SineNet\n"
@@ -45,9 +32,9 @@ CELLS = {
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     """``{cell name: [outputs]}`` of the notebook, run once in a fresh kernel."""
-    nbformat = _need("nbformat")
-    nbclient = _need("nbclient")
-    _need("ipykernel")
+    nbformat = need("nbformat")
+    nbclient = need("nbclient")
+    need("ipykernel")
     empty = tmp_path_factory.mktemp("no_dot")
     cells = [nbformat.v4.new_code_cell(src.format(empty=str(empty)) if "{empty" in src else src)
              for src in CELLS.values()]

@@ -263,10 +263,11 @@ def test_legacy_rng_draws_the_weights_as_the_post_does_without_touching_numpys_g
         SineNet(seed=2**32, legacy_rng=True)
 
 
-@pytest.mark.parametrize("seed", [0, 2])  # seed 1: the CLI test below
+@pytest.mark.parametrize("seed", [0, 2])  # seed 1 on the manual engine: the CLI test below
 def test_legacy_rng_reproduces_the_digests_error_trajectory(seed):
+    # the compiled engine (eager's numbers to ~1e-15) keeps these 25,000 steps quick
     history = train(SineNet(seed=seed, legacy_rng=True), epochs=401, seed=seed,
-                    engine="manual", legacy_rng=True)
+                    engine="compiled", legacy_rng=True)
     assert [round(e, 4) for e in history.errors] == list(DIGEST[seed])
 
 

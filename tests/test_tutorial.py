@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import re
 import shutil
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, need
 
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 
@@ -23,13 +22,6 @@ def _load(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _need(module: str):
-    """Import a test-only dependency: skip without it, but fail when CI=true."""
-    if os.environ.get("CI") == "true":
-        return importlib.import_module(module)  # CI installs the test extras
-    return pytest.importorskip(module)
 
 
 def test_the_readme_links_the_tutorial_at_the_top():
@@ -74,9 +66,9 @@ def test_the_notebook_is_generated_from_the_markdown():
 
 
 def test_the_notebook_runs_headless():
-    nbformat = _need("nbformat")
-    nbclient = _need("nbclient")
-    _need("ipykernel")
+    nbformat = need("nbformat")
+    nbclient = need("nbclient")
+    need("ipykernel")
     notebook = nbformat.read(ROOT / "examples" / "tutorial.ipynb", as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=60, kernel_name="python3",
                                      resources={"metadata": {"path": str(ROOT / "examples")}})

@@ -127,8 +127,10 @@ def train(
     the update inside it (``compile(...).sgd``; on Python floats for the
     seed's small net: same numbers as ``"auto"`` to ~1e-15, ~10× faster);
     ``engine="manual"`` trains a :class:`~tinygrad_sine.manual.ManualSineNet`
-    copy with the hand-derived formulas and writes its final weights back into
-    ``net``.  For the same seed both take the same shuffles.
+    copy with the hand-derived formulas and writes its weights back into
+    ``net`` at each recorded epoch (before the callback) and at the end, or
+    when the run stops on an exception.  For the same seed all take the same
+    shuffles.
 
     Bad settings raise ``ValueError`` before any training: ``eta`` not a
     finite number > 0, ``epochs``/``interval``/``batch_size`` not whole
@@ -170,7 +172,7 @@ def train(
     steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}
     step = steps[engine](net, eta)
 
-    sync = getattr(step, "sync", lambda: None)  # the compiled step holds the weights itself
+    sync = getattr(step, "sync", lambda: None)  # the compiled and manual steps hold the weights
     try:
         for epoch in range(epochs):
             order = rng.permutation(n)
@@ -192,8 +194,6 @@ def train(
                     callback(epoch, error, history)
     finally:  # at the end, and on an exception (a callback stopping the run, Ctrl-C)
         sync()
-    if engine == "manual":
-        step.manual.copy_weights_to(net)
     return history
 
 
@@ -309,11 +309,16 @@ def compiled_seconds(net: SineNet, eta: float, batch_size: int, updates: int,
 
 
 class _manual_step:
-    """One SGD step with the hand-derived formulas of ``manual.py``."""
+    """One SGD step with the hand-derived formulas of ``manual.py``, on a copy of the net's
+    weights; ``sync()`` copies them into the net's Values."""
 
     def __init__(self, net: SineNet, eta: float):
         self.manual = ManualSineNet.from_net(net)
-        self.eta = eta
+        self.net, self.eta = net, eta
+
+    def sync(self) -> None:
+        """Write the weights back into the net's Values (the steps go on from the copy)."""
+        self.manual.copy_weights_to(self.net)
 
     def __call__(self, x, t):
         y = self.manual.forward(x)

@@ -59,7 +59,7 @@ from ..autograd import backprop
 from ..value import Value, _as_float_array
 from .fused import FusedSGD
 from .numpy_code import Generator
-from .trace import TraceError, _Trace
+from .trace import TraceError, _Trace, float64_shapes
 
 __all__ = ["compile", "CompiledFunction", "TraceError", "FusedSGD"]
 
@@ -163,11 +163,9 @@ class CompiledFunction:
             raise AssertionError("compile: the generated code's loss differs from eager's")
 
     def __call__(self, *inputs):
-        data = inputs
-        for x in inputs:  # float64 arrays pass straight through; anything else is converted
-            if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
-                data = [self._as_input(x, k) for k, x in enumerate(inputs)]
-                break
+        data = inputs  # float64 arrays pass straight through; anything else is converted
+        if float64_shapes(inputs) is None:
+            data = [self._as_input(x, k) for k, x in enumerate(inputs)]
         params = [p.data for p in self.persistent]
         program = self._programs.get(tuple([x.shape for x in data] + [w.shape for w in params]))
         if program is None or self.check:
@@ -187,9 +185,13 @@ class CompiledFunction:
         name = self.names[k] if k < len(self.names) else f"in{k}"
         return _as_float_array(x, f"compile: input {name} of {self.fname}")
 
-    def sgd(self, eta: float) -> FusedSGD:
-        """One SGD step per call, ``w ← w − η ∂w`` built into the generated code; see FusedSGD."""
-        return FusedSGD(self, eta)
+    def sgd(self, eta: float, float_limit: int | None = None) -> FusedSGD:
+        """One SGD step per call, ``w ← w − η ∂w`` built into the generated code; see FusedSGD.
+
+        ``float_limit``: the most numbers in the graph for which the step is code on
+        Python floats (default ``fused.FLOAT_LIMIT``; 0 means numpy code always).
+        """
+        return FusedSGD(self, eta, float_limit)
 
     def _program_for(self, data):
         trace, persistent = self._trace_twice(data)
@@ -227,9 +229,6 @@ class CompiledFunction:
                 f"{len(self.params)} parameters>")
 
 
-_FLOAT64 = np.dtype(np.float64)
-
-
 def _input_names(fn, n: int) -> list[str]:
     try:
         params = list(inspect.signature(fn).parameters.values())
@@ -237,7 +236,7 @@ def _input_names(fn, n: int) -> list[str]:
         params = []
     names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     names = names[:n] if len(names) >= n else [f"in{k}" for k in range(n)]
-    return [n if n not in ("np",) else n + "_" for n in names]
+    return [name + "_" if name == "np" else name for name in names]  # np: the code's numpy
 
 
 def _called(v) -> str:
@@ -255,10 +254,11 @@ def _first_difference(a: _Trace, b: _Trace) -> str:
 
 def _first_difference_sig(a: list, b: list) -> str:
     def show(entry):
-        return f"a leaf of shape {entry[1]}" + (" (a constant)" if len(entry) > 2 else "") if (
-            entry[0] == "leaf") else (
-            f"input {entry[1]} of shape {entry[2]}" if entry[0] == "input"
-            else f"'{entry[0]}' of shape {entry[3]}")
+        if entry[0] == "leaf":
+            return f"a leaf of shape {entry[1]}" + (" (a constant)" if len(entry) > 2 else "")
+        if entry[0] == "input":
+            return f"input {entry[1]} of shape {entry[2]}"
+        return f"'{entry[0]}' of shape {entry[3]}"
     for k, (x, y) in enumerate(zip(a, b)):
         if x[:2] == y[:2] == ("leaf", x[1]) and x != y:
             return f"node {k}: the constant of shape {x[1]} now has other numbers"

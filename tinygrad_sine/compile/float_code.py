@@ -33,10 +33,7 @@ import textwrap
 import numpy as np
 
 from .. import ops
-from .numpy_code import Generator
-
-# Python's operator precedence, loosest to tightest, to place brackets.
-_CMP, _ADD, _MUL, _UNARY, _POW, _ATOM = 40, 60, 70, 80, 90, 100
+from .symbols import _ADD, _ATOM, _MUL, _POW, _UNARY  # Python's precedence, for brackets
 
 # Names the generated code uses for itself; no node may take them.
 RESERVED = {"exp", "log", "tanh", "sin", "cos", "math", "inf", "nan", "make", "sgd_step", "weights"}
@@ -178,6 +175,50 @@ def _named(names: np.ndarray) -> Elements:
     return _elements(names.shape, lambda idx: F(names[idx]))
 
 
+WIDTH = 90  # the generated source's lines: longer ones are wrapped
+
+
+def _wrapped(head: str, text: str, indent: str) -> list[str]:
+    """``indent + head + text`` as lines of at most WIDTH characters, broken at the spaces
+    of ``text`` (a list inside brackets) and aligned after ``head``."""
+    wrap = textwrap.TextWrapper(width=WIDTH, initial_indent=indent + head,
+                                subsequent_indent=indent + " " * len(head),
+                                break_long_words=False, break_on_hyphens=False)
+    return wrap.wrap(text)
+
+
+def _terms(expr: str) -> list[str]:
+    """``expr`` split at its top-level `` + `` (outside any brackets)."""
+    terms, depth, start = [], 0, 0
+    for k, char in enumerate(expr):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and expr.startswith(" + ", k):
+            terms.append(expr[start:k])
+            start = k + 3
+    return [*terms, expr[start:]]
+
+
+def _assignment(name: str, expr: str, indent: str) -> list[str]:
+    """``name = expr``; past WIDTH characters, with one term of the sum a line:
+    ``name = (`` for a sum, ``name = 0.5 * (`` for a factor times a sum in brackets."""
+    line = f"{indent}{name} = {expr}"
+    if len(line) <= WIDTH:
+        return [line]
+    head, inner = "(", expr
+    if len(_terms(expr)) == 1 and expr.endswith(")"):  # c * (a + b + …): split the bracket
+        depth = 0
+        for k in range(len(expr) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(expr[k], 0)
+            if depth == 0:
+                head, inner = expr[:k + 1], expr[k + 1:-1]
+                break
+    terms = _terms(inner)
+    if len(terms) == 1:
+        return [line]
+    return [f"{indent}{name} = {head}", f"{indent}    {terms[0]}",
+            *(f"{indent}    + {term}" for term in terms[1:]), f"{indent})"]
+
+
 class FloatGenerator:
     """Writes one trace as a closure on Python floats with the SGD update built in.
 
@@ -190,8 +231,8 @@ class FloatGenerator:
 
     def __init__(self, trace, persistent: list, wrt: list, eta: float):
         self.trace, self.eta = trace, float(eta)
-        base = Generator(trace, persistent, wrt, "sgd_step")  # node names and needed grads
-        self.name, self.needed, self.wrt = base.name, base.needed, wrt
+        self.name = trace.names(persistent, taken={"np", "_index_add", "sgd_step"})
+        self.needed, self.wrt = trace.needed(wrt), wrt
         self.persistent = persistent
         self.taken = set(RESERVED)
         self.elements = {}  # id(node) -> object array of the element names (strings)
@@ -233,31 +274,33 @@ class FloatGenerator:
     def source(self) -> str:
         """The generated factory, as text."""
         back, updates = self._backward_lines()
-        used = set(re.findall(r"\w+", "\n".join(back)))
+        used = set(re.findall(r"\w+", "\n".join(expr for _, expr in back)))
         fwd, root_expr, outputs = self._forward_lines(used)
         inputs = [n for v in self.trace.inputs for n in self.elements[id(v)].ravel()]
         weights = [n for p in self.persistent for n in self.elements[id(p)].ravel()]
-        wrap = textwrap.TextWrapper(width=90, break_long_words=False, break_on_hyphens=False)
+        body = " " * 8
+        wrap = textwrap.TextWrapper(width=WIDTH - len(body + "nonlocal "), break_long_words=False,
+                                    break_on_hyphens=False)
         nonlocal_lines = ["nonlocal " + line.rstrip(",") for line in
                           wrap.wrap(", ".join(weights))] if updates else []
         returned = ", ".join(outputs) + ("," if len(outputs) == 1 else "")
         lines = [
-            f"def make({', '.join(weights)}):",
+            *_wrapped("def make(", ", ".join(weights) + "):", ""),
             '    """A training step on Python floats, written by tinygrad_sine.compile: forward,',
             f'    backward, then w ← w − η ∂w with η = {self.eta!r}.  The weights live here."""',
             "",
-            f"    def sgd_step({', '.join(inputs)}):",
-            *("        " + line for line in nonlocal_lines),
-            "        # forward",
-            *("        " + line for line in fwd),
-            f"        # backward: grad_v = ∂{self.name[id(self.trace.loss)]}/∂v",
-            *("        " + line for line in back),
-            "        # update: w ← w − η ∂w",
-            *("        " + line for line in updates),
-            f"        return {root_expr}, ({returned})",
+            *_wrapped("def sgd_step(", ", ".join(inputs) + "):", " " * 4),
+            *(body + line for line in nonlocal_lines),
+            body + "# forward",
+            *(line for name, expr in fwd for line in _assignment(name, expr, body)),
+            f"{body}# backward: grad_v = ∂{self.name[id(self.trace.loss)]}/∂v",
+            *(line for name, expr in back for line in _assignment(name, expr, body)),
+            body + "# update: w ← w − η ∂w",
+            *(body + line for line in updates),
+            *_wrapped(f"return {root_expr}, (", returned + ")", body),
             "",
             "    def weights():",
-            f"        return [{', '.join(weights)}]",
+            *_wrapped("return [", ", ".join(weights) + "]", body),
             "",
             "    return sgd_step, weights",
         ]
@@ -287,7 +330,7 @@ class FloatGenerator:
                     g[idx] = f  # a number, or a name already written: no line
                 else:
                     gname = "grad_" + self.elements[i][idx]
-                    back.append(f"{gname} = {f.expr}")
+                    back.append((gname, f.expr))
                     g[idx] = F(gname)
             if node._op is None:
                 if i in wanted:
@@ -308,10 +351,7 @@ class FloatGenerator:
     def _forward_lines(self, used_in_backward: set):
         order, root = self.trace.order, self.trace.loss
         keep = {id(o) for o in (root, *self.trace.outputs)}
-        uses = {}
-        for node in order:
-            for p in node.parents:
-                uses[id(p)] = uses.get(id(p), 0) + 1
+        uses = self.trace.uses()
         fwd, value = [], {}
         for node in order:
             i = id(node)
@@ -327,12 +367,11 @@ class FloatGenerator:
             if not inline:
                 for idx in np.ndindex(node.shape):
                     if out[idx].expr != names[idx]:
-                        fwd.append(f"{names[idx]} = {F.of(out[idx]).expr}")
+                        fwd.append((names[idx], F.of(out[idx]).expr))
                 out = _named(names)
             value[i] = out
         outputs = [self._nested(value[id(o)]) for o in self.trace.outputs]
-        return fwd, value[id(root)][()].expr if root.ndim == 0 else \
-            value[id(root)].ravel()[0].expr, outputs
+        return fwd, value[id(root)].ravel()[0].expr, outputs  # the loss: one number
 
     @staticmethod
     def _nested(arr) -> str:

@@ -15,6 +15,14 @@ changes made to it in between are seen.  For larger shapes the step is the
 numpy code of ``compile`` followed by ``p.data -= η g``, and ``.data`` is
 always current.
 
+A Ctrl-C during a float step writes back the weights as they are: before
+the update lines, the last step's; after them, this step's.  The update
+lines (``w1_0_0 -= 0.1 * grad_w1_0_0`` …) call no function, and CPython
+acts on a Ctrl-C only at a call or a loop's jump back, so it does not land
+between two of them there and a step is not left half applied.  (They stay
+one line a weight, as the post writes the update, rather than one tuple
+assignment.)
+
 The limit was chosen by measurement (``python benchmarks/bench.py --only
 fused`` prints the comparison): a float step costs about 0.05 µs per number
 in the graph (1.6 µs for the seed's 25 numbers at batch 1), a numpy step
@@ -34,19 +42,9 @@ import numpy as np
 
 from ..value import Value
 from .float_code import FUNCTIONS, FloatGenerator, NotUnrollable
+from .trace import _FLOAT64, float64_shapes
 
 FLOAT_LIMIT = 300  # numbers in the graph (all nodes' sizes added) up to which floats are used
-
-_FLOAT64 = np.dtype(np.float64)
-
-
-def _shapes(inputs) -> tuple | None:
-    """The shapes of float64 arrays; None if any input is something else."""
-    for x in inputs:
-        if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
-            return None
-    return tuple([x.shape for x in inputs])
-
 
 class _FloatProgram:
     """The generated float code for one set of shapes, and how to feed it."""
@@ -91,12 +89,16 @@ class _FloatProgram:
         return out
 
     def store(self) -> None:
-        """The floats, back into the updated parameters' .data."""
+        """The floats, back into the updated parameters' .data: into the same arrays, as
+        eager SGD updates them in place (a 0-d parameter gets a new np.float64)."""
         floats = self.weights()
         for p, a, b in self.slots:
-            shape = p.data.shape
-            p.data = np.array(floats[a:b], dtype=np.float64).reshape(shape) if shape else (
-                np.float64(floats[a]))
+            d = p.data
+            if d.shape:
+                d[...] = np.reshape(floats[a:b], d.shape)
+                p.data = d  # the same array: the assignment marks the Value as changed
+            else:
+                p.data = np.float64(floats[a])
         self.step = self.weights = None
 
 
@@ -110,8 +112,8 @@ class FusedSGD:
     the update) as a float and ``fn``'s extra outputs, each of its output's
     shape: nested lists of floats from the float code, numpy arrays from the
     numpy code (``np.asarray(y)`` gives an array either way).  ``source`` is
-    the code of the latest step; ``write_back()`` puts the weights into
-    ``.data``.
+    the code of the latest step (for the latest call's shapes);
+    ``write_back()`` puts the weights into ``.data``.
 
     >>> from tinygrad_sine import compile
     >>> from tinygrad_sine.nn import SineNet, squared_error
@@ -123,14 +125,22 @@ class FusedSGD:
     u1_2 = x_0 * w1_0_2 + b1_2
     """
 
-    def __init__(self, compiled, eta: float):
+    def __init__(self, compiled, eta: float, float_limit: int | None = None):
         if isinstance(eta, bool) or not isinstance(eta, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(eta) or eta < 0:
             raise ValueError(f"sgd: eta must be a finite number ≥ 0 (the learning rate), "
                              f"got {eta!r}")
-        self.compiled, self.eta = compiled, float(eta)
+        if float_limit is None:
+            float_limit = FLOAT_LIMIT
+        if isinstance(float_limit, bool) or not isinstance(float_limit, (int, np.integer)) \
+                or float_limit < 0:
+            raise ValueError(f"sgd: float_limit must be a whole number ≥ 0 (numbers in the "
+                             f"graph up to which float code is used) or None, got {float_limit!r}")
+        self.compiled, self.eta, self.float_limit = compiled, float(eta), int(float_limit)
         self.params = compiled.params
         self._floats: dict = {}  # shapes -> _FloatProgram, or None where numpy code is used
+        self._sources: dict = {}  # shapes -> the code used for them (float or numpy)
+        self._unchecked: dict = {}  # shapes -> float code whose check overflowed: tried again
         self._live: _FloatProgram | None = None  # the program holding the weights now
         self._numpy_shapes = None  # the input shapes of the last call that ran numpy code
         self.source = None
@@ -142,11 +152,11 @@ class FusedSGD:
             if args is not None:
                 return self._run(live, args, inputs)
             self.write_back()  # other shapes or kinds of input: find the code for them
-        elif self._numpy_shapes is not None and _shapes(inputs) == self._numpy_shapes:
+        elif self._numpy_shapes is not None and float64_shapes(inputs) == self._numpy_shapes:
             return self._numpy_step(inputs)  # as last time: numpy code (it checks the rest)
-        program, data = self._float_program(inputs)
+        program, data, final = self._float_program(inputs)
         if program is None:
-            self._numpy_shapes = _shapes(data)
+            self._numpy_shapes = float64_shapes(data) if final else None
             return self._numpy_step(data)
         self._numpy_shapes = None
         program.load()
@@ -183,32 +193,40 @@ class FusedSGD:
             p.data -= self.eta * g
         return float(loss), (out[2] if len(out) > 2 else ())
 
-    def _float_program(self, inputs) -> tuple[_FloatProgram | None, list]:
-        """The float code for these inputs' shapes (written and checked on first use), and
-        the inputs checked as ``Value(...)`` checks them."""
+    def _float_program(self, inputs) -> tuple[_FloatProgram | None, list, bool]:
+        """The float code for these inputs' shapes (written and checked on first use), the
+        inputs checked as ``Value(...)`` checks them, and whether that choice is for good
+        (False while the check overflows: the next call with these shapes checks again)."""
         compiled = self.compiled
         data = [x.data if isinstance(x, Value) else compiled._as_input(x, k)
                 for k, x in enumerate(inputs)]
         params = [p.data for p in compiled.persistent]
         key = tuple(np.shape(x) for x in data) + tuple(np.shape(w) for w in params)
         if key in self._floats:
-            return self._floats[key], data
+            self.source = self._sources.get(key, self.source)
+            return self._floats[key], data, True
         program = None
-        if not compiled.check and len(inputs) == len(compiled.names):
+        if len(inputs) == len(compiled.names):
             numpy_program = compiled._programs.get(key) or compiled._program_for(data)
             trace = numpy_program.trace
-            self.source = numpy_program.source
-            if sum(n.size for n in trace.order) <= FLOAT_LIMIT:
-                try:
-                    source = FloatGenerator(trace, compiled.persistent, self.params,
-                                            self.eta).source()
-                except NotUnrollable:
-                    source = None
-                if source is not None:
-                    program = _FloatProgram(source, trace, compiled.persistent, self.params)
-                    program = self._checked(program, numpy_program, data)
+            self._sources[key] = self.source = numpy_program.source
+            if not compiled.check and sum(n.size for n in trace.order) <= self.float_limit:
+                program = self._unchecked.pop(key, None)
+                if program is None:
+                    try:
+                        source = FloatGenerator(trace, compiled.persistent, self.params,
+                                                self.eta).source()
+                    except NotUnrollable:
+                        source = None
+                    if source is not None:
+                        program = _FloatProgram(source, trace, compiled.persistent, self.params)
+                if program is not None and self._checked(program, numpy_program, data) is None:
+                    self._unchecked[key] = program  # an overflow: cannot tell yet
+                    return None, data, False
+            if program is not None:
+                self._sources[key] = self.source = program.source
         self._floats[key] = program
-        return program, data
+        return program, data, True
 
     def _checked(self, program: _FloatProgram, numpy_program, data):
         """The float step must give the numpy code's loss and updated weights; else a bug."""
@@ -231,7 +249,6 @@ class FusedSGD:
         if not same:  # pragma: no cover - a bug in float_code.py
             raise AssertionError("compile: the float code's step differs from the numpy code's; "
                                  f"please report this with the code:\n{program.source}")
-        self.source = program.source
         return program
 
     def __repr__(self):

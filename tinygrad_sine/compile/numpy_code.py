@@ -7,14 +7,13 @@ for.  ``compile/__init__.py`` traces, checks and runs; this file only writes.
 
 from __future__ import annotations
 
-import keyword
 import re
 
 import numpy as np
 
 from .. import ops
-from ..autograd import topo_order
 from .symbols import _ATOM, Sym, _lit
+from .trace import fresh
 
 # ------------------------------------------------------------------ the generator
 
@@ -34,34 +33,11 @@ class Generator:
         order = trace.order
         persistent_ids = {id(p) for p in persistent}
         self.persistent = persistent
-        self.arguments = set()  # names of the generated function's arguments
 
-        # names: labels where they make identifiers, else the op's name and a counter
-        self.name, counters = {}, {}
-        inputs_first = trace.inputs + [n for n in order if id(n) not in trace.input_ids]
-        for node in inputs_first:
-            if id(node) in trace.input_ids:
-                base = node.label
-            elif node._op is None:
-                base = "param" if id(node) in persistent_ids else "const"
-            else:
-                base = node.op
-            label = node.label
-            if label and label.isidentifier() and not keyword.iskeyword(label):
-                base = label
-            self.name[id(node)] = self._fresh(base, counters, numbered=base != label)
-            if node._op is None and (id(node) in trace.input_ids or id(node) in persistent_ids):
-                self.arguments.add(self.name[id(node)])
-
-        # which gradients are needed: nodes on a path from a wanted leaf to the loss
-        wanted = {id(p) for p in wrt}
-        below_loss = {id(n) for n in topo_order(trace.loss)}
-        needed = set()
-        for node in order:
-            if id(node) in below_loss and (
-                    id(node) in wanted or any(id(p) in needed for p in node.parents)):
-                needed.add(id(node))
-        self.wrt, self.needed = wrt, needed
+        self.name = trace.names(persistent, self.taken)
+        self.arguments = {self.name[id(n)] for n in order if n._op is None and (
+            id(n) in trace.input_ids or id(n) in persistent_ids)}
+        self.wrt, self.needed = wrt, trace.needed(wrt)
 
         # the leaves: inputs and parameters are arguments, made-inside constants are literals
         self.sym = {}
@@ -77,12 +53,7 @@ class Generator:
                                               node.data, _ATOM, self)
 
     def _fresh(self, base, counters, numbered):
-        while True:
-            counters[base] = counters.get(base, 0) + 1
-            name = f"{base}{counters[base]}" if numbered or counters[base] > 1 else base
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
+        return fresh(base, self.taken, counters, numbered)
 
     def constant(self, array, base="const") -> str:
         """A name in the generated code's globals for an array the code needs."""
@@ -187,10 +158,7 @@ class Generator:
         """One line per node, except nodes that can be written inside their only user."""
         order, name, named = self.trace.order, self.name, self.named
         keep = {id(o) for o in (self.trace.loss, *self.trace.outputs)}
-        uses = {}
-        for node in order:
-            for p in node.parents:
-                uses[id(p)] = uses.get(id(p), 0) + 1
+        uses = self.trace.uses()
         fwd, expr = [], {}
         for node in order:
             i = id(node)

@@ -217,7 +217,7 @@ class Sym:
             return self._respread(val)
         return self._new(f"np.full({_lit(tuple(shape), None)}, {self.expr})", val)
 
-    def _call(self, name, *args):
+    def _call(self, name):
         return self._new(f"np.{name}({self.expr})", getattr(np, name)(self.val),
                          spread=self.spread)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Sequence
 from contextlib import contextmanager
 
@@ -13,6 +14,27 @@ from ..value import Value, _as_float_array, _tracing
 
 class TraceError(ValueError):
     """``fn`` cannot be compiled, or a call does not match what was compiled."""
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def float64_shapes(inputs) -> tuple | None:
+    """The shapes of the inputs if every one is a float64 array (the quick path); else None."""
+    for x in inputs:
+        if type(x) is not np.ndarray or x.dtype is not _FLOAT64:
+            return None
+    return tuple([x.shape for x in inputs])
+
+
+def fresh(base: str, taken: set, counters: dict, numbered: bool) -> str:
+    """A name not in ``taken`` (then added to it): ``base``, or ``base`` with a counter."""
+    while True:
+        counters[base] = counters.get(base, 0) + 1
+        name = f"{base}{counters[base]}" if numbered or counters[base] > 1 else base
+        if name not in taken:
+            taken.add(name)
+            return name
 
 
 # ------------------------------------------------------------------ tracing
@@ -68,6 +90,45 @@ class _Trace:
 
     def leaves(self) -> list:
         return [n for n in self.order if n._op is None and id(n) not in self.input_ids]
+
+    # what both code generators need to know about the graph
+
+    def names(self, persistent: list, taken: set) -> dict:
+        """``{id(node): name}``: labels where they make identifiers, else the op's name (or
+        param/const for a leaf) and a counter; inputs first.  Adds the names to ``taken``."""
+        persistent_ids, name, counters = {id(p) for p in persistent}, {}, {}
+        for node in self.inputs + [n for n in self.order if id(n) not in self.input_ids]:
+            if id(node) in self.input_ids:
+                base = node.label
+            elif node._op is None:
+                base = "param" if id(node) in persistent_ids else "const"
+            else:
+                base = node.op
+            label = node.label
+            if label and label.isidentifier() and not keyword.iskeyword(label):
+                base = label
+            name[id(node)] = fresh(base, taken, counters, numbered=base != label)
+        return name
+
+    def needed(self, wrt: list) -> set:
+        """The ids of the nodes whose gradient is needed: on a path from a ``wrt`` leaf up to
+        the loss."""
+        wanted, below_loss = {id(p) for p in wrt}, {id(n) for n in topo_order(self.loss)}
+        needed = set()
+        for node in self.order:
+            if id(node) in below_loss and (
+                    id(node) in wanted or any(id(p) in needed for p in node.parents)):
+                needed.add(id(node))
+        return needed
+
+    def uses(self) -> dict:
+        """``{id(node): how many times it is a parent}``; a node used once (and not the loss or
+        an output) can be written inside its user's line."""
+        uses = {}
+        for node in self.order:
+            for p in node.parents:
+                uses[id(p)] = uses.get(id(p), 0) + 1
+        return uses
 
 
 def _raw(x):
