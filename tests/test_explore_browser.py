@@ -167,7 +167,7 @@ def test_clicking_a_box_goes_to_that_nodes_next_step(opened, seed):
 
 def test_a_collapsed_layers_tooltip_names_the_layer(browser, tmp_path):
     if shutil.which("dot") is None:
-        _missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     result = cli("explore", "--collapse", "--out", str(tmp_path / "c.html"))
     assert result.returncode == 0, result.stderr
     page = Opened(browser, (tmp_path / "c.html").as_uri()).load()
