@@ -183,6 +183,33 @@ def test_an_sgd_step_between_forward_and_backward_is_noticed_like_an_assignment(
     assert w.grad.tolist() == [2 * (3.0 - 0.1), 2 * (4.0 - 0.1)] and b.grad == 1.0
 
 
+def test_assigning_data_stores_a_float64_copy_and_checks_it_like_the_constructor():
+    caller = np.array([1.0, 2.0])
+    w = Value([0.0, 0.0])
+    w.data = caller
+    w.grad = [1.0, 1.0]
+    SGD([w], 0.5).step()  # updates w's array in place
+    assert caller.tolist() == [1.0, 2.0]  # the caller's array is not w's
+    assert w.data.tolist() == [0.5, 1.5]
+    w.data = np.array([1, 2], dtype=np.float32)
+    assert w.data.dtype == np.float64
+    w.data = [3, 4]  # a list becomes numbers, as in Value([3, 4])
+    assert isinstance(w.data, np.ndarray) and w.data.tolist() == [3.0, 4.0]
+    with pytest.raises(TypeError, match=r"Value\.data"):
+        w.data = "abc"
+
+
+def test_assigning_data_of_a_new_shape_clears_the_old_gradient():
+    w = Value([1.0, 2.0])
+    (w * w).sum().backward()
+    w.data = np.ones(3)  # a new shape: the gradient of shape (2,) no longer belongs
+    assert w.grad.tolist() == [0.0, 0.0, 0.0]
+    (w * w).sum().backward()  # accumulates into a fresh gradient, no broadcast error
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+    w.data = np.full(3, 2.0)  # the same shape keeps the gradient, as PyTorch does
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
 def test_a_graph_built_after_an_assignment_is_fine_and_uses_the_new_numbers():
     w = Value(1.0)
     w.data = np.float64(3.0)

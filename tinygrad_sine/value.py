@@ -299,15 +299,21 @@ class Value:
         Python hook sees; nor ``v.data -= …`` on a Value outside the graph
         whose array the graph shares (``copy.copy(v)``; a reshape, transpose
         or identity made outside it).  Assign a new array instead.
+
+        An assigned value is stored as float64, copied (so a later in-place
+        update of the parameter never writes into the caller's array), and
+        checked like ``Value(...)``'s data.  A new shape clears ``.grad``:
+        a gradient of the old shape belongs to the old numbers.
         """
         return self._data
 
     @data.setter
     def data(self, new) -> None:
-        global _data_changes
-        _data_changes += 1
-        self._data = new
-        self._version = _data_changes
+        if new is not self._data:  # ``v.data -= …`` on an array hands back the same array
+            new = _as_float_array(new, "Value.data")  # float64, and a copy of the caller's
+            if new.shape != self._data.shape:
+                self._grad = None  # a gradient of the old shape belongs to the old numbers
+        self._data, self._version = new, _tick()
 
     @property
     def grad(self) -> np.ndarray:
