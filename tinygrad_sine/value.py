@@ -262,7 +262,22 @@ class Value:
         return _numpy_dispatch.array_function(func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        """``np.asarray(v)``: the numbers, no graph (like PyTorch's ``t.detach().numpy()``)."""
+        """``np.asarray(v)`` of a leaf: its numbers.  An op result refuses (TypeError).
+
+        numpy also calls this on its own, to turn a list of Values into one
+        array (``np.mean([l1, l2])``), and the graph would be lost with no
+        word: training on that sum would give no gradient to anything before
+        it.  So, like PyTorch's ``np.asarray(t)`` of a tensor that needs a
+        gradient, an op result refuses; ``v.data`` or ``v.detach()`` take
+        its numbers on purpose.  A leaf has no graph to lose.
+        """
+        if self._op is not None:
+            raise TypeError(
+                f"np.asarray (or a numpy function given a list of Values) on the output of "
+                f"op {self._op.name!r}, shape {self.shape}: its numbers would lose their "
+                "graph, and no gradient would reach what made it. Combine Values with "
+                "operations (a + b, v.sum(), np.sum(v)), or take the numbers on purpose "
+                "with v.data or v.detach()")
         arr = np.asarray(self._data, dtype=dtype)
         return arr.copy() if copy else arr
 
