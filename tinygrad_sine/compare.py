@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .gradcheck import disagree
 from .hints import input_error, target_hint
 from .manual import ManualSineNet
 from .nn import SineNet, squared_error
@@ -157,20 +158,6 @@ def check_tolerances(where: str, rtol, atol) -> None:
                             f"{tol!r}")
         if not (np.isfinite(tol) and tol >= 0):
             raise ValueError(f"{where}: {name} must be a finite number ≥ 0, got {tol!r}")
-
-
-def disagree(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> np.ndarray:
-    """Where ``actual`` and ``expected`` disagree, element by element (a bool array).
-
-    The rule of ``numpy.testing.assert_allclose``: finite numbers agree when
-    ``|actual − expected| ≤ atol + rtol·|expected|``; an infinity agrees only
-    with the same infinity (same sign); NaN agrees only with NaN.
-    """
-    with np.errstate(invalid="ignore", over="ignore"):
-        finite = np.isfinite(actual) & np.isfinite(expected)
-        close = np.abs(actual - expected) <= atol + rtol * np.abs(expected)
-        same = (np.isnan(actual) & np.isnan(expected)) | (np.isinf(actual) & (actual == expected))
-    return ~np.where(finite, close, same)
 
 
 def number(x) -> str:
@@ -322,9 +309,10 @@ def compare_manual(root: Value, manual, *, rtol: float = 1e-7, atol: float = 1e-
     The engine's side comes from its own backward pass over ``root``
     (:func:`~tinygrad_sine.autograd.grad`), so ``.grad`` is neither read nor
     changed: calling this twice, or after ``backward()``, gives the same.
-    Elements agree as in ``numpy.testing.assert_allclose``:
-    ``|manual − automatic| ≤ atol + rtol·|automatic|``, an infinity only with
-    the same infinity, NaN only with NaN.
+    Elements agree when ``|manual − automatic| ≤ atol + rtol·|automatic|``,
+    an infinity only with the same infinity; a NaN never agrees, not even
+    with a NaN (unlike ``numpy.testing.assert_allclose``'s ``equal_nan``): a
+    hand derivation that also gives 0/0 proves nothing.
 
     >>> from tinygrad_sine import Value
     >>> w = Value([1.0, 2.0], label="w")

@@ -48,6 +48,23 @@ def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: f
     return jacobians
 
 
+def disagree(actual, expected, rtol: float, atol: float) -> np.ndarray:
+    """Where ``actual`` and ``expected`` disagree, element by element (a bool array).
+
+    The one rule of every checker here (gradcheck, ``assert_grad_close``,
+    ``compare_manual``): finite numbers agree when
+    ``|actual − expected| ≤ atol + rtol·|expected|``; an infinity agrees only
+    with the same infinity (same sign); a NaN never agrees, not even with a
+    NaN.  Unlike ``numpy.testing.assert_allclose`` (whose ``equal_nan`` is on
+    by default), because a hand derivation that also gives 0/0 proves nothing.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf: nan, sorted out below
+        close = np.abs(actual - expected) <= atol + rtol * np.abs(expected)  # False for nan
+        same_infinity = np.isinf(actual) & (actual == expected)
+    return ~np.where(np.isfinite(actual) & np.isfinite(expected), close, same_infinity)
+
+
 def _call(fn, inputs) -> Value:
     out = fn(*inputs)
     if not isinstance(out, Value):
@@ -77,10 +94,11 @@ def gradcheck(
     ``fn`` takes the Values of ``inputs`` (one Value, or a list of them and
     of numbers) and returns a Value.  For a non-scalar output the full
     Jacobian is compared, one backward pass per output element.  An element
-    agrees when ``|automatic − numerical| ≤ atol + rtol · |numerical|``; a
-    nan on either side never agrees.  Returns ``True``, or raises
-    :class:`GradcheckError` naming the input, the element and both values.
-    ``eps`` must be finite and > 0, ``atol`` and ``rtol`` finite and ≥ 0.
+    agrees when ``|automatic − numerical| ≤ atol + rtol · |numerical|``, an
+    infinity only with the same infinity, and a nan never (:func:`disagree`).
+    Returns ``True``, or raises :class:`GradcheckError` naming the input,
+    the element and both values.  ``eps`` must be finite and > 0, ``atol``
+    and ``rtol`` finite and ≥ 0.
 
     >>> gradcheck(lambda a, b: (a * b).sin().sum(), [Value([1.0, 2.0]), Value(0.5)])
     True
@@ -107,8 +125,7 @@ def gradcheck(
                     f"gradcheck: the automatic gradient of input {i} has shape {auto.shape}, "
                     f"but the input has shape {x.shape}"
                 )
-            with np.errstate(invalid="ignore"):  # inf − inf: nan, which fails below
-                bad = ~(np.abs(auto.data - num) <= atol + rtol * np.abs(num))
+            bad = disagree(auto.data, num, rtol, atol)
             if bad.any():
                 where = tuple(int(k) for k in np.argwhere(bad)[0])
                 name = f"input {i}" + (f" ({x.label!r})" if x.label else "")
