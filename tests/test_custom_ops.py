@@ -87,3 +87,46 @@ def test_the_docstring_convention_is_in_help_of_op():
     text = pydoc.render_doc(ops.Op, renderer=pydoc.plaintext)
     assert '"y = x²;  ∂x = ∂y · 2x"' in text
     assert "one gradient per input" in text and "return its gradient bare" in text
+
+
+class SameForBoth(ops.Op):
+    "y = (a + b)²;  ∂a = ∂y · 2(a + b),  ∂b = ∂y · 2(a + b)"
+
+    name = "sameforboth"
+    forward = staticmethod(lambda a, b: (a + b) ** 2)
+
+    @staticmethod
+    def backward(g, y, a, b):
+        h = g * 2 * (a + b)
+        return h, h  # one fresh array for both inputs
+
+
+def test_one_array_returned_for_two_inputs_gives_each_its_own_gradient():
+    p, q = Value([1.0, 2.0]), Value([0.5, -1.0])
+    apply(SameForBoth, p, q).sum().backward()
+    assert p.grad is not q.grad
+    np.testing.assert_allclose(p.grad, 2 * (p.data + q.data), rtol=1e-14)  # by hand
+    p.grad += 1.0  # changing one leaves the other alone
+    np.testing.assert_allclose(q.grad, 2 * (p.data + q.data), rtol=1e-14)
+    assert gradcheck(lambda a, b: apply(SameForBoth, a, b).sum(), [p, q])
+
+
+class SumOfThree(ops.Op):
+    "y = a + 2b + c;  ∂a = ∂y,  ∂b = 2 ∂y,  ∂c = ∂y"
+
+    name = "sumofthree"
+    forward = staticmethod(lambda a, b, c: a + 2 * b + c)
+
+    @staticmethod
+    def backward(g, y, a, b, c):
+        h = g * 1.0  # a fresh array, given to the first and the third input
+        return h, 2 * g, h
+
+
+def test_one_array_for_the_first_and_third_inputs_is_not_shared_either():
+    a, b, c = Value([1.0, 2.0]), Value([3.0, 4.0]), Value([5.0, 6.0])
+    apply(SumOfThree, a, b, c).sum().backward()
+    assert a.grad is not c.grad
+    assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [2.0, 2.0]
+    a.grad *= 10
+    assert c.grad.tolist() == [1.0, 1.0]

@@ -94,7 +94,7 @@ def backprop(root: Value, seed, create_graph: bool = False,
     ``create_graph`` is true (then the gradient computation is itself
     recorded and can be differentiated again).  No two nodes' gradients are
     the same array: where an op passes ``g`` (or a view of it) on to a
-    parent, the parent gets a copy.
+    parent, or one array to two parents, the parent gets a copy.
 
     Raises RuntimeError (``where`` begins the message) if ``.data`` of a
     node was assigned after an op used it.
@@ -136,8 +136,9 @@ def backprop(root: Value, seed, create_graph: bool = False,
                     pg = _sum_back(op, pg, parent, node)  # undo broadcasting, for every op
                 if parent in grads:
                     grads[parent] = grads[parent] + pg
-                elif type(pg) is ndarray and (pg is g or pg.base is not None):
-                    grads[parent] = pg.copy()  # g passed on, or a view: the parent gets its own
+                elif type(pg) is ndarray and (pg is g or pg.base is not None or i and (
+                        pg is local[0] or i > 1 and any(pg is q for q in local[1:i]))):
+                    grads[parent] = pg.copy()  # g, a view, or one array for two inputs: a copy
                 else:
                     grads[parent] = pg
         except AttributeError:  # a gradient with no .shape: a float, a list, None
