@@ -434,6 +434,15 @@ def test_third_derivative_of_sin_is_minus_cos():
     assert d3.item() == pytest.approx(-math.cos(x0))
 
 
+def test_second_derivative_of_a_power_by_its_exponent_through_np_log():
+    # y = aᵇ;  ∂y/∂b = aᵇ ln a;  ∂²y/∂b² = aᵇ (ln a)²  (Pow's backward calls np.log on a Value)
+    a, b = Value(2.0), Value(1.5)
+    (db,) = grad(a ** b, [b], create_graph=True)
+    (dbb,) = grad(db, [b])
+    assert db.item() == pytest.approx(2.0 ** 1.5 * math.log(2.0), rel=1e-12)
+    assert dbb.item() == pytest.approx(2.0 ** 1.5 * math.log(2.0) ** 2, rel=1e-12)
+
+
 def test_hessian_vector_product_of_sum_sin_x_times_x():
     # f = Σ sin(x_i)·x_i;  ∂f/∂x_i = cos x_i·x_i + sin x_i;  H = diag(2 cos x_i − x_i sin x_i)
     rng = np.random.default_rng(3)

@@ -36,18 +36,6 @@ def raw(x):
     return x if isinstance(x, _ARRAY_TYPES) else x.data
 
 
-def sin(x):
-    return np.sin(x) if isinstance(x, _ARRAY_TYPES) else x.sin()
-
-
-def cos(x):
-    return np.cos(x) if isinstance(x, _ARRAY_TYPES) else x.cos()
-
-
-def log(x):
-    return np.log(x) if isinstance(x, _ARRAY_TYPES) else x.log()
-
-
 def broadcast_to(x, shape):
     if isinstance(x, _ARRAY_TYPES):
         return x + np.zeros(shape)  # a fresh array; np.broadcast_to's view is slower to make
@@ -129,8 +117,8 @@ class Op:
       keep the output's broadcast shape: the traversal sums it back to its
       input's shape.  The wrong number of gradients, or one that cannot be
       summed back, is an error naming the op and the shapes.  Written with
-      plain arithmetic (``g * y``, not ``np.multiply``), it also works on
-      Values, so second derivatives come for free.
+      operators and numpy functions (``g * y``, ``np.cos(x)``), it also
+      works on Values, so second derivatives come for free.
     * The docstring's first line is the math, forward and derivative side by
       side, separated by a semicolon::
 
@@ -286,7 +274,7 @@ class PowValue(Op):
         # often a constant array nobody differentiates by.
         with np.errstate(divide="ignore", invalid="ignore"):
             grad_a = g * b * a_for_da ** (b - 1)
-            grad_b = g * y * log(a_for_db)
+            grad_b = g * y * np.log(a_for_db)
         if b_is_0.any():
             grad_a = grad_a * ~b_is_0
         if a_is_0.any():
@@ -379,7 +367,7 @@ class Sin(Op):
 
     @staticmethod
     def backward(g, y, x):
-        return (g * cos(x),)
+        return (g * np.cos(x),)
 
 
 class Cos(Op):
@@ -393,7 +381,7 @@ class Cos(Op):
 
     @staticmethod
     def backward(g, y, x):
-        return (-g * sin(x),)
+        return (-g * np.sin(x),)
 
 
 class Tanh(Op):
