@@ -130,3 +130,43 @@ def test_one_array_for_the_first_and_third_inputs_is_not_shared_either():
     assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [2.0, 2.0]
     a.grad *= 10
     assert c.grad.tolist() == [1.0, 1.0]
+
+
+class ScaleByTable(ops.Op):
+    "y = x · t;  ∂x = ∂y · t   (t: a fixed table, no gradient)"
+
+    name = "scalebytable"
+    forward = staticmethod(lambda x, t: x * t)
+    backward = staticmethod(lambda g, y, x, t: (g * t, None))
+
+
+def test_none_for_an_input_means_no_gradient_for_it_as_in_pytorch():
+    x, table = Value([1.0, 2.0]), Value([3.0, -4.0])
+    (apply(ScaleByTable, x, table) * 2).sum().backward()
+    assert x.grad.tolist() == [6.0, -8.0]  # 2t, by hand
+    assert table.grad.tolist() == [0.0, 0.0]
+    made = table * 1.0  # an op's output as the table: its own inputs get nothing either
+    y = apply(ScaleByTable, x, made).sum() + made.sum()  # ... but from here they do
+    dx, dtable = grad(y, [x, table])
+    assert dx.data.tolist() == [3.0, -4.0] and dtable.data.tolist() == [1.0, 1.0]
+    (first, none_yet) = grad(apply(ScaleByTable, x, table).sum(), [x, table], create_graph=True)
+    assert isinstance(none_yet, Value) and none_yet.data.tolist() == [0.0, 0.0]
+    assert first.data.tolist() == [3.0, -4.0]
+    only_none = table * 1.0  # an op's output that gets nothing but None
+    apply(ScaleByTable, x, only_none).sum().backward()
+    assert table.grad.tolist() == [0.0, 0.0]
+
+
+class ForgotReturn(ops.Op):
+    name = "forgotreturn"
+    forward = staticmethod(lambda x: 2 * x)
+
+    @staticmethod
+    def backward(g, y, x):
+        g * 2  # no return: None
+
+
+def test_a_bare_none_is_refused_as_a_likely_missing_return():
+    with pytest.raises(TypeError, match=r"ForgotReturn\.backward returned NoneType \(a missing "
+                                        r"return\?\)"):
+        apply(ForgotReturn, Value([1.0])).sum().backward()

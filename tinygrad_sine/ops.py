@@ -113,7 +113,11 @@ class Op:
     * ``backward(g, y, *inputs, *args)`` gets ``g`` = ∂y (the gradient
       arriving at the output ``y``), the output and the inputs, and returns a
       tuple with one gradient per input, in argument order.  A one-input op
-      may return its gradient bare (``return g * 2 * x``).  A gradient may
+      may return its gradient bare (``return g * 2 * x``).  ``None`` in
+      place of a gradient means "no gradient for this input" (a zero), as
+      in PyTorch's ``autograd.Function``: for an input such as a fixed
+      table of numbers that nobody differentiates by (a bare ``None`` is
+      refused: it is usually a forgotten ``return``).  A gradient may
       keep the output's broadcast shape: the traversal sums it back to its
       input's shape.  The wrong number of gradients, or one that cannot be
       summed back, is an error naming the op and the shapes.  Written with
