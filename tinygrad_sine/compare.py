@@ -21,7 +21,7 @@ from .gradcheck import disagree
 from .hints import input_error, target_hint
 from .manual import ManualSineNet
 from .nn import SineNet, squared_error
-from .value import Value
+from .value import Value, check_real
 
 # The seed's formulas, by layer kind and quantity, in its own index letters.
 FORMULAS = {
@@ -152,12 +152,8 @@ def format_table(rows: list[GradientRow]) -> str:
 def check_tolerances(where: str, rtol, atol) -> None:
     """``rtol`` and ``atol`` must be finite numbers ≥ 0; a ValueError (TypeError) names which."""
     __tracebackhide__ = True
-    for name, tol in (("rtol", rtol), ("atol", atol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{where}: {name} must be a number ≥ 0, got {type(tol).__name__} "
-                            f"{tol!r}")
-        if not (np.isfinite(tol) and tol >= 0):
-            raise ValueError(f"{where}: {name} must be a finite number ≥ 0, got {tol!r}")
+    check_real(rtol, where, "rtol")
+    check_real(atol, where, "atol")
 
 
 def number(x) -> str:

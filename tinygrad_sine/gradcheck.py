@@ -7,13 +7,12 @@ is independent of every ``backward`` in ``ops.py``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .autograd import grad
-from .value import Value
+from .value import Value, check_real
 
 
 class GradcheckError(AssertionError):
@@ -72,16 +71,6 @@ def _call(fn, inputs) -> Value:
     return out
 
 
-def _check_number(value, name: str, positive: bool) -> None:
-    """A finite real number, > 0 (``positive``) or ≥ 0; else an error naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"gradcheck: {name} must be a number, got {type(value).__name__} "
-                        f"{value!r}")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        need = "> 0" if positive else "≥ 0"
-        raise ValueError(f"gradcheck: {name} must be a finite number {need}, got {value!r}")
-
-
 def gradcheck(
     fn: Callable[..., Value],
     inputs: Value | Sequence[Value],
@@ -106,9 +95,9 @@ def gradcheck(
     if not callable(fn):
         raise TypeError(f"gradcheck: fn must be a function of the inputs returning a Value, "
                         f"got {type(fn).__name__} {fn!r:.40}")
-    _check_number(eps, "eps", positive=True)
-    _check_number(atol, "atol", positive=False)
-    _check_number(rtol, "rtol", positive=False)
+    check_real(eps, "gradcheck", "eps", positive=True)
+    check_real(atol, "gradcheck", "atol")
+    check_real(rtol, "gradcheck", "rtol")
     if isinstance(inputs, Value):
         inputs = [inputs]  # one input, as grad() accepts
     inputs = [x if isinstance(x, Value) else Value(x) for x in inputs]

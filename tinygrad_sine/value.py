@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import inspect
+import math
 
 import numpy as np
 
@@ -217,6 +218,34 @@ def apply(op, *inputs, args: tuple = ()) -> Value:
 def is_int(n) -> bool:
     """A Python or numpy integer, not a bool: what shapes, axes and layer sizes take."""
     return isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+
+
+def is_real(x) -> bool:
+    """A Python or numpy int or float, not a bool: what rates, widths and tolerances take."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def check_real(value, where: str, name: str, *, positive: bool = False,
+               example: str | None = None) -> float:
+    """``value`` as a float if it is a finite real number ≥ 0 (> 0 if ``positive``).
+
+    Else a TypeError (not a number) or ValueError (nan, ±inf, too small)
+    that begins with ``where`` and names ``name``, e.g. ``check_real(eta,
+    "SGD", "eta (the learning rate)", positive=True, example="0.1")``.
+    """
+    __tracebackhide__ = True  # pytest shows the caller's line (assert_grad_close …)
+    such_as = f", such as {example}" if example else ""
+    if not is_real(value):
+        raise TypeError(f"{where}: {name} must be a number{such_as}; got "
+                        f"{type(value).__name__} {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int beyond float64
+        number = math.inf
+    if not (math.isfinite(number) and (number > 0 if positive else number >= 0)):
+        raise ValueError(f"{where}: {name} must be a finite number {'> 0' if positive else '≥ 0'}"
+                         f"{such_as}; got {value!r}")
+    return number
 
 
 def _shape_arg(shape: tuple, where: str) -> tuple:
