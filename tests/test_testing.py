@@ -110,11 +110,11 @@ def test_a_label_shared_by_two_nodes_is_an_error_naming_it():
 
 @pytest.mark.parametrize("manual, error, words", [
     ({"v": 1.0}, ValueError, r"no node labelled 'v' in root's graph; its labels are 'E', 'h'"),
-    ({"w": np.ones(2)}, ValueError, r"gradient of w has shape \(2,\), but the node has shape "
+    ({"w": np.ones(2)}, ValueError, r"gradient of 'w' has shape \(2,\), but the node has shape "
                                     r"\(2, 1\)"),
-    ({"w": "abc"}, TypeError, "gradient of w must be numbers"),
+    ({"w": "abc"}, TypeError, "gradient of 'w' must be numbers"),
     ({3: 1.0}, TypeError, "a key of manual must be a Value or a node's label, got int 3"),
-    ({Value(1.0, label="old"): 1.0}, ValueError, "node old .* is not in root's graph"),
+    ({Value(1.0, label="old"): 1.0}, ValueError, r"node 'old' \(shape \(\)\) is not in root's graph"),
     ([1.0], TypeError, "manual must be a dict"),
 ])
 def test_bad_manual_entries_are_errors_naming_the_entry(manual, error, words):
