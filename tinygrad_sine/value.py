@@ -46,17 +46,11 @@ _data_changes = 0
 
 
 def _tick() -> int:
-    """Advance the data-change clock by one and return its new reading (for nn.SGD)."""
+    """Advance the data-change clock by one and return its new reading (.data, nn.SGD)."""
     global _data_changes
     _data_changes += 1
     return _data_changes
 
-
-def __getattr__(name: str):
-    """``value._grad_enabled`` still reads the current mode (it used to be a global)."""
-    if name == "_grad_enabled":
-        return _grad_mode.get()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # While ``compile`` traces a function (in this thread or task only), a function that
 # raises: turning a Value into a Python number then would freeze a data-dependent branch.
