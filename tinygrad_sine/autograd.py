@@ -37,7 +37,9 @@ def topo_order(root: Value) -> list[Value]:
     # The stack holds nodes only: coming back to a node, we scan its parents
     # again and skip the ones already seen.  (A (node, iterator) pair per level
     # would be cheaper to resume, but the cyclic GC then has a million more
-    # objects to scan on a long chain.)
+    # objects to scan on a long chain.)  So a node with k parents that are op
+    # results costs up to k² parent checks: fine for ops' two or three inputs,
+    # quadratic for one op with thousands of inputs.
     stack = [root]
     while stack:
         node = stack[-1]
