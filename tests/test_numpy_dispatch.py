@@ -202,3 +202,13 @@ def test_value_with_value_and_value_with_number_never_go_through_the_dispatch(mo
                                           @ a.data + 2.0 * a.data.sum() - 1))
     with pytest.raises(AssertionError, match="dispatch was used"):
         np.ones(2) * a  # while an array on the left does
+
+
+def test_np_dot_with_a_single_number_multiplies_as_numpys_does():
+    v = Value([1.0, -2.0])
+    for out in (np.dot(2.0, v), np.dot(v, np.float64(2.0)), np.dot(Value(2.0), v)):
+        assert out.op == "mul" and out.data.tolist() == np.dot(2.0, v.data).tolist()
+    w = Value([[1.0, 2.0], [3.0, 4.0]])
+    s = Value(3.0)
+    np.dot(s, w).sum().backward()
+    assert s.grad == 10.0 and w.grad.tolist() == [[3.0, 3.0], [3.0, 3.0]]  # ∂s = Σw, ∂w = s

@@ -94,8 +94,10 @@ def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 def _dot(a, b, out=None):
+    """``np.dot``: ``a @ b``, except that a single number multiplies, as numpy's does."""
     _refuse("dot", out=out)
-    return _lift(a, "dot").dot(b)
+    a, b = _lift(a, "dot"), _lift(b, "dot")
+    return a * b if a.ndim == 0 or b.ndim == 0 else a @ b
 
 
 def _size(a, axis=None):
