@@ -364,3 +364,15 @@ def test_pickle_of_a_100000_node_chain_keeps_data_grad_and_label_not_history(cha
     assert (y2.item(), y2.grad, y2.parents, y2.op) == (0.5, 1.0, (), "")
     y.grad = None
     assert pickle.loads(pickle.dumps(x)).label == "x"
+
+
+def test_gradcheck_calls_fn_once_plus_twice_per_element_with_float64_scalars():
+    seen = []
+
+    def fn(a, s):
+        seen.append((type(a.data), type(s.data)))
+        return (a * s).sin().sum()
+
+    assert gradcheck(fn, [Value([0.5, 1.0]), Value(0.25)])
+    assert len(seen) == 1 + 2 * (2 + 1)  # the output once, then ± eps per input element
+    assert set(seen) == {(np.ndarray, np.float64)}  # a scalar input stays an np.float64

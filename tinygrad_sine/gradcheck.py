@@ -19,15 +19,18 @@ class GradcheckError(AssertionError):
     """An automatic gradient disagrees with its central-difference estimate."""
 
 
-def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: float = 1e-6):
+def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: float = 1e-6,
+                       out_shape: tuple | None = None):
     """∂out/∂in by central differences: one array per input, of shape out.shape + in.shape.
 
     Graph recording stays on, so ``fn`` may itself call ``grad(..., create_graph=True)``.
     The inputs' numbers are swapped in through ``_data``, not ``.data``: they
     come back unchanged, so graphs built before the check stay valid for
     their ``backward`` (an assignment to ``.data`` would mark them changed).
+    ``out_shape`` spares one call of ``fn`` when the caller knows it.
     """
-    out_shape = np.shape(_call(fn, inputs).data)
+    if out_shape is None:
+        out_shape = _call(fn, inputs).shape
     jacobians = []
     for x in inputs:
         original = x.data
@@ -38,7 +41,7 @@ def numerical_jacobian(fn: Callable[..., Value], inputs: Sequence[Value], eps: f
                 for step in (eps, -eps):
                     bumped = np.array(original, dtype=np.float64)
                     bumped[idx] += step
-                    x._data = bumped
+                    x._data = bumped[()]  # np.float64 for a single number, as in any Value
                     values.append(np.asarray(fn(*inputs).data))
                 jac[(...,) + idx] = (values[0] - values[1]) / (2 * eps)
         finally:  # the inputs come back unchanged, even if fn raises
@@ -101,8 +104,8 @@ def gradcheck(
     if isinstance(inputs, Value):
         inputs = [inputs]  # one input, as grad() accepts
     inputs = [x if isinstance(x, Value) else Value(x) for x in inputs]
-    numeric = numerical_jacobian(fn, inputs, eps)
     out = _call(fn, inputs)
+    numeric = numerical_jacobian(fn, inputs, eps, out.shape)
     for out_idx in np.ndindex(*out.shape):
         seed = np.zeros(out.shape)
         seed[out_idx] = 1.0
