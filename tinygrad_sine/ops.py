@@ -407,8 +407,8 @@ class Sigmoid(Op):
 
     For u < −709.78, e^(−u) overflows to ∞ and y is exactly 0, as it should
     be (the true value is below the smallest float); numpy's overflow
-    warning is silenced only then, so the usual case costs one comparison
-    and gives the very numbers of the seed's formula.  A single number (a
+    warning is silenced only then, so the usual case costs one max over u
+    and a comparison, and gives the very numbers of the seed's formula.  A single number (a
     scalar Value) goes through ``math.exp``, quicker on one number than
     ``np.exp`` (the two agree to the last bit or differ in it).
     """
