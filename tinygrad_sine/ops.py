@@ -477,7 +477,7 @@ class Sum(Op):
 
 
 class Mean(Op):
-    """y = (1/n) Σ x over `axis` (n elements per output);  ∂x = ∂y / n copied back"""
+    """y = (1/n) Σ x over `axis`;  ∂x = ∂y / n copied back   (n = elements per output)"""
 
     name = "mean"
     hint = Sum.hint
