@@ -208,6 +208,14 @@ def test_assigning_data_of_a_new_shape_clears_the_old_gradient():
     assert w.grad.tolist() == [2.0, 2.0, 2.0]
     w.data = np.full(3, 2.0)  # the same shape keeps the gradient, as PyTorch does
     assert w.grad.tolist() == [2.0, 2.0, 2.0]
+    w.data = np.float64(5.0)  # an array becomes a single number: cleared too
+    assert w.grad == 0.0 and w.grad.shape == ()
+    s = Value(2.0)
+    (s * s).backward()
+    s.data -= 0.5 * s.grad  # a single number's update: a new np.float64, the gradient kept
+    assert s.data == 0.0 and s.grad == 4.0
+    s.data = np.ones(2)  # a single number becomes an array: cleared
+    assert s.grad.tolist() == [0.0, 0.0]
 
 
 def test_a_graph_built_after_an_assignment_is_fine_and_uses_the_new_numbers():

@@ -43,6 +43,7 @@ _recording = _grad_mode.get
 # last assignment to its own data (``_version``, 0 if never).  A parent whose
 # ``_version`` is later than its child's ``_born`` changed after the op used it.
 _data_changes = 0
+_FLOAT64 = np.float64  # (read on every ``v.data -= …``: a module name is one lookup quicker)
 
 
 def _tick() -> int:
@@ -347,11 +348,16 @@ class Value:
 
     @data.setter
     def data(self, new) -> None:
-        if new is not self._data:  # ``v.data -= …`` on an array hands back the same array
+        global _data_changes
+        old = self._data
+        # ``v.data -= …`` hands back the same array, or a new np.float64 for a single
+        # number (immutable, no copy needed): both are fine as they are, and common.
+        if (new.__class__ is not _FLOAT64 or old.__class__ is not _FLOAT64) and new is not old:
             new = _as_float_array(new, "Value.data")  # float64, and a copy of the caller's
-            if new.shape != self._data.shape:
+            if new.shape != old.shape:
                 self._grad = None  # a gradient of the old shape belongs to the old numbers
-        self._data, self._version = new, _tick()
+        _data_changes += 1  # _tick(), spelled out: one call less on every update
+        self._data, self._version = new, _data_changes
 
     @property
     def grad(self) -> np.ndarray:
