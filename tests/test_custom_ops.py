@@ -87,3 +87,86 @@ def test_the_docstring_convention_is_in_help_of_op():
     text = pydoc.render_doc(ops.Op, renderer=pydoc.plaintext)
     assert '"y = x²;  ∂x = ∂y · 2x"' in text
     assert "one gradient per input" in text and "return its gradient bare" in text
+
+
+class SameForBoth(ops.Op):
+    "y = (a + b)²;  ∂a = ∂y · 2(a + b),  ∂b = ∂y · 2(a + b)"
+
+    name = "sameforboth"
+    forward = staticmethod(lambda a, b: (a + b) ** 2)
+
+    @staticmethod
+    def backward(g, y, a, b):
+        h = g * 2 * (a + b)
+        return h, h  # one fresh array for both inputs
+
+
+def test_one_array_returned_for_two_inputs_gives_each_its_own_gradient():
+    p, q = Value([1.0, 2.0]), Value([0.5, -1.0])
+    apply(SameForBoth, p, q).sum().backward()
+    assert p.grad is not q.grad
+    np.testing.assert_allclose(p.grad, 2 * (p.data + q.data), rtol=1e-14)  # by hand
+    p.grad += 1.0  # changing one leaves the other alone
+    np.testing.assert_allclose(q.grad, 2 * (p.data + q.data), rtol=1e-14)
+    assert gradcheck(lambda a, b: apply(SameForBoth, a, b).sum(), [p, q])
+
+
+class SumOfThree(ops.Op):
+    "y = a + 2b + c;  ∂a = ∂y,  ∂b = 2 ∂y,  ∂c = ∂y"
+
+    name = "sumofthree"
+    forward = staticmethod(lambda a, b, c: a + 2 * b + c)
+
+    @staticmethod
+    def backward(g, y, a, b, c):
+        h = g * 1.0  # a fresh array, given to the first and the third input
+        return h, 2 * g, h
+
+
+def test_one_array_for_the_first_and_third_inputs_is_not_shared_either():
+    a, b, c = Value([1.0, 2.0]), Value([3.0, 4.0]), Value([5.0, 6.0])
+    apply(SumOfThree, a, b, c).sum().backward()
+    assert a.grad is not c.grad
+    assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [2.0, 2.0]
+    a.grad *= 10
+    assert c.grad.tolist() == [1.0, 1.0]
+
+
+class ScaleByTable(ops.Op):
+    "y = x · t;  ∂x = ∂y · t   (t: a fixed table, no gradient)"
+
+    name = "scalebytable"
+    forward = staticmethod(lambda x, t: x * t)
+    backward = staticmethod(lambda g, y, x, t: (g * t, None))
+
+
+def test_none_for_an_input_means_no_gradient_for_it_as_in_pytorch():
+    x, table = Value([1.0, 2.0]), Value([3.0, -4.0])
+    (apply(ScaleByTable, x, table) * 2).sum().backward()
+    assert x.grad.tolist() == [6.0, -8.0]  # 2t, by hand
+    assert table.grad.tolist() == [0.0, 0.0]
+    made = table * 1.0  # an op's output as the table: its own inputs get nothing either
+    y = apply(ScaleByTable, x, made).sum() + made.sum()  # ... but from here they do
+    dx, dtable = grad(y, [x, table])
+    assert dx.data.tolist() == [3.0, -4.0] and dtable.data.tolist() == [1.0, 1.0]
+    (first, none_yet) = grad(apply(ScaleByTable, x, table).sum(), [x, table], create_graph=True)
+    assert isinstance(none_yet, Value) and none_yet.data.tolist() == [0.0, 0.0]
+    assert first.data.tolist() == [3.0, -4.0]
+    only_none = table * 1.0  # an op's output that gets nothing but None
+    apply(ScaleByTable, x, only_none).sum().backward()
+    assert table.grad.tolist() == [0.0, 0.0]
+
+
+class ForgotReturn(ops.Op):
+    name = "forgotreturn"
+    forward = staticmethod(lambda x: 2 * x)
+
+    @staticmethod
+    def backward(g, y, x):
+        g * 2  # no return: None
+
+
+def test_a_bare_none_is_refused_as_a_likely_missing_return():
+    with pytest.raises(TypeError, match=r"ForgotReturn\.backward returned NoneType \(a missing "
+                                        r"return\?\)"):
+        apply(ForgotReturn, Value([1.0])).sum().backward()

@@ -183,6 +183,41 @@ def test_an_sgd_step_between_forward_and_backward_is_noticed_like_an_assignment(
     assert w.grad.tolist() == [2 * (3.0 - 0.1), 2 * (4.0 - 0.1)] and b.grad == 1.0
 
 
+def test_assigning_data_stores_a_float64_copy_and_checks_it_like_the_constructor():
+    caller = np.array([1.0, 2.0])
+    w = Value([0.0, 0.0])
+    w.data = caller
+    w.grad = [1.0, 1.0]
+    SGD([w], 0.5).step()  # updates w's array in place
+    assert caller.tolist() == [1.0, 2.0]  # the caller's array is not w's
+    assert w.data.tolist() == [0.5, 1.5]
+    w.data = np.array([1, 2], dtype=np.float32)
+    assert w.data.dtype == np.float64
+    w.data = [3, 4]  # a list becomes numbers, as in Value([3, 4])
+    assert isinstance(w.data, np.ndarray) and w.data.tolist() == [3.0, 4.0]
+    with pytest.raises(TypeError, match=r"Value\.data"):
+        w.data = "abc"
+
+
+def test_assigning_data_of_a_new_shape_clears_the_old_gradient():
+    w = Value([1.0, 2.0])
+    (w * w).sum().backward()
+    w.data = np.ones(3)  # a new shape: the gradient of shape (2,) no longer belongs
+    assert w.grad.tolist() == [0.0, 0.0, 0.0]
+    (w * w).sum().backward()  # accumulates into a fresh gradient, no broadcast error
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+    w.data = np.full(3, 2.0)  # the same shape keeps the gradient, as PyTorch does
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+    w.data = np.float64(5.0)  # an array becomes a single number: cleared too
+    assert w.grad == 0.0 and w.grad.shape == ()
+    s = Value(2.0)
+    (s * s).backward()
+    s.data -= 0.5 * s.grad  # a single number's update: a new np.float64, the gradient kept
+    assert s.data == 0.0 and s.grad == 4.0
+    s.data = np.ones(2)  # a single number becomes an array: cleared
+    assert s.grad.tolist() == [0.0, 0.0]
+
+
 def test_a_graph_built_after_an_assignment_is_fine_and_uses_the_new_numbers():
     w = Value(1.0)
     w.data = np.float64(3.0)
@@ -337,3 +372,15 @@ def test_pickle_of_a_100000_node_chain_keeps_data_grad_and_label_not_history(cha
     assert (y2.item(), y2.grad, y2.parents, y2.op) == (0.5, 1.0, (), "")
     y.grad = None
     assert pickle.loads(pickle.dumps(x)).label == "x"
+
+
+def test_gradcheck_calls_fn_once_plus_twice_per_element_with_float64_scalars():
+    seen = []
+
+    def fn(a, s):
+        seen.append((type(a.data), type(s.data)))
+        return (a * s).sin().sum()
+
+    assert gradcheck(fn, [Value([0.5, 1.0]), Value(0.25)])
+    assert len(seen) == 1 + 2 * (2 + 1)  # the output once, then ± eps per input element
+    assert set(seen) == {(np.ndarray, np.float64)}  # a scalar input stays an np.float64

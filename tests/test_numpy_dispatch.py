@@ -77,14 +77,32 @@ def test_an_array_argument_keeps_its_place_in_the_node(numpy_call, parents_first
         assert first is v and np.array_equal(second.data, arr)
 
 
-def test_np_asarray_gives_the_numbers_without_a_graph():
-    v = Value([[1.0, 2.0]]) * 3
+def test_np_asarray_gives_a_leafs_numbers_without_a_graph():
+    v = Value([[3.0, 6.0]])
     arr = np.asarray(v)
     assert type(arr) is np.ndarray and arr.dtype == np.float64
     np.testing.assert_array_equal(arr, [[3.0, 6.0]])
     assert np.asarray(Value(2.0)).shape == ()
     assert np.array(v, copy=True) is not v.data
     np.testing.assert_array_equal(np.array(v, dtype=np.float32), [[3.0, 6.0]])
+
+
+def test_np_asarray_of_an_op_result_refuses_rather_than_drop_its_graph():
+    v = Value([[1.0, 2.0]]) * 3
+    with pytest.raises(TypeError, match=r"op 'mul', shape \(1, 2\).*lose their graph.*v\.data"):
+        np.asarray(v)
+    np.testing.assert_array_equal(v.data, [[3.0, 6.0]])  # the way to take them on purpose
+
+
+def test_a_numpy_function_on_a_list_of_losses_refuses_instead_of_training_on_the_rest():
+    # np.mean([l1, l2]) + reg would turn the losses into plain numbers: w would get no gradient.
+    w = Value(2.0)
+    l1, l2, reg = w * 3.0, w * w, Value(0.1)
+    with pytest.raises(TypeError, match=r"op 'mul'.*would lose their graph"):
+        np.mean([l1, l2]) + reg
+    with pytest.raises(TypeError, match=r"op 'mul'"):
+        np.sum([l1, l2])
+    assert np.shape(l1) == () and np.ndim(l1) == 0 and np.size(l1) == 1  # shape only: fine
 
 
 def test_np_shape_ndim_and_size_read_the_shape_without_a_node():
@@ -184,3 +202,13 @@ def test_value_with_value_and_value_with_number_never_go_through_the_dispatch(mo
                                           @ a.data + 2.0 * a.data.sum() - 1))
     with pytest.raises(AssertionError, match="dispatch was used"):
         np.ones(2) * a  # while an array on the left does
+
+
+def test_np_dot_with_a_single_number_multiplies_as_numpys_does():
+    v = Value([1.0, -2.0])
+    for out in (np.dot(2.0, v), np.dot(v, np.float64(2.0)), np.dot(Value(2.0), v)):
+        assert out.op == "mul" and out.data.tolist() == np.dot(2.0, v.data).tolist()
+    w = Value([[1.0, 2.0], [3.0, 4.0]])
+    s = Value(3.0)
+    np.dot(s, w).sum().backward()
+    assert s.grad == 10.0 and w.grad.tolist() == [[3.0, 3.0], [3.0, 3.0]]  # ∂s = Σw, ∂w = s

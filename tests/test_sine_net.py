@@ -312,8 +312,11 @@ def test_train_rejects_bad_settings_with_named_errors():
         train(SineNet(n_in=2, seed=0), epochs=1)
     with pytest.raises(ValueError, match="batch_size 64 is more than the 63 samples"):
         train(SineNet(seed=0), epochs=1, batch_size=64)
-    for eta in (0.0, -0.1, float("nan"), float("inf"), "0.1", None):
-        with pytest.raises(ValueError, match="eta must be a finite number > 0"):
+    for eta in (0.0, -0.1, float("nan"), float("inf"), 10**400):
+        with pytest.raises(ValueError, match="train: eta must be a finite number > 0"):
+            train(SineNet(seed=0), epochs=1, eta=eta)
+    for eta in ("0.1", None, True):
+        with pytest.raises(TypeError, match="train: eta must be a number, such as the post's 0.1"):
             train(SineNet(seed=0), epochs=1, eta=eta)
     for epochs in (0, -1, 2.5, float("nan"), float("inf"), None, "3"):
         with pytest.raises(ValueError, match="train: epochs must be a whole number from 1 to"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygrad_sine import Value
+from tinygrad_sine import Value, grad
+from tinygrad_sine.gradcheck import disagree
 from tinygrad_sine.nn import SineNet
 from tinygrad_sine.testing import (
     assert_grad_close,
@@ -109,11 +110,11 @@ def test_a_label_shared_by_two_nodes_is_an_error_naming_it():
 
 @pytest.mark.parametrize("manual, error, words", [
     ({"v": 1.0}, ValueError, r"no node labelled 'v' in root's graph; its labels are 'E', 'h'"),
-    ({"w": np.ones(2)}, ValueError, r"gradient of w has shape \(2,\), but the node has shape "
+    ({"w": np.ones(2)}, ValueError, r"gradient of 'w' has shape \(2,\), but the node has shape "
                                     r"\(2, 1\)"),
-    ({"w": "abc"}, TypeError, "gradient of w must be numbers"),
+    ({"w": "abc"}, TypeError, "gradient of 'w' must be numbers"),
     ({3: 1.0}, TypeError, "a key of manual must be a Value or a node's label, got int 3"),
-    ({Value(1.0, label="old"): 1.0}, ValueError, "node old .* is not in root's graph"),
+    ({Value(1.0, label="old"): 1.0}, ValueError, r"node 'old' \(shape \(\)\) is not in root's graph"),
     ([1.0], TypeError, "manual must be a dict"),
 ])
 def test_bad_manual_entries_are_errors_naming_the_entry(manual, error, words):
@@ -159,19 +160,38 @@ def test_assert_grad_close_compares_a_values_gradient_and_says_so():
 @pytest.mark.parametrize("actual, expected", [
     (1.0, np.inf), (np.inf, -np.inf), ([1.0, 5.0], [np.inf, 5.0]), (np.inf, 1.0),
     (np.nan, 1.0), (1.0, np.nan), ([np.nan, 1.0], [1.0, np.nan]), (np.inf, np.nan),
+    (np.nan, np.nan), ([1.0, np.nan], [1.0, np.nan]),
 ])
-def test_assert_grad_close_fails_on_any_mismatched_infinity_or_nan(actual, expected):
+def test_assert_grad_close_fails_on_any_mismatched_infinity_or_any_nan(actual, expected):
+    # A NaN never agrees, not even with a NaN: 0/0 on both sides proves nothing.
     with pytest.raises(AssertionError, match="differs"):
         assert_grad_close(actual, expected)
 
 
 @pytest.mark.parametrize("actual, expected", [
-    (np.inf, np.inf), (-np.inf, -np.inf), (np.nan, np.nan), ([np.inf, np.nan, 2.0],
-                                                              [np.inf, np.nan, 2.0 + 1e-12]),
+    (np.inf, np.inf), (-np.inf, -np.inf), ([np.inf, -np.inf, 2.0], [np.inf, -np.inf, 2.0 + 1e-12]),
 ])
-def test_assert_grad_close_agrees_like_numpy_assert_allclose(actual, expected):
-    np.testing.assert_allclose(actual, expected, atol=1e-10, rtol=1e-7)  # numpy's verdict
+def test_assert_grad_close_agrees_on_equal_infinities_and_close_numbers(actual, expected):
+    np.testing.assert_allclose(actual, expected, atol=1e-10, rtol=1e-7)  # numpy's verdict too
     assert_grad_close(actual, expected)
+
+
+def test_compare_manual_and_assert_manual_never_pass_a_nan():
+    w = Value([1.0, 4.0], label="w")
+    y = (w * np.array([0.0, 1.0])) ** 0.5  # √(0·1) at w[0]: ∂y/∂w[0] is 0 · ∞ = nan
+    root = y.sum()
+    both_nan = np.array([np.nan, 0.25])  # a "derivation" that also gives 0/0 there
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 · ∞ on purpose
+        assert np.isnan(grad(root, [w])[0].data[0])
+        assert not compare_manual(root, {"w": both_nan}).ok
+        with pytest.raises(AssertionError, match="disagree"):
+            assert_manual(root, {"w": both_nan})
+
+
+def test_the_one_rule_every_checker_uses_agrees_on_equal_infinities_never_on_nan():
+    a = np.array([np.inf, -np.inf, np.nan, 1.0, np.inf])
+    e = np.array([np.inf, -np.inf, np.nan, 1.0 + 1e-9, -np.inf])
+    assert disagree(a, e, rtol=1e-6, atol=0).tolist() == [False, False, True, False, True]
 
 
 @pytest.mark.parametrize("actual, expected, name", [

@@ -385,3 +385,35 @@ def test_array_repr_shows_grad_after_backward_and_stays_on_one_line():
     assert "label='big'" in r
     assert "\n" not in r
     assert len(r) < 300
+
+
+@pytest.mark.parametrize("value, positive, error, words", [
+    ("0.1", False, TypeError, "where: x must be a number; got str '0.1'"),
+    (True, False, TypeError, "where: x must be a number; got bool True"),
+    (float("nan"), False, ValueError, "where: x must be a finite number ≥ 0; got nan"),
+    (-1, False, ValueError, "where: x must be a finite number ≥ 0; got -1"),
+    (10**400, False, ValueError, "where: x must be a finite number ≥ 0"),
+    (0.0, True, ValueError, "where: x must be a finite number > 0; got 0.0"),
+])
+def test_check_real_names_the_place_the_argument_and_the_value(value, positive, error, words):
+    from tinygrad_sine.value import check_real
+    with pytest.raises(error) as info:
+        check_real(value, "where", "x", positive=positive)
+    assert str(info.value).startswith(words)
+
+
+def test_check_real_gives_a_float_and_every_caller_words_it_alike():
+    from tinygrad_sine import gradcheck
+    from tinygrad_sine.nn import SGD, SineNet
+    from tinygrad_sine.value import check_real
+    assert check_real(np.int64(2), "w", "x") == 2.0 and type(check_real(3, "w", "x")) is float
+    assert check_real(0, "w", "x") == 0.0
+    for call, words in [(lambda: SGD([], 0), "SGD: eta (the learning rate) must be a finite "
+                                             "number > 0, such as 0.1; got 0"),
+                        (lambda: gradcheck(lambda v: v, [Value(1.0)], eps=-1.0),
+                         "gradcheck: eps must be a finite number > 0; got -1.0"),
+                        (lambda: SineNet(wb_width=float("inf")), "SineNet: wb_width (the spread "
+                         "of the initial weights) must be a finite number ≥ 0")]:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value).startswith(words)

@@ -37,7 +37,9 @@ def topo_order(root: Value) -> list[Value]:
     # The stack holds nodes only: coming back to a node, we scan its parents
     # again and skip the ones already seen.  (A (node, iterator) pair per level
     # would be cheaper to resume, but the cyclic GC then has a million more
-    # objects to scan on a long chain.)
+    # objects to scan on a long chain.)  So a node with k parents that are op
+    # results costs up to k² parent checks: fine for ops' two or three inputs,
+    # quadratic for one op with thousands of inputs.
     stack = [root]
     while stack:
         node = stack[-1]
@@ -94,7 +96,7 @@ def backprop(root: Value, seed, create_graph: bool = False,
     ``create_graph`` is true (then the gradient computation is itself
     recorded and can be differentiated again).  No two nodes' gradients are
     the same array: where an op passes ``g`` (or a view of it) on to a
-    parent, the parent gets a copy.
+    parent, or one array to two parents, the parent gets a copy.
 
     Raises RuntimeError (``where`` begins the message) if ``.data`` of a
     node was assigned after an op used it.
@@ -131,20 +133,31 @@ def backprop(root: Value, seed, create_graph: bool = False,
         try:
             for i in range(n):  # (quicker than zip(parents, local) for one or two inputs)
                 parent, pg = parents[i], local[i]
+                if pg is None:  # "no gradient for this input", as in PyTorch: a zero
+                    if parent not in grads:
+                        grads[parent] = _zero_gradient(parent, create_graph)
+                    continue
                 shape = parent._data.shape
                 if pg.shape != shape:
                     pg = _sum_back(op, pg, parent, node)  # undo broadcasting, for every op
                 if parent in grads:
                     grads[parent] = grads[parent] + pg
-                elif type(pg) is ndarray and (pg is g or pg.base is not None):
-                    grads[parent] = pg.copy()  # g passed on, or a view: the parent gets its own
+                elif type(pg) is ndarray and (pg is g or pg.base is not None or i and (
+                        pg is local[0] or i > 1 and any(pg is q for q in local[1:i]))):
+                    grads[parent] = pg.copy()  # g, a view, or one array for two inputs: a copy
                 else:
                     grads[parent] = pg
-        except AttributeError:  # a gradient with no .shape: a float, a list, None
+        except AttributeError:  # a gradient with no .shape: a float, a list
             kinds = ", ".join(type(pg).__name__ for pg in local)
             raise TypeError(f"{op.__name__}.backward returned ({kinds}); each gradient must be "
                             "a numpy array (or a Value when differentiating twice)") from None
     return order, grads
+
+
+def _zero_gradient(node: Value, create_graph: bool):
+    """A zero gradient of ``node``'s shape (a Value when ``create_graph``)."""
+    zero = np.zeros(node.shape)[()]  # np.float64 for a single number, like .data
+    return Value(zero) if create_graph else zero
 
 
 def _shapes(parents) -> str:
@@ -155,7 +168,9 @@ def _one_per_input(op, local, parents: tuple) -> tuple:
     """``backward``'s result as a tuple of one gradient per input, or an error naming the op.
 
     A one-input op may return its gradient bare (``return g * y``), as
-    PyTorch's ``autograd.Function`` allows; a list is taken as a tuple.
+    PyTorch's ``autograd.Function`` allows; a list is taken as a tuple.  A
+    bare ``None`` is refused: it is far more often a forgotten ``return``
+    than a meant "no gradient" (write ``(None,)`` for that).
     """
     if len(parents) == 1 and isinstance(local, (np.ndarray, np.generic, Value)):
         return (local,)
@@ -165,8 +180,10 @@ def _one_per_input(op, local, parents: tuple) -> tuple:
         raise ValueError(
             f"{op.__name__}.backward returned {len(local)} gradient(s) for {len(parents)} "
             f"input(s) of shapes {_shapes(parents)}; return one per input, in argument order")
-    raise TypeError(f"{op.__name__}.backward returned {type(local).__name__}; return a tuple "
-                    f"of {len(parents)} gradient(s), one per input of shapes {_shapes(parents)}")
+    missing = " (a missing return?)" if local is None else ""
+    raise TypeError(f"{op.__name__}.backward returned {type(local).__name__}{missing}; return "
+                    f"a tuple of {len(parents)} gradient(s), one per input of shapes "
+                    f"{_shapes(parents)} (None in it: no gradient for that input)")
 
 
 def _sum_back(op, pg, parent: Value, node: Value):

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .autograd import _name, grad, topo_order
+from .gradcheck import disagree
 from .hints import input_error, target_hint
 from .manual import ManualSineNet
 from .nn import SineNet, squared_error
-from .value import Value
+from .value import Value, check_real
 
 # The seed's formulas, by layer kind and quantity, in its own index letters.
 FORMULAS = {
@@ -50,9 +52,7 @@ class GradientRow:
     @property
     def max_abs_diff(self) -> float:
         """The largest ``|manual − auto|``; NaN if either side has a NaN or an infinity."""
-        with np.errstate(invalid="ignore"):  # inf − inf: a NaN, reported as such
-            diff = np.abs(self.manual - self.auto)
-        return float(diff.max()) if np.isfinite(diff).all() else float("nan")
+        return max_abs_diff(self.manual, self.auto)
 
 
 def seed_quantities(net: SineNet) -> list[tuple]:
@@ -138,11 +138,23 @@ def format_table(rows: list[GradientRow]) -> str:
          f"{r.max_abs_diff:.1e}")
         for r in rows
     ]
+    return _align(header, body)
+
+
+def _align(header: tuple, body: list) -> str:
+    """An aligned text table: the header, a line of dashes, then one line per row of body."""
     widths = [max(len(str(line[i])) for line in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip()
              for line in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def max_abs_diff(manual: np.ndarray, auto: np.ndarray) -> float:
+    """The largest ``|manual − auto|``; NaN if either side has a NaN or an infinity (or none)."""
+    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf: a NaN, reported as such
+        diff = np.abs(manual - auto)
+    return float(diff.max()) if diff.size and np.isfinite(diff).all() else float("nan")
 
 
 # ---------------------------------------------------------------- any graph: compare_manual
@@ -151,26 +163,8 @@ def format_table(rows: list[GradientRow]) -> str:
 def check_tolerances(where: str, rtol, atol) -> None:
     """``rtol`` and ``atol`` must be finite numbers ≥ 0; a ValueError (TypeError) names which."""
     __tracebackhide__ = True
-    for name, tol in (("rtol", rtol), ("atol", atol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{where}: {name} must be a number ≥ 0, got {type(tol).__name__} "
-                            f"{tol!r}")
-        if not (np.isfinite(tol) and tol >= 0):
-            raise ValueError(f"{where}: {name} must be a finite number ≥ 0, got {tol!r}")
-
-
-def disagree(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> np.ndarray:
-    """Where ``actual`` and ``expected`` disagree, element by element (a bool array).
-
-    The rule of ``numpy.testing.assert_allclose``: finite numbers agree when
-    ``|actual − expected| ≤ atol + rtol·|expected|``; an infinity agrees only
-    with the same infinity (same sign); NaN agrees only with NaN.
-    """
-    with np.errstate(invalid="ignore", over="ignore"):
-        finite = np.isfinite(actual) & np.isfinite(expected)
-        close = np.abs(actual - expected) <= atol + rtol * np.abs(expected)
-        same = (np.isnan(actual) & np.isnan(expected)) | (np.isinf(actual) & (actual == expected))
-    return ~np.where(finite, close, same)
+    check_real(rtol, where, "rtol")
+    check_real(atol, where, "atol")
 
 
 def number(x) -> str:
@@ -208,9 +202,7 @@ class ManualRow:
     @property
     def max_abs_diff(self) -> float:
         """The largest ``|manual − automatic|``; NaN if either side has a NaN or an infinity."""
-        with np.errstate(invalid="ignore", over="ignore"):
-            diff = np.abs(self.manual - self.auto)
-        return float(diff.max()) if diff.size and np.isfinite(diff).all() else float("nan")
+        return max_abs_diff(self.manual, self.auto)
 
     def worst(self) -> str:
         """The worst disagreeing element, spelled out: index, both values, the differences."""
@@ -255,11 +247,7 @@ class ManualComparison:
         body = [(r.name, str(r.shape), *((r.formula,) if with_formula else ()),
                  _short(r.manual), _short(r.auto), f"{r.max_abs_diff:.1e}",
                  "yes" if r.ok else "NO  ✗") for r in self.rows]
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip()
-                 for line in [header, *body]]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return _align(header, body)
 
     def report(self) -> str:
         """The table, then each failing row's worst element."""
@@ -282,7 +270,8 @@ class ManualComparison:
         return f"<ManualComparison: {len(self.rows)} rows, {'ok' if self.ok else 'NOT ok'}>"
 
 
-def _name(node: Value) -> str:
+def _row_name(node: Value) -> str:
+    """A node as the table's first column shows it: its label, else ``(op node)``."""
     return node.label if node.label is not None else f"({node.op or 'leaf'} node)"
 
 
@@ -322,9 +311,10 @@ def compare_manual(root: Value, manual, *, rtol: float = 1e-7, atol: float = 1e-
     The engine's side comes from its own backward pass over ``root``
     (:func:`~tinygrad_sine.autograd.grad`), so ``.grad`` is neither read nor
     changed: calling this twice, or after ``backward()``, gives the same.
-    Elements agree as in ``numpy.testing.assert_allclose``:
-    ``|manual − automatic| ≤ atol + rtol·|automatic|``, an infinity only with
-    the same infinity, NaN only with NaN.
+    Elements agree when ``|manual − automatic| ≤ atol + rtol·|automatic|``,
+    an infinity only with the same infinity; a NaN never agrees, not even
+    with a NaN (unlike ``numpy.testing.assert_allclose``'s ``equal_nan``): a
+    hand derivation that also gives 0/0 proves nothing.
 
     >>> from tinygrad_sine import Value
     >>> w = Value([1.0, 2.0], label="w")
@@ -333,7 +323,6 @@ def compare_manual(root: Value, manual, *, rtol: float = 1e-7, atol: float = 1e-
     True
     """
     __tracebackhide__ = True
-    from .autograd import grad, topo_order
 
     if not isinstance(root, Value):
         raise TypeError(f"compare_manual: root must be a Value (your loss), "
@@ -368,6 +357,6 @@ def compare_manual(root: Value, manual, *, rtol: float = 1e-7, atol: float = 1e-
     autos = grad(root, [node for node, _, _ in found])
     position = {node: i for i, node in enumerate(nodes)}
     return ManualComparison([
-        ManualRow(_name(node), node, formula, arr, np.asarray(auto.data, dtype=np.float64),
+        ManualRow(_row_name(node), node, formula, arr, np.asarray(auto.data, dtype=np.float64),
                   rtol, atol, position[node])
         for (node, formula, arr), auto in zip(found, autos)])

@@ -28,7 +28,7 @@ import numpy as np
 from .autograd import no_grad, topo_order
 from .hints import input_error, input_hint, target_hint
 from .ops import SquaredError
-from .value import Value, _apply, _tick, is_int
+from .value import Value, _apply, _tick, check_real, is_int
 
 __all__ = ["ACTIVATIONS", "Layer", "Middle", "Output", "SineNet", "squared_error", "SGD",
            "layer_of", "input_hint", "input_error"]
@@ -66,20 +66,7 @@ def check_seed(seed, where: str) -> int | None:
     return int(seed)
 
 
-def _is_real(x) -> bool:
-    """A Python or numpy int or float, not a bool."""
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-
-
-def _check_width(wb_width, where: str) -> float:
-    """``wb_width`` as a float if it is a finite number ≥ 0; else a clear error."""
-    if not _is_real(wb_width):
-        raise TypeError(f"{where}: wb_width (the spread of the initial weights) must be a number "
-                        f"such as 0.01, got {type(wb_width).__name__} {wb_width!r}")
-    if not (np.isfinite(wb_width) and wb_width >= 0):
-        raise ValueError(f"{where}: wb_width (the spread of the initial weights) must be a finite "
-                         f"number ≥ 0, such as the post's 0.01; got {wb_width!r}")
-    return float(wb_width)
+_WB_WIDTH = "wb_width (the spread of the initial weights)"
 
 
 def layer_of(w: Value, b: Value) -> tuple[str, int] | None:
@@ -187,7 +174,7 @@ class Layer:
         if index is not None and (not is_int(index) or index < 0):
             raise ValueError(f"{where}: index must be a whole number ≥ 0 or None, got {index!r}")
         if wb_width is not None:  # None: weights scaled to the layer (see the class docstring)
-            wb_width = _check_width(wb_width, where)
+            wb_width = check_real(wb_width, where, _WB_WIDTH, example="the post's 0.01")
         self.activation, self.activation_name = _activation(activation, n_out, where)
         rng = np.random.default_rng() if rng is None else rng
         self.n_in, self.n_out, self.wb_width = n_in, n_out, wb_width
@@ -316,7 +303,7 @@ class SineNet:
                 raise ValueError(f"SineNet: n_in={n_in}, n_mid={n_mid!r}, n_out={n_out} need a "
                                  f"{a} × {b} weight matrix ({a * b:,} numbers), more than the "
                                  f"{MAX_WEIGHTS:,} allowed")
-        wb_width = _check_width(wb_width, "SineNet")
+        wb_width = check_real(wb_width, "SineNet", _WB_WIDTH, example="the post's 0.01")
         seed = check_seed(seed, "SineNet")  # 0 … 2**32 − 1, which the legacy generator takes too
         rng = np.random.RandomState(seed) if legacy_rng else np.random.default_rng(seed)
         self.legacy_rng = bool(legacy_rng)
@@ -385,13 +372,8 @@ class SGD:
             if p.parents:
                 raise ValueError(f"SGD: params[{i}] ({p.op}) is the result of an operation, not a "
                                  "leaf Value; optimise the leaves it was computed from")
-        if not _is_real(eta):
-            raise TypeError(f"SGD: eta (the learning rate) must be a number such as 0.1, "
-                            f"got {type(eta).__name__} {eta!r}")
-        if not (np.isfinite(eta) and eta > 0):
-            raise ValueError(f"SGD: eta (the learning rate) must be a finite number > 0, "
-                             f"got {eta!r}")
-        self.eta = eta
+        self.eta = check_real(eta, "SGD", "eta (the learning rate)", positive=True,
+                              example="0.1")
 
     def step(self) -> None:
         """w ← w − η ∂w for every parameter, in place (the graph of the step is not needed).

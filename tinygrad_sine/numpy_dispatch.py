@@ -16,8 +16,9 @@ So the post's numpy code runs on Values unchanged::
 ``ndarray * Value`` also comes through here (numpy calls ``np.multiply(arr,
 v)``), keeping the argument order, so it gives the node ``v.__rmul__(arr)``
 would.  Any other numpy function raises ``TypeError`` naming it and the
-methods that exist.  ``np.asarray(v)`` gives ``v``'s numbers with no graph,
-like PyTorch's ``t.detach().numpy()``.
+methods that exist.  ``np.asarray(v)`` gives a leaf's numbers; an op
+result refuses, as a tensor needing a gradient does in PyTorch (see
+``Value.__array__``): use ``v.data`` for its numbers.
 
 Value with Value (``a * b``) never comes here: Python calls ``Value.__mul__``
 directly, which keeps the common path quick.
@@ -93,12 +94,14 @@ def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 def _dot(a, b, out=None):
+    """``np.dot``: ``a @ b``, except that a single number multiplies, as numpy's does."""
     _refuse("dot", out=out)
-    return _lift(a, "dot").dot(b)
+    a, b = _lift(a, "dot"), _lift(b, "dot")
+    return a * b if a.ndim == 0 or b.ndim == 0 else a @ b
 
 
 def _size(a, axis=None):
-    return np.size(np.asarray(a), axis)
+    return np.size(a.data, axis)
 
 
 # numpy's function → the Value method it stands for, with numpy's own signature.
@@ -109,8 +112,8 @@ FUNCTIONS = {
     np.transpose: _transpose,
     np.reshape: _reshape,
     np.dot: _dot,
-    np.shape: lambda a: np.shape(np.asarray(a)),
-    np.ndim: lambda a: np.ndim(np.asarray(a)),
+    np.shape: lambda a: a.shape,
+    np.ndim: lambda a: len(a.shape),
     np.size: _size,
 }
 
@@ -124,7 +127,7 @@ def _unsupported(name: str) -> TypeError:
         f"{name} is not supported on a Value (it would record no gradient). "
         f"Value methods: {_METHODS}. numpy functions that work on Values: "
         f"{', '.join('np.' + n for n in numpy_names)}. For plain numbers without a graph, "
-        "use v.data (or np.asarray(v)); for a new operation, write an ops.Op subclass"
+        "use v.data; for a new operation, write an ops.Op subclass"
     )
 
 

@@ -36,18 +36,6 @@ def raw(x):
     return x if isinstance(x, _ARRAY_TYPES) else x.data
 
 
-def sin(x):
-    return np.sin(x) if isinstance(x, _ARRAY_TYPES) else x.sin()
-
-
-def cos(x):
-    return np.cos(x) if isinstance(x, _ARRAY_TYPES) else x.cos()
-
-
-def log(x):
-    return np.log(x) if isinstance(x, _ARRAY_TYPES) else x.log()
-
-
 def broadcast_to(x, shape):
     if isinstance(x, _ARRAY_TYPES):
         return x + np.zeros(shape)  # a fresh array; np.broadcast_to's view is slower to make
@@ -125,12 +113,16 @@ class Op:
     * ``backward(g, y, *inputs, *args)`` gets ``g`` = ∂y (the gradient
       arriving at the output ``y``), the output and the inputs, and returns a
       tuple with one gradient per input, in argument order.  A one-input op
-      may return its gradient bare (``return g * 2 * x``).  A gradient may
+      may return its gradient bare (``return g * 2 * x``).  ``None`` in
+      place of a gradient means "no gradient for this input" (a zero), as
+      in PyTorch's ``autograd.Function``: for an input such as a fixed
+      table of numbers that nobody differentiates by (a bare ``None`` is
+      refused: it is usually a forgotten ``return``).  A gradient may
       keep the output's broadcast shape: the traversal sums it back to its
       input's shape.  The wrong number of gradients, or one that cannot be
       summed back, is an error naming the op and the shapes.  Written with
-      plain arithmetic (``g * y``, not ``np.multiply``), it also works on
-      Values, so second derivatives come for free.
+      operators and numpy functions (``g * y``, ``np.cos(x)``), it also
+      works on Values, so second derivatives come for free.
     * The docstring's first line is the math, forward and derivative side by
       side, separated by a semicolon::
 
@@ -286,7 +278,7 @@ class PowValue(Op):
         # often a constant array nobody differentiates by.
         with np.errstate(divide="ignore", invalid="ignore"):
             grad_a = g * b * a_for_da ** (b - 1)
-            grad_b = g * y * log(a_for_db)
+            grad_b = g * y * np.log(a_for_db)
         if b_is_0.any():
             grad_a = grad_a * ~b_is_0
         if a_is_0.any():
@@ -379,7 +371,7 @@ class Sin(Op):
 
     @staticmethod
     def backward(g, y, x):
-        return (g * cos(x),)
+        return (g * np.cos(x),)
 
 
 class Cos(Op):
@@ -393,7 +385,7 @@ class Cos(Op):
 
     @staticmethod
     def backward(g, y, x):
-        return (-g * sin(x),)
+        return (-g * np.sin(x),)
 
 
 class Tanh(Op):
@@ -415,8 +407,8 @@ class Sigmoid(Op):
 
     For u < −709.78, e^(−u) overflows to ∞ and y is exactly 0, as it should
     be (the true value is below the smallest float); numpy's overflow
-    warning is silenced only then, so the usual case costs one comparison
-    and gives the very numbers of the seed's formula.  A single number (a
+    warning is silenced only then, so the usual case costs one max over u
+    and a comparison, and gives the very numbers of the seed's formula.  A single number (a
     scalar Value) goes through ``math.exp``, quicker on one number than
     ``np.exp`` (the two agree to the last bit or differ in it).
     """
@@ -485,7 +477,7 @@ class Sum(Op):
 
 
 class Mean(Op):
-    """y = (1/n) Σ x over `axis` (n elements per output);  ∂x = ∂y / n copied back"""
+    """y = (1/n) Σ x over `axis`;  ∂x = ∂y / n copied back   (n = elements per output)"""
 
     name = "mean"
     hint = Sum.hint

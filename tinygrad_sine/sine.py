@@ -15,6 +15,7 @@ import numpy as np
 
 from .manual import ManualSineNet
 from .nn import SGD, SineNet, check_seed, squared_error
+from .value import check_real, is_real
 
 ENGINES = ("auto", "manual", "compiled")
 
@@ -66,17 +67,13 @@ def progress_line(epoch: int, epochs: int, error: float) -> str:
     return f"Epoch:{epoch}/{epochs} Error:{error}"
 
 
-def _is_number(val) -> bool:
-    return isinstance(val, (int, float, np.integer, np.floating)) and not isinstance(val, bool)
-
-
 MAX_COUNT = 10**9  # epochs, interval, batch_size: far beyond any run, and int64-safe
 
 
 def _whole(name: str, val, where: str) -> int:
     """``val`` as an int if it is a whole number 1 … MAX_COUNT (2 and 2.0 pass); else ValueError."""
     # Python ints are compared exactly (10**30 is no float); numpy's isfinite is for floats only.
-    whole = _is_number(val) and (isinstance(val, (int, np.integer))
+    whole = is_real(val) and (isinstance(val, (int, np.integer))
                                  or (np.isfinite(val) and float(val).is_integer()))
     if not (whole and 1 <= val <= MAX_COUNT):
         raise ValueError(f"{where}: {name} must be a whole number from 1 to {MAX_COUNT:,}, "
@@ -151,8 +148,7 @@ def train(
     if callback is not None and not callable(callback):
         raise TypeError(f"train: callback must be a function callback(epoch, error, history) "
                         f"or None, got {type(callback).__name__} {callback!r}")
-    if not (_is_number(eta) and np.isfinite(eta) and eta > 0):
-        raise ValueError(f"train: eta must be a finite number > 0 (the post uses 0.1), got {eta!r}")
+    eta = check_real(eta, "train", "eta", positive=True, example="the post's 0.1")
     x_all, t_all = _training_data(net, data)
     if batch_size > len(x_all):
         raise ValueError(f"train: batch_size {batch_size} is more than the {len(x_all)} samples; "

@@ -26,9 +26,9 @@ from .compare import (
     check_data,
     check_tolerances,
     compare_manual,
-    disagree,
     number,
 )
+from .gradcheck import disagree
 from .manual import ManualSineNet
 from .nn import squared_error
 from .value import Value
@@ -73,10 +73,11 @@ def assert_grad_close(actual, expected, atol: float = 1e-10, rtol: float = 1e-7,
     When ``actual`` is a ``Value``, its **gradient** ``actual.grad`` is
     compared (and the message says so); if no backward pass has reached it
     yet, that is the failure.  Arrays and numbers are compared as given; an
-    ``expected`` Value stands for its numbers (``.data``).  As in
-    ``numpy.testing.assert_allclose``, an infinity agrees only with the same
-    infinity and NaN only with NaN.  ``formula`` names the quantity in the
-    message.
+    ``expected`` Value stands for its numbers (``.data``).  An infinity
+    agrees only with the same infinity, and a NaN never agrees, not even with
+    a NaN (unlike ``numpy.testing.assert_allclose``'s ``equal_nan``): a hand
+    derivation that also gives 0/0 proves nothing.  ``formula`` names the
+    quantity in the message.
 
     >>> w = Value([1.0, 2.0], label="w")
     >>> (w * w).sum().backward()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import inspect
+import math
 
 import numpy as np
 
@@ -42,20 +43,15 @@ _recording = _grad_mode.get
 # last assignment to its own data (``_version``, 0 if never).  A parent whose
 # ``_version`` is later than its child's ``_born`` changed after the op used it.
 _data_changes = 0
+_FLOAT64 = np.float64  # (read on every ``v.data -= …``: a module name is one lookup quicker)
 
 
 def _tick() -> int:
-    """Advance the data-change clock by one and return its new reading (for nn.SGD)."""
+    """Advance the data-change clock by one and return its new reading (.data, nn.SGD)."""
     global _data_changes
     _data_changes += 1
     return _data_changes
 
-
-def __getattr__(name: str):
-    """``value._grad_enabled`` still reads the current mode (it used to be a global)."""
-    if name == "_grad_enabled":
-        return _grad_mode.get()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # While ``compile`` traces a function (in this thread or task only), a function that
 # raises: turning a Value into a Python number then would freeze a data-dependent branch.
@@ -219,6 +215,34 @@ def is_int(n) -> bool:
     return isinstance(n, (int, np.integer)) and not isinstance(n, bool)
 
 
+def is_real(x) -> bool:
+    """A Python or numpy int or float, not a bool: what rates, widths and tolerances take."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def check_real(value, where: str, name: str, *, positive: bool = False,
+               example: str | None = None) -> float:
+    """``value`` as a float if it is a finite real number ≥ 0 (> 0 if ``positive``).
+
+    Else a TypeError (not a number) or ValueError (nan, ±inf, too small)
+    that begins with ``where`` and names ``name``, e.g. ``check_real(eta,
+    "SGD", "eta (the learning rate)", positive=True, example="0.1")``.
+    """
+    __tracebackhide__ = True  # pytest shows the caller's line (assert_grad_close …)
+    such_as = f", such as {example}" if example else ""
+    if not is_real(value):
+        raise TypeError(f"{where}: {name} must be a number{such_as}; got "
+                        f"{type(value).__name__} {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int beyond float64
+        number = math.inf
+    if not (math.isfinite(number) and (number > 0 if positive else number >= 0)):
+        raise ValueError(f"{where}: {name} must be a finite number {'> 0' if positive else '≥ 0'}"
+                         f"{such_as}; got {value!r}")
+    return number
+
+
 def _shape_arg(shape: tuple, where: str) -> tuple:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``; anything but whole numbers is a TypeError."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -262,7 +286,22 @@ class Value:
         return _numpy_dispatch.array_function(func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        """``np.asarray(v)``: the numbers, no graph (like PyTorch's ``t.detach().numpy()``)."""
+        """``np.asarray(v)`` of a leaf: its numbers.  An op result refuses (TypeError).
+
+        numpy also calls this on its own, to turn a list of Values into one
+        array (``np.mean([l1, l2])``), and the graph would be lost with no
+        word: training on that sum would give no gradient to anything before
+        it.  So, like PyTorch's ``np.asarray(t)`` of a tensor that needs a
+        gradient, an op result refuses; ``v.data`` or ``v.detach()`` take
+        its numbers on purpose.  A leaf has no graph to lose.
+        """
+        if self._op is not None:
+            raise TypeError(
+                f"np.asarray (or a numpy function given a list of Values) on the output of "
+                f"op {self._op.name!r}, shape {self.shape}: its numbers would lose their "
+                "graph, and no gradient would reach what made it. Combine Values with "
+                "operations (a + b, v.sum(), np.sum(v)), or take the numbers on purpose "
+                "with v.data or v.detach()")
         arr = np.asarray(self._data, dtype=dtype)
         return arr.copy() if copy else arr
 
@@ -299,15 +338,26 @@ class Value:
         Python hook sees; nor ``v.data -= …`` on a Value outside the graph
         whose array the graph shares (``copy.copy(v)``; a reshape, transpose
         or identity made outside it).  Assign a new array instead.
+
+        An assigned value is stored as float64, copied (so a later in-place
+        update of the parameter never writes into the caller's array), and
+        checked like ``Value(...)``'s data.  A new shape clears ``.grad``:
+        a gradient of the old shape belongs to the old numbers.
         """
         return self._data
 
     @data.setter
     def data(self, new) -> None:
         global _data_changes
-        _data_changes += 1
-        self._data = new
-        self._version = _data_changes
+        old = self._data
+        # ``v.data -= …`` hands back the same array, or a new np.float64 for a single
+        # number (immutable, no copy needed): both are fine as they are, and common.
+        if (new.__class__ is not _FLOAT64 or old.__class__ is not _FLOAT64) and new is not old:
+            new = _as_float_array(new, "Value.data")  # float64, and a copy of the caller's
+            if new.shape != old.shape:
+                self._grad = None  # a gradient of the old shape belongs to the old numbers
+        _data_changes += 1  # _tick(), spelled out: one call less on every update
+        self._data, self._version = new, _data_changes
 
     @property
     def grad(self) -> np.ndarray:
