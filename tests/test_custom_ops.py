@@ -170,3 +170,24 @@ def test_a_bare_none_is_refused_as_a_likely_missing_return():
     with pytest.raises(TypeError, match=r"ForgotReturn\.backward returned NoneType \(a missing "
                                         r"return\?\)"):
         apply(ForgotReturn, Value([1.0])).sum().backward()
+
+
+def test_an_op_that_gives_one_input_no_gradient_steps_and_compiles():
+    from tinygrad_sine import Stepper, compile
+
+    x, table = Value([1.0, 2.0], label="x"), Value([3.0, -4.0], label="table")
+    loss = apply(ScaleByTable, x, table).sum()
+    s = Stepper(loss)
+    s.goto(len(s) - 1)
+    assert s.grad(table).tolist() == [0.0, 0.0]  # shown as zero, never nan
+    assert "nan" not in "".join(step.text for step in s)
+    step = compile(lambda k: (apply(ScaleByTable, x, table) * k).sum(), np.array([2.0]))
+    _, grads = step(np.array([2.0]))
+    by_param = {id(p): g.tolist() for p, g in zip(step.params, grads)}
+    assert by_param[id(x)] == [6.0, -8.0]  # 2t, by hand
+    assert by_param.get(id(table), [0.0, 0.0]) == [0.0, 0.0]
+    fused = step.sgd(0.5)  # the same step written on Python floats, the update inside
+    fused(np.array([2.0]))
+    fused.write_back()
+    assert x.data.tolist() == [1.0 - 0.5 * 6.0, 2.0 + 0.5 * 8.0]
+    assert table.data.tolist() == [3.0, -4.0]  # no gradient: not moved

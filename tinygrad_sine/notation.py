@@ -375,12 +375,14 @@ def local_gradients(node: Value, g, y, inputs) -> tuple:
     """The op's local derivative applied to ``g``: one gradient per input, in order.
 
     ``backward(g, y, *inputs, *args)`` on the given numbers; a one-input op
-    may return its gradient bare, which is made a 1-tuple here.
+    may return its gradient bare, which is made a 1-tuple here, and a ``None``
+    (no gradient for that input) becomes zeros of the input's shape.
     """
     outs = node._op.backward(g, y, *inputs, *node._args)
     if len(node.parents) == 1 and not isinstance(outs, (tuple, list)):
         outs = (outs,)
-    return tuple(outs)
+    # None for an input means "no gradient for it" (as in autograd.backprop): a zero here
+    return tuple(np.zeros(np.shape(x)) if o is None else o for o, x in zip(outs, inputs))
 
 
 def value_digits(node: Value, g, sent: list, digits: int = 4) -> int:

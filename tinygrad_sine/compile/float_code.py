@@ -317,6 +317,8 @@ class FloatGenerator:
                 continue
             if node is root:
                 total = _elements(node.shape, lambda idx: F.of(1.0))
+            elif i not in contributions:  # every op it feeds gave it None: no gradient
+                total = _elements(node.shape, lambda idx: F.of(0.0))
             else:
                 parts = contributions.pop(i)
                 total = parts[0]
@@ -340,7 +342,7 @@ class FloatGenerator:
             inputs = [self._leaf(p) if p._op is None else named[id(p)] for p in node.parents]
             local = self._run(node._op.backward, node, g, named[i], *inputs)
             for parent, pg in zip(node.parents, local):
-                if id(parent) not in self.needed:
+                if pg is None or id(parent) not in self.needed:  # None: no gradient for it
                     continue
                 pg = _objects(pg)
                 if pg.shape != parent.shape:

@@ -119,6 +119,10 @@ class Generator:
             if node is root:  # ∂E/∂E = 1, spread over E's shape if it has one
                 total = Sym("1.0", np.ones(node.shape) if node.ndim else 1.0, _ATOM, self,
                              True, num=1.0)
+            elif i not in contributions:  # every op it feeds gave it None: no gradient
+                zeros = np.zeros(node.shape)
+                total = (Sym(self.constant(zeros, "zeros"), zeros, _ATOM, self) if node.ndim
+                         else Sym("0.0", 0.0, _ATOM, self, num=0.0))
             else:
                 parts = contributions.pop(i)
                 total = parts[0]
@@ -147,7 +151,7 @@ class Generator:
                 back.append(f"{tmp} = {call.expr}")
                 local = [Sym(f"{tmp}[{k}]", v, _ATOM, self) for k, v in enumerate(call.val)]
             for parent, pg in zip(node.parents, local):
-                if id(parent) not in self.needed:
+                if pg is None or id(parent) not in self.needed:  # None: no gradient for it
                     continue
                 if pg.shape != parent.shape:
                     pg = ops.sum_to(pg, parent.shape)
