@@ -396,7 +396,7 @@ def test_array_repr_shows_grad_after_backward_and_stays_on_one_line():
     (0.0, True, ValueError, "where: x must be a finite number > 0; got 0.0"),
 ])
 def test_check_real_names_the_place_the_argument_and_the_value(value, positive, error, words):
-    from tinygrad_sine.value import check_real
+    from tinygrad_sine.arguments import check_real
     with pytest.raises(error) as info:
         check_real(value, "where", "x", positive=positive)
     assert str(info.value).startswith(words)
@@ -404,8 +404,8 @@ def test_check_real_names_the_place_the_argument_and_the_value(value, positive, 
 
 def test_check_real_gives_a_float_and_every_caller_words_it_alike():
     from tinygrad_sine import gradcheck
+    from tinygrad_sine.arguments import check_real
     from tinygrad_sine.nn import SGD, SineNet
-    from tinygrad_sine.value import check_real
     assert check_real(np.int64(2), "w", "x") == 2.0 and type(check_real(3, "w", "x")) is float
     assert check_real(0, "w", "x") == 0.0
     for call, words in [(lambda: SGD([], 0), "SGD: eta (the learning rate) must be a finite "

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import value as _value
+from .arguments import as_float64
 from .ops import sum_to
-from .value import Value, _as_float_array
+from .value import Value
 
 
 def topo_order(root: Value) -> list[Value]:
@@ -218,7 +219,7 @@ def _seed(root: Value, grad, where: str):
         return np.float64(1.0) if root.ndim == 0 else np.ones(root.shape)
     # A copy, so that the gradients never share memory with the caller's array.
     try:
-        g = _as_float_array(grad.data if isinstance(grad, Value) else grad, f"{where}: grad")
+        g = as_float64(grad.data if isinstance(grad, Value) else grad, f"{where}: grad")
     except ValueError as err:  # a number out of float64's range
         raise ValueError(f"{err}; grad must be numbers of the output's shape") from None
     except TypeError:  # strings, complex numbers, objects

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arguments import check_real
 from .autograd import _name, grad, topo_order
 from .gradcheck import disagree
 from .hints import input_error, target_hint
 from .manual import ManualSineNet
 from .nn import SineNet, squared_error
-from .value import Value, check_real
+from .value import Value
 
 # The seed's formulas, by layer kind and quantity, in its own index letters.
 FORMULAS = {

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .arguments import check_real
 from .autograd import grad
-from .value import Value, check_real
+from .value import Value
 
 
 class GradcheckError(AssertionError):

@@ -25,10 +25,11 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from .arguments import check_real, is_int
 from .autograd import no_grad, topo_order
 from .hints import input_error, input_hint, target_hint
 from .ops import SquaredError
-from .value import Value, _apply, _tick, check_real, is_int
+from .value import Value, _apply, _tick
 
 __all__ = ["ACTIVATIONS", "Layer", "Middle", "Output", "SineNet", "squared_error", "SGD",
            "layer_of", "input_hint", "input_error"]

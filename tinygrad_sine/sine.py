@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .arguments import check_real, is_real
 from .manual import ManualSineNet
 from .nn import SGD, SineNet, check_seed, squared_error
-from .value import check_real, is_real
 
 ENGINES = ("auto", "manual", "compiled")
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .arguments import is_int
 from .autograd import _seed
 from .compare import GradientRow, format_table
 from .describe import (
@@ -52,7 +53,7 @@ from .describe import (
     values_read,
 )
 from .ops import sum_to
-from .value import Value, is_int
+from .value import Value
 
 _WIDTH = 60  # characters of array preview in a step's text
 _DIGITS = 4  # significant digits of a number, at least (see describe.number)

@@ -33,6 +33,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from tinygrad_sine.arguments import is_int
 from tinygrad_sine.autograd import topo_order
 from tinygrad_sine.describe import (
     GraphInfo,
@@ -45,7 +46,7 @@ from tinygrad_sine.describe import (
     shape_text,
 )
 from tinygrad_sine.files import atomic_write, make_folder
-from tinygrad_sine.value import Value, is_int
+from tinygrad_sine.value import Value
 
 FORMATS = ("svg", "png", "pdf", "dot")
 MAX_NODES = 500  # draw_graph's default: dot gets slow past a few hundred boxes

@@ -55,8 +55,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..arguments import as_float64
 from ..autograd import backprop
-from ..value import Value, _as_float_array
+from ..value import Value
 from .fused import FusedSGD
 from .numpy_code import Generator
 from .trace import TraceError, _Trace, float64_shapes
@@ -183,7 +184,7 @@ class CompiledFunction:
         if isinstance(x, Value):
             return x.data
         name = self.names[k] if k < len(self.names) else f"in{k}"
-        return _as_float_array(x, f"compile: input {name} of {self.fname}")
+        return as_float64(x, f"compile: input {name} of {self.fname}")
 
     def sgd(self, eta: float, float_limit: int | None = None) -> FusedSGD:
         """One SGD step per call, ``w ← w − η ∂w`` built into the generated code; see FusedSGD.

@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from .. import ops
-from ..value import _shape_arg
+from ..arguments import shape_arg
 
 # ------------------------------------------------------------------ symbols
 
@@ -175,7 +175,7 @@ class Sym:
         return self._new(f"np.{name}({self.expr}{', ' if args else ''}{args})", val)
 
     def reshape(self, *shape):
-        shape = _shape_arg(shape, "reshape")
+        shape = shape_arg(shape, "reshape")
         val = np.reshape(self.val, shape)
         if val.shape == self.shape:
             return self
@@ -209,7 +209,7 @@ class Sym:
         return self._method_or_np(name, ", ".join(args), val)
 
     def broadcast_to(self, *shape):
-        shape = _shape_arg(shape, "broadcast_to")
+        shape = shape_arg(shape, "broadcast_to")
         if tuple(shape) == self.shape:
             return self
         val = np.full(shape, self.val)

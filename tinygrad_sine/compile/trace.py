@@ -8,8 +8,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..arguments import as_float64
 from ..autograd import enable_grad, topo_order
-from ..value import Value, _as_float_array, _tracing
+from ..value import Value, _tracing
 
 
 class TraceError(ValueError):
@@ -44,7 +45,7 @@ class _Trace:
     """One eager run of ``fn``: its graph, inputs and leaves."""
 
     def __init__(self, fn, inputs: Sequence, names: Sequence[str]):
-        self.inputs = [Value(_as_float_array(_raw(x), f"compile: input {n}"), label=n)
+        self.inputs = [Value(as_float64(_raw(x), f"compile: input {n}"), label=n)
                        for x, n in zip(inputs, names)]
         with enable_grad(), _no_python_numbers():
             out = fn(*self.inputs)
