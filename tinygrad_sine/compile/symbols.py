@@ -217,6 +217,9 @@ class Sym:
     def mean(self, axis=None, keepdims=False):
         return self._reduce("mean", axis, keepdims)
 
+    def max(self, axis=None, keepdims=False):  # the shift of a stable softmax (ops.losses)
+        return self._reduce("max", axis, keepdims)
+
     def _reduce(self, name, axis, keepdims):
         val = getattr(np, name)(self.val, axis=axis, keepdims=keepdims)
         if isinstance(axis, tuple) and len(axis) == 1:
