@@ -17,7 +17,8 @@ from .arguments import check_real, is_real
 from .manual import ManualSineNet
 from .nn import SGD, SineNet, check_seed, squared_error
 
-ENGINES = ("auto", "manual", "compiled")
+ENGINES = ("eager", "manual", "compiled")
+ENGINE_ALIASES = {"auto": "eager"}  # the old name: it meant eager autodiff, not "chosen for you"
 
 
 def sine_data() -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +89,7 @@ def train(
     interval: int = 200,
     seed: int = 0,
     batch_size: int = 1,
-    engine: str = "auto",
+    engine: str = "eager",
     callback: Callable[[int, float, History], None] | None = None,
     data: tuple | None = None,
     legacy_rng: bool = False,
@@ -118,11 +119,12 @@ def train(
     ``net`` has weights.  So ``train(SineNet(seed=s, legacy_rng=True), seed=s,
     legacy_rng=True)`` replays the post's run for seed ``s`` number for number.
 
-    ``engine="auto"`` uses the ``Value`` graph and ``backward()``;
+    ``engine="eager"`` (the default; ``"auto"`` is an old alias for it) runs
+    the ``Value`` graph and ``backward()`` at every step, as PyTorch's eager mode does;
     ``engine="compiled"`` traces the same step once with
     :func:`~tinygrad_sine.compile.compile` and then runs the generated code,
     the update inside it (``compile(...).sgd``; on Python floats for the
-    seed's small net: same numbers as ``"auto"`` to ~1e-15, ~10× faster);
+    seed's small net: same numbers as ``"eager"`` to ~1e-15, ~10× faster);
     ``engine="manual"`` trains a :class:`~tinygrad_sine.manual.ManualSineNet`
     copy with the hand-derived formulas and writes its weights back into
     ``net`` at each recorded epoch (before the callback) and at the end, or
@@ -139,6 +141,7 @@ def train(
     if not isinstance(net, SineNet):
         raise TypeError(f"train: net must be a SineNet (e.g. SineNet(seed=0)), "
                         f"got {type(net).__name__}")
+    engine = ENGINE_ALIASES.get(engine, engine) if isinstance(engine, str) else engine
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be one of {', '.join(ENGINES)}; got {engine!r}")
     epochs, interval, batch_size = (
@@ -165,7 +168,7 @@ def train(
                       legacy_rng=legacy_rng),
         data=None if data is None else (x_all[:, 0], t_all[:, 0]),
     )
-    steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}
+    steps = {"eager": _eager_step, "manual": _manual_step, "compiled": _compiled_step}
     step = steps[engine](net, eta)
 
     sync = getattr(step, "sync", lambda: None)  # the compiled and manual steps hold the weights
@@ -229,7 +232,7 @@ def _training_data(net: SineNet, data) -> tuple[np.ndarray, np.ndarray]:
     return x, t
 
 
-def _auto_step(net: SineNet, eta: float):
+def _eager_step(net: SineNet, eta: float):
     """One SGD step on the Value graph: forward, E.backward(), w ← w − η ∂w."""
     sgd = SGD(net.parameters(), eta)
 
