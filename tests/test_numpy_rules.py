@@ -71,7 +71,8 @@ class Call:
 
 
 class Row(NamedTuple):
-    """One numpy function: ``call`` draws calls to it; ``grad`` = it makes a node to check."""
+    """One numpy function: ``call`` draws calls to it; ``grad``: it makes a node to check
+    (False: it answers with plain numbers or booleans, compared as they are)."""
 
     func: Callable
     call: st.SearchStrategy
@@ -221,6 +222,12 @@ ROWS = [
     Row(np.shape, elementwise(REAL), grad=False),
     Row(np.ndim, elementwise(REAL), grad=False),
     Row(np.size, size_of(), grad=False),
+    Row(np.equal, elementwise(REAL, REAL), grad=False),
+    Row(np.not_equal, elementwise(REAL, REAL), grad=False),
+    Row(np.less, elementwise(REAL, REAL), grad=False),
+    Row(np.less_equal, elementwise(REAL, REAL), grad=False),
+    Row(np.greater, elementwise(REAL, REAL), grad=False),
+    Row(np.greater_equal, elementwise(REAL, REAL), grad=False),
 ]
 
 
@@ -244,8 +251,11 @@ def _check_call(func: Callable, call: Call, differentiate: bool) -> None:
             call.run(func, values)
         return
     got = call.run(func, values)
-    if not differentiate:  # np.shape, np.ndim, np.size: the number itself, no node
-        assert got == want and not isinstance(got, Value), (name, got, want)
+    if not differentiate:  # np.shape, np.size, comparisons …: numpy's answer itself, no node
+        assert not isinstance(got, Value), (name, got)
+        assert np.shape(got) == np.shape(want), (name, np.shape(got), np.shape(want))
+        assert np.asarray(got).dtype == np.asarray(want).dtype, (name, got, want)
+        assert np.array_equal(got, want), (name, got, want)
         return
     assert isinstance(got, Value), (name, type(got))
     assert got.shape == np.shape(want), (name, got.shape, np.shape(want))
