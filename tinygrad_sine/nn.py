@@ -30,6 +30,7 @@ from .autograd import no_grad, topo_order
 from .hints import input_error, input_hint, target_hint
 from .ops import CrossEntropy, SquaredError
 from .value import Value, _apply, _tick
+from .weak import WeakIdDict
 
 __all__ = ["ACTIVATIONS", "Layer", "Middle", "Output", "SineNet", "MLP", "squared_error",
            "cross_entropy", "SGD", "layer_of", "input_hint", "input_error"]
@@ -48,8 +49,9 @@ _NUMBERED: weakref.WeakSet = weakref.WeakSet()
 
 # Which layer made each parameter, so that diagrams and the stepper can tell
 # a SineNet layer's values from a look-alike written by hand (``layer_of``).
-# Weak keys: an entry goes with its parameter and never keeps one alive.
-_MADE_BY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Weak keys matched by identity (a Value's == compares numbers): an entry goes
+# with its parameter and never keeps one alive.
+_MADE_BY = WeakIdDict()
 
 MAX_WEIGHTS = 10**8  # numbers in one weight matrix: 0.8 GB of float64, and as much again per grad
 MAX_SEED = 2**32 - 1  # numpy's generators take more, its legacy RandomState no more than this

@@ -86,7 +86,8 @@ class _Trace:
         sig = []
         for node in self.order:
             if id(node) in self.input_ids:
-                entry = ("input", self.inputs.index(node), node.shape)
+                where = next(i for i, x in enumerate(self.inputs) if x is node)  # not .index: ==
+                entry = ("input", where, node.shape)
             elif node._op is None:
                 entry = ("leaf", node.shape) if id(node) in persistent else (
                     "leaf", node.shape, _key((np.asarray(node.data),)))
