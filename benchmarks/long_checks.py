@@ -9,7 +9,14 @@
   epochs, to 1e-9 (the suite: 200 epochs);
 * every numpy function of the dispatch table follows numpy, and its gradient
   passes gradcheck, on 500 random calls each (the suite: 15 each, derandomized;
-  tests/test_numpy_rules.py).
+  tests/test_numpy_rules.py);
+* compile agrees with eager autograd on 5,000 random programs, through the
+  numpy code and both SGD steps (the suite: 300; see tests/random_programs.py),
+  and every op of the engine has a line in the programs' table;
+* tutorial section 10's spiral run (2-24-3 tanh MLP, cross-entropy, full batch,
+  η = 0.5/180, 3000 epochs) for seeds 0-3: the accuracy each reaches, and the
+  same run by examples/classify.py's hand-derived numpy backprop, step for step
+  (the suite: 40 epochs of the example).
 
 Prints one line per check and exits 1 if any fails.
 """
@@ -25,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from tinygrad_sine import Value, no_grad  # noqa: E402
 from tinygrad_sine.nn import SineNet  # noqa: E402
@@ -129,10 +137,22 @@ def spiral_accuracy_over_four_seeds() -> str:
     return f"accuracy {shown} (seeds 0-3); the hand-derived runs agree"
 
 
+def compile_agrees_on_5000_random_programs() -> str:
+    import random_programs
+
+    missing = random_programs.missing_ops()
+    assert not missing, f"ops with no line in tests/random_programs.py's OPS: {missing}"
+    result = random_programs.run(range(5000))
+    return (f"{result['programs']:,} programs agree four ways ({result['refused']} refused by "
+            f"compile, {result['on floats']:,} float steps), largest difference "
+            f"{result['worst']:.1e} of each array's scale (allowed {random_programs.TOLERANCE})")
+
+
 def main() -> int:
     failed = 0
     for check in (memory_flat_over_100k_steps, seeds_0_to_4_learn_sine,
-                  auto_and_manual_same_full_trajectory, numpy_rules_on_500_random_calls_each):
+                  auto_and_manual_same_full_trajectory, numpy_rules_on_500_random_calls_each,
+                  compile_agrees_on_5000_random_programs, spiral_accuracy_over_four_seeds):
         start = time.perf_counter()
         try:
             result = f"ok    {check()}"
