@@ -96,7 +96,7 @@ def _command(s: Stepper, word: str, arg: str) -> str:
         return s.where()
     if word == "tree":
         step = s.current
-        backward = step is not None and step.phase == "backward"
+        backward = step is not None and step.phase != "forward"  # backward, or the update
         return show_text(s.root, show_grad=backward, grads=s.grads())
     if word == "show":
         if not arg:
