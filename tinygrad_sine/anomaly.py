@@ -9,7 +9,7 @@ node that made a non-finite number (``nan``, ``inf`` or ``-inf``) and raises
     >>> import numpy as np
     >>> from tinygrad_sine import Value, detect_anomaly
     >>> x = Value(800.0, label="x")
-    >>> with np.errstate(over="ignore"), detect_anomaly():
+    >>> with np.errstate(all="ignore"), detect_anomaly():
     ...     (x.exp() * 0.0).backward()
     Traceback (most recent call last):
     tinygrad_sine.anomaly.AnomalyError: exp in exp#1 = exp(x) overflowed at x = 800
