@@ -67,6 +67,7 @@ def test_the_prompt_is_step_and_up_arrow_brings_back_the_last_command(terminal):
     mark = len(terminal.seen)
     terminal.type("n\r")
     terminal.read_until("step 5 · forward")
+    terminal.read_until("backward step)\r\nstep> ")  # keys typed before the prompt would echo
     terminal.type(UP + UP + "\r")  # ↑↑: back to "goto u1", which now finds u1's backward step
     screen = terminal.read_until("backward · u1")
     assert "unknown command" not in screen[mark:]

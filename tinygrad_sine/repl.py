@@ -44,8 +44,9 @@ def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | Non
     if interactive and infile is sys.stdin:
         _line_editing()
 
-    def say(text: str) -> None:
-        print(text, file=out, flush=True)
+    def say(text: str) -> None:  # one write: a terminal shows the whole step at once
+        out.write(text + "\n")
+        out.flush()
 
     while True:
         if interactive and infile is sys.stdin:
