@@ -173,8 +173,16 @@ class FusedSGD:
         if live is not None:
             args = live.unpack(inputs)
             if args is not None:
-                return self._run(live, args, inputs)
-            self.write_back()  # other shapes or kinds of input: find the code for them
+                try:  # (what _run does, written out: a call less on every step's path)
+                    return live.step(*args)
+                except (ArithmeticError, ValueError):
+                    pass  # Python floats refuse what numpy allows: this step in numpy, below
+                except BaseException:
+                    self.write_back()
+                    raise
+            self.write_back()  # (or other shapes or kinds of input: find the code for them)
+            if args is not None:
+                return self._numpy_step(inputs)
         elif self._numpy_shapes is not None and float64_shapes(inputs) == self._numpy_shapes:
             return self._numpy_step(inputs)  # as last time: numpy code (it checks the rest)
         program, data, final = self._float_program(inputs)
