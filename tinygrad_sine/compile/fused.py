@@ -10,10 +10,14 @@ seed's 1-3-1 net up to a batch of 16, a 1-8-1 net up to 4) the step is code
 on Python floats (``float_code.py``) and the weights stay floats inside it
 between calls, so the parameters' ``.data`` is only brought up to date by
 ``write_back()`` (or on leaving a ``with fused:`` block, or when a call
-raises).  After a write-back the next call reads ``.data`` afresh, so
-changes made to it in between are seen.  For larger shapes the step is the
-numpy code of ``compile`` followed by ``p.data -= η g``, and ``.data`` is
-always current.
+raises).  An assignment to a parameter's ``.data`` between two calls (a
+reset, a loaded checkpoint) is seen by the data-change clock (one integer
+compared per call): the next call reads the weights again, and neither it
+nor ``write_back()`` overwrites what was assigned (an in-place write such
+as ``w.data[0] = 1`` is not seen: assign a new array).  For larger shapes
+the step is the numpy code of ``compile`` followed by ``p.data -= η g``,
+and ``.data`` is always current.  A loss with no parameters gives its
+loss and updates nothing, as ``SGD([])`` does.
 
 A Ctrl-C during a float step writes back the weights as they are: before
 the update lines, the last step's; after them, this step's.  The update
