@@ -323,7 +323,11 @@ class OneTooMany(ops.Op):
 @pytest.mark.parametrize(
     "op, error, match",
     [
-        (ForgotReturn, TypeError, r"ForgotReturn.backward returned NoneType \(a missing return\?\)"),
+        (
+            ForgotReturn,
+            TypeError,
+            r"ForgotReturn.backward returned NoneType \(a missing return\?\)",
+        ),
         (OneTooMany, ValueError, r"OneTooMany.backward returned 2 gradient\(s\) for 1 input"),
     ],
 )
