@@ -36,7 +36,8 @@ from .. import ops
 from .symbols import _ADD, _ATOM, _MUL, _POW, _UNARY  # Python's precedence, for brackets
 
 # Names the generated code uses for itself; no node may take them.
-RESERVED = {"exp", "log", "tanh", "sin", "cos", "math", "inf", "nan", "make", "sgd_step", "weights"}
+RESERVED = {"exp", "log", "tanh", "sin", "cos", "sqrt", "abs", "math", "inf", "nan", "make",
+            "sgd_step", "weights"}
 
 
 def exp(v: float) -> float:
@@ -51,8 +52,13 @@ def exp(v: float) -> float:
         return math.inf
 
 
+def sqrt(v: float) -> float:
+    """``math.sqrt``, but nan for a negative number (as numpy gives) instead of ValueError."""
+    return math.sqrt(v) if v >= 0 else math.nan
+
+
 FUNCTIONS = {"exp": exp, "log": math.log, "tanh": math.tanh, "sin": math.sin,
-             "cos": math.cos, "math": math, "inf": math.inf, "nan": math.nan}
+             "cos": math.cos, "sqrt": sqrt, "math": math, "inf": math.inf, "nan": math.nan}
 
 
 class NotUnrollable(Exception):
@@ -138,6 +144,9 @@ class F:
     def tanh(self): return self._call("tanh")
     def sin(self): return self._call("sin")
     def cos(self): return self._call("cos")
+    def sqrt(self): return self._call("sqrt")
+    def __abs__(self): return self._call("abs")  # Python's own abs() on a float
+    def conjugate(self): return self  # a real number (numpy's var asks for it)
 
     def __bool__(self):  # a Python decision on a number: the trace cannot write it
         raise NotUnrollable("a decision on a number")
