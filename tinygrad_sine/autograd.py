@@ -80,6 +80,16 @@ def _data_changed(node: Value, where: str) -> RuntimeError:
         "compute on a copy (v.detach()) instead")
 
 
+def check_unchanged(node: Value, where: str) -> None:
+    """Raise if ``.data`` of an op's output or inputs was assigned after the op ran.
+
+    ``backprop`` makes this check inline, node by node; the ``Stepper`` calls it.
+    """
+    if node._version > node._born:
+        raise _data_changed(node, where)
+    _check_parents(node, where)
+
+
 def _check_parents(node: Value, where: str) -> None:
     """Raise if ``.data`` of one of the node's inputs was assigned after its op ran."""
     for parent in node.parents:
@@ -130,7 +140,7 @@ def backprop(root: Value, seed, create_graph: bool = False,
             _check_parents(node, where)
             local = op.backward(g, node._data, *[p._data for p in parents], *args)
         if type(local) is not tuple or len(local) != n:
-            local = _one_per_input(op, local, parents)  # a bare array, a list, or an error
+            local = checked_gradients(op, local, node)  # a bare array, a list, or an error
         try:
             for i in range(n):  # (quicker than zip(parents, local) for one or two inputs)
                 parent, pg = parents[i], local[i]
@@ -149,10 +159,36 @@ def backprop(root: Value, seed, create_graph: bool = False,
                 else:
                     grads[parent] = pg
         except AttributeError:  # a gradient with no .shape: a float, a list
-            kinds = ", ".join(type(pg).__name__ for pg in local)
-            raise TypeError(f"{op.__name__}.backward returned ({kinds}); each gradient must be "
-                            "a numpy array (or a Value when differentiating twice)") from None
+            raise _not_arrays(op, local) from None
     return order, grads
+
+
+def checked_gradients(op, local, node: Value) -> tuple:
+    """What ``op.backward`` returned for ``node``, checked: one gradient per input, in order.
+
+    The checks ``backward()`` makes, in one place: a one-input op's bare
+    gradient becomes a 1-tuple, a list a tuple; each gradient must be an
+    array (``None``: no gradient for that input, kept as ``None``) whose
+    shape sums back to its input's shape (undoing broadcasting, with
+    ``sum_to``); anything else is an error naming the op and the shapes.
+    ``backprop`` inlines the common case (a tuple of arrays of the right
+    shapes) for speed and calls this for the rest; the ``Stepper``, which
+    replays the same loop, calls it for every node.
+    """
+    parents = node.parents
+    if type(local) is not tuple or len(local) != len(parents):
+        local = _one_per_input(op, local, parents)
+    if not all(pg is None or hasattr(pg, "shape") for pg in local):
+        raise _not_arrays(op, local)
+    return tuple(pg if pg is None or pg.shape == p._data.shape else _sum_back(op, pg, p, node)
+                 for p, pg in zip(parents, local))
+
+
+def _not_arrays(op, local) -> TypeError:
+    """The error for gradients that are not arrays (a float, a list) in ``local``."""
+    kinds = ", ".join(type(pg).__name__ for pg in local)
+    return TypeError(f"{op.__name__}.backward returned ({kinds}); each gradient must be "
+                     "a numpy array (or a Value when differentiating twice)")
 
 
 def _zero_gradient(node: Value, create_graph: bool):

@@ -31,12 +31,9 @@ the page stays right whatever the labels and step texts say.
 from __future__ import annotations
 
 import html
-import json
-import re
 from pathlib import Path
 
 from tinygrad_sine.autograd import topo_order
-from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
@@ -49,22 +46,11 @@ from .graph import (
     check_size,
     draw_graph,
 )
+from .page import Page, fill, html_page, write_page
 
-HERE = Path(__file__).resolve().parent
 ASSETS = ("explore.js", "explore.css")  # read at build time; listed in setup.cfg's package_data
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{title}}</title>
-<style>
-{{css}}
-</style>
-</head>
-<body data-phase="forward">
-<header>
+_BODY = """<header>
   <h1>{{title}}</h1>
   <nav aria-label="steps">
     <button id="prev" type="button" title="previous step (←)">◀ Prev</button>
@@ -94,17 +80,10 @@ _PAGE = """<!DOCTYPE html>
     <span class="key edge forward">value, forward</span>
     <span class="key edge backward">gradient, back</span></p>
   </aside>
-</main>
-<script type="application/json" id="steps-data">{{data}}</script>
-<script>
-{{js}}
-</script>
-</body>
-</html>
-"""
+</main>"""
 
 
-class ExplorePage(str):
+class ExplorePage(Page):
     """The page's HTML text (a ``str``); in Jupyter it shows as the page itself, inline.
 
     Jupyter displays it in an ``<iframe srcdoc=…>`` whose sandbox keeps the
@@ -112,10 +91,7 @@ class ExplorePage(str):
     page, so it needs no kernel and works in a notebook exported to HTML.
     """
 
-    def _repr_html_(self) -> str:
-        return (f'<iframe srcdoc="{html.escape(self, quote=True)}" sandbox="allow-scripts" '
-                'title="step through backprop" '
-                'style="width: 100%; height: 640px; border: 1px solid #ccc"></iframe>')
+    frame_title = "step through backprop"
 
 
 def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
@@ -162,24 +138,22 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(stepper):
         raise ValueError(f"explore: start must be a step number from 0 to {len(stepper) - 1}, "
                          f"got {start!r}")
-    title = title or f"Backprop step by step: {stepper.info.name(top)}"
-    page = ExplorePage(_fill(_PAGE, {
-        "title": html.escape(str(title)),
-        "css": _asset("explore.css"),
-        "js": _asset("explore.js"),
+    title = str(title or f"Backprop step by step: {stepper.info.name(top)}")
+    body = fill(_BODY, {
+        "title": html.escape(title),
         "svg": _svg(dot),
-        "data": _json_in_html(_step_data(stepper, options.get("collapse", False), start)),
         "kinds": _kinds(),
         "text": html.escape(stepper[start].text),  # shown as it is, before the script runs
         "last": str(len(stepper) - 1),
         "start": str(start),
         "forward": str(sum(s.phase == "forward" for s in stepper)),
         "backward": str(sum(s.phase == "backward" for s in stepper)),
-    }))
+    })
+    page = ExplorePage(html_page(
+        title, body, assets=ASSETS, attributes={"data-phase": "forward"}, data_id="steps-data",
+        data=_step_data(stepper, options.get("collapse", False), start)))
     if path is not None:
-        path = Path(path)
-        make_folder(path.parent, "explore: path's folder")
-        atomic_write(path, page)
+        write_page(page, path, "explore")
     return page
 
 
@@ -221,18 +195,3 @@ def _svg(dot) -> str:
     """The diagram as an inline ``<svg>`` element (no XML prolog, no DOCTYPE)."""
     svg = _pipe(dot, "svg", "explore: cannot draw the graph").decode("utf-8")
     return svg[svg.index("<svg"):]
-
-
-def _json_in_html(value) -> str:
-    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` as such."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _asset(name: str) -> str:
-    return (HERE / name).read_text(encoding="utf-8")
-
-
-def _fill(template: str, values: dict[str, str]) -> str:
-    """``{{name}}`` → ``values[name]``, in one pass (so a value is never filled in again)."""
-    return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)
