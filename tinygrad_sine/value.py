@@ -1,7 +1,7 @@
 """``Value``: a number or a numpy array that remembers how it was computed.
 
 Every arithmetic operation on Values returns a new Value whose ``parents``
-are its inputs and whose ``op`` names the operation (see ``ops.py``).  The
+are its inputs and whose ``op`` names the operation (see the ``ops`` package).  The
 result is a graph that ``backward`` (``autograd.py``) walks in reverse.
 
 Design choices a reader may want to know:
@@ -120,7 +120,7 @@ def _lift(x, where: str = "apply") -> Value:
 
 
 def apply(op, *inputs, args: tuple = ()) -> Value:
-    """Apply an operation class from ``ops.py`` (or your own ``Op`` subclass) to inputs.
+    """Apply an operation class from ``ops`` (or your own ``Op`` subclass) to inputs.
 
     Inputs may be Values, numbers or arrays; ``args`` are the op's fixed
     extra arguments (an axis, a shape …).  This is how to add an operation:

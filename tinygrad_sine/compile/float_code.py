@@ -15,7 +15,7 @@ element, named after the node and the element's indices:
 How: every element is a :class:`F` (a scalar symbol that writes ``+``,
 ``*``, ``exp`` … down as text), a node's data becomes a numpy *object*
 array of them, and each op's own ``forward`` and ``backward`` from
-``ops.py`` run on those arrays: numpy does the indexing, broadcasting,
+``ops`` run on those arrays: numpy does the indexing, broadcasting,
 ``@`` and ``sum`` element by element, and every element comes out as a
 formula.  An op that cannot run that way (it branches on a number, say)
 raises :class:`NotUnrollable`, and ``compile`` uses the numpy generator.

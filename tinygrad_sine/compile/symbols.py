@@ -3,7 +3,7 @@
 A *symbol* (:class:`Sym`) answers ``+``, ``@``, ``np.exp``, ``.sum()`` … by
 writing the expression down (and computing its value on the traced inputs
 alongside, for shapes).  Running an op's own ``forward`` and ``backward``
-from ``ops.py`` on symbols therefore writes that op's math as code; the
+from ``ops`` on symbols therefore writes that op's math as code; the
 generator in ``numpy_code.py`` does that node by node.
 """
 
@@ -167,7 +167,7 @@ class Sym:
             return out
         return self._new(f"-{self.wrap(_UNARY)}", -self.val, _UNARY, self.spread)
 
-    # methods that ops.py calls on arrays or Values
+    # methods that the ops call on arrays or Values
     def _method_or_np(self, name, args: str, val):
         self = self.solid()
         if isinstance(self.val, (np.ndarray, np.generic)):
