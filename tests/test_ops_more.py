@@ -233,7 +233,7 @@ def test_where_sends_the_gradient_to_the_side_chosen_and_none_to_the_condition()
     np.testing.assert_array_equal(ga, [1.0, 0.0, 1.0])
     np.testing.assert_array_equal(gb, [0.0, 1.0, 0.0])
     v = Value([-2.0, 3.0])
-    y = where(v.data > 0, v, 0.01 * v)  # the leaky relu of the README
+    y = where(v > 0, v, 0.01 * v)  # the leaky relu of the README: a comparison, booleans
     y.sum().backward()
     np.testing.assert_array_equal(y.data, [-0.02, 3.0])
     np.testing.assert_array_equal(v.grad, [0.01, 1.0])
@@ -424,8 +424,8 @@ NUMPY = {
     "np.minimum": (lambda v: np.minimum(v, 1.0), lambda v: v.minimum(1.0), "minimum"),
     "np.clip": (lambda v: np.clip(v, 0.5, 2.0), lambda v: v.clip(0.5, 2.0), "clip"),
     "np.clip one side": (lambda v: np.clip(v, None, 2.0), lambda v: v.clip(hi=2.0), "clip"),
-    "np.where": (lambda v: np.where(v.data > 1, v, 0.5 * v),
-                 lambda v: where(v.data > 1, v, 0.5 * v), "where"),
+    "np.where": (lambda v: np.where(v > 1, v, 0.5 * v),
+                 lambda v: where(v > 1, v, 0.5 * v), "where"),
     "np.concatenate": (lambda v: np.concatenate([v, v], axis=1),
                        lambda v: concatenate([v, v], axis=1), "concatenate"),
     "np.stack": (lambda v: np.stack([v, np.ones((2, 3))]),
@@ -685,3 +685,9 @@ def test_the_stepper_walks_the_new_ops_and_its_gradients_are_backprops():
     (want,) = grad(loss, [x])
     np.testing.assert_allclose(st.grad(x), want.data, rtol=1e-14)
     assert "softmax#1 = softmax(x, axis=-1)" in tg.show_text(loss)
+
+
+def test_a_comparison_inside_compile_is_refused_rather_than_frozen():
+    w = Value(np.array([[1.0, -1.0]]), label="w")
+    with pytest.raises(tg.TraceError, match="Value.__greater__"):
+        tg.compile(lambda x: where(x @ w > 0, x @ w, 0.01 * (x @ w)).sum(), np.ones((1, 1)))

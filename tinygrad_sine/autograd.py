@@ -14,6 +14,7 @@ an op's derivative needs the numbers it was computed from.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
 
 import numpy as np
@@ -327,24 +328,36 @@ def is_grad_enabled() -> bool:
     return _value._grad_mode.get()
 
 
+# The modes found on entering each open ``no_grad``/``enable_grad`` block, innermost
+# last: one per entry, so one object entered twice (a module-level ``no_grad()`` in a
+# recursive function) restores the right mode after each exit.  A context variable
+# too, so each thread and asyncio task keeps its own.
+_saved_modes: contextvars.ContextVar[tuple[bool, ...]] = contextvars.ContextVar(
+    "tinygrad_sine_saved_grad_modes", default=())
+
+
 class _GradMode:
     """Context manager that switches graph recording off (or on) inside a block.
 
     The mode lives in a ``contextvars.ContextVar``: a ``no_grad()`` block in
     one thread (or asyncio task) leaves every other one recording, as in
-    PyTorch.  Leaving restores the mode found on entering, so blocks nest.
+    PyTorch.  Leaving restores the mode found on entering, so blocks nest;
+    the saved modes are kept on a stack per thread and task, not on the
+    object, so one object may be entered again before it is left.
     """
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
 
     def __enter__(self):
-        self.previous = _value._grad_mode.get()
+        _saved_modes.set((*_saved_modes.get(), _value._grad_mode.get()))
         _value._grad_mode.set(self.enabled)
         return self
 
     def __exit__(self, *exc):
-        _value._grad_mode.set(self.previous)
+        saved = _saved_modes.get()
+        _value._grad_mode.set(saved[-1])
+        _saved_modes.set(saved[:-1])
         return False
 
 

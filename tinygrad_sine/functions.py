@@ -7,7 +7,7 @@ of the same names do.  Numbers and arrays are taken as constants (leaves).
 
 >>> from tinygrad_sine import Value, where
 >>> v = Value([-2.0, 3.0])
->>> where(v.data > 0, v, 0.01 * v).data        # a leaky relu from a comparison
+>>> where(v > 0, v, 0.01 * v).data        # a leaky relu from a comparison
 array([-0.02,  3.  ])
 """
 
@@ -44,6 +44,11 @@ def where(cond, a, b) -> Value:
     It is fixed, not an input: no gradient flows through a choice.  ∂a is
     ∂y where ``cond`` holds, ∂b is ∂y elsewhere.  ``cond``, ``a`` and ``b``
     broadcast together.  So ``where(v > 0, v, 0.01 * v)`` is a leaky relu.
+
+    Inside a function given to ``compile``, ``v > 0`` is refused (as
+    ``v.item()`` is): the code would keep the choice made on the traced
+    numbers.  Use an op that decides elementwise there (``leaky_relu``,
+    ``maximum``, ``clip``).
     """
     return _apply(ops.Where, (_lift(a, "where"), _lift(b, "where")), (_condition(cond),))
 

@@ -196,7 +196,7 @@ from .elementwise import (  # noqa: E402, F401
     Tanh,
     Where,
 )
-from .losses import SquaredError  # noqa: E402, F401
+from .losses import CrossEntropy, SquaredError  # noqa: E402, F401
 from .reductions import (  # noqa: E402, F401
     LogSoftmax,
     Logsumexp,
