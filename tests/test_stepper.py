@@ -282,7 +282,8 @@ def test_prompt_runs_commands_from_a_stream():
     assert "step 1 of 0–25 · forward · w1: parameter (1, 3)" in text  # where, after n, n 2, p
     assert "∂E = 1" in text  # the second goto E: E's backward step
     assert "error: the step count" in text and "error: goto needs" in text
-    assert "unknown command 'foo'" in text and "commands:" in text
+    assert "unknown command 'foo': type help for the commands" in text
+    assert "commands:" not in text  # one line, not the whole help
     assert "→ [" in text  # the list marks the current step (not with ">", the echo's mark)
 
 
