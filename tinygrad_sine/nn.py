@@ -465,14 +465,13 @@ def cross_entropy(logits: Value, t, reduction: str = "sum") -> Value:
         raise ValueError(f"cross_entropy: logits have shape {shape}; they need one score per "
                          "class (at least 2) along the last axis, e.g. (n, C) for n samples of "
                          "C classes (the softmax of a single number is 1, and the loss 0)")
-    target = class_targets(t, shape, "cross_entropy")
-    if not isinstance(target, Value):
-        target = Value(target, label="t")
-    return _cross_entropy(logits, target, reduction == "mean")
+    return _cross_entropy(logits, class_targets(t, shape, "cross_entropy"), reduction == "mean")
 
 
-def _cross_entropy(logits: Value, t: Value, mean: bool = False) -> Value:
+def _cross_entropy(logits: Value, t, mean: bool = False) -> Value:
     """The ``CrossEntropy`` node for targets already checked (``train`` checks them once)."""
+    if not isinstance(t, Value):
+        t = Value(t, label="t")
     e = _apply(CrossEntropy, (logits, t), (mean,))
     e.label = "E"
     return e

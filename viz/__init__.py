@@ -6,7 +6,15 @@ Both libraries load on first use, inside the drawing functions, so that
 
 from .explore import explore
 from .graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
-from .plots import SNAPSHOT_EPOCHS, plot_error_curve, plot_snapshots, save_figures
+from .plots import (
+    SNAPSHOT_EPOCHS,
+    decision_grid,
+    plot_decision_regions,
+    plot_error_curve,
+    plot_snapshots,
+    save_figures,
+)
 
 __all__ = ["SNAPSHOT_EPOCHS", "plot_snapshots", "plot_error_curve", "save_figures",
+           "decision_grid", "plot_decision_regions",
            "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "explore"]

@@ -6,6 +6,8 @@ Each class is one operation: ``forward`` on numpy arrays and ``backward``
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import Op, broadcast_to, let, raw, reduced_shape
@@ -29,7 +31,13 @@ class Sum(Op):
 
 
 class Mean(Op):
-    """y = (1/n) Σ x over `axis`;  ∂x = ∂y / n copied back   (n = elements per output)"""
+    """y = (1/n) Σ x over `axis`;  ∂x = ∂y / n copied back   (n = elements per output)
+
+    Over an empty axis (n = 0) the mean is numpy's: nan, with numpy's
+    "Mean of empty slice" warning.  Its gradient is then empty, as x is, as
+    in PyTorch: no element of x exists to receive anything (the division
+    by n is skipped, so there is no 0/0 to warn about).
+    """
 
     name = "mean"
     hint = Sum.hint
@@ -40,8 +48,10 @@ class Mean(Op):
 
     @staticmethod
     def backward(g, y, x, axis, keepdims):
-        n = np.size(raw(x)) / np.size(raw(y))
-        return (broadcast_to(g.reshape(reduced_shape(x.shape, axis)) / n, x.shape),)
+        shape = raw(x).shape
+        n = math.prod(shape) // max(math.prod(raw(y).shape), 1)  # elements averaged per output
+        spread = g.reshape(reduced_shape(shape, axis))
+        return (broadcast_to(spread / n if n else spread, shape),)  # n = 0: x is empty
 
 
 def _kept(v, x, axis):
@@ -109,7 +119,7 @@ class Var(Op):
 
     @staticmethod
     def backward(g, y, x, axis, keepdims):
-        n = np.size(raw(x)) / np.size(raw(y))
+        n = np.size(raw(x)) / max(np.size(raw(y)), 1)  # elements per output
         centred = x - x.mean(axis=axis, keepdims=True)
         return (_kept(g, x, axis) * centred * (2 / n),)
 
@@ -132,7 +142,7 @@ class Std(Op):
 
     @staticmethod
     def backward(g, y, x, axis, keepdims):
-        n = np.size(raw(x)) / np.size(raw(y))
+        n = np.size(raw(x)) / max(np.size(raw(y)), 1)  # elements per output
         centred = x - x.mean(axis=axis, keepdims=True)
         return (_kept(g, x, axis) * centred / (n * _kept(y, x, axis)),)
 
