@@ -159,12 +159,14 @@ def transposition(draw) -> Call:
 
 @st.composite
 def reshaping(draw) -> Call:
-    """``np.reshape``: to a shape of the same size (one -1 now and then), or an int."""
+    """``np.reshape``: to a shape of the same size (one -1 now and then), an int, a list, or
+    numpy ints."""
     shape = draw(SHAPE)
     size = math.prod(shape)
     factors = [d for d in range(1, size + 1) if size % d == 0] or [0]
     d = draw(st.sampled_from(factors))
-    targets = [(size,), size, shape[::-1], (1, *shape), (*shape, 1), (d, size // d if d else 3)]
+    targets = [(size,), size, shape[::-1], (1, *shape), (*shape, 1), (d, size // d if d else 3),
+               list(shape), tuple(np.int64(n) for n in shape)]
     if size:
         targets += [-1, (d, -1), (-1, d)]
     target = draw(st.sampled_from(targets))

@@ -4,6 +4,7 @@ The public names live here; the drawing code (``viz``) loads matplotlib and
 graphviz only when a drawing function is called.
 """
 
+from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, grad, no_grad, topo_order
 from .compile import TraceError, compile  # the function `compile` shadows its module
 from .functions import concatenate, maximum, minimum, stack, where
@@ -19,6 +20,8 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "topo_order",
+    "detect_anomaly",
+    "AnomalyError",
     "gradcheck",
     "GradcheckError",
     "show",
