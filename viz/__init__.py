@@ -4,6 +4,7 @@ Both libraries load on first use, inside the drawing functions, so that
 ``import viz`` and ``import tinygrad_sine`` stay light.
 """
 
+from .dot import DiagramTooSlow
 from .explore import explore
 from .graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
 from .plots import (
@@ -17,4 +18,5 @@ from .plots import (
 
 __all__ = ["SNAPSHOT_EPOCHS", "plot_snapshots", "plot_error_curve", "save_figures",
            "decision_grid", "plot_decision_regions",
-           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "explore"]
+           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "DiagramTooSlow",
+           "explore"]
