@@ -7,6 +7,7 @@ graphviz only when a drawing function is called.
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, grad, no_grad, topo_order
 from .compile import TraceError, compile  # the function `compile` shadows its module
+from .functions import concatenate, maximum, minimum, stack, where
 from .gradcheck import GradcheckError, gradcheck
 from .show import show, show_text  # the function `show` shadows the module of that name
 from .stepper import Stepper
@@ -28,5 +29,10 @@ __all__ = [
     "Stepper",
     "compile",
     "TraceError",
+    "maximum",
+    "minimum",
+    "where",
+    "concatenate",
+    "stack",
 ]
 __version__ = "0.1.0"

@@ -174,7 +174,8 @@ def op_parts(node: Value) -> tuple[str, str, list[str]]:
     ``axis``) that the math uses.  An op whose docstring is missing or not in
     that form gives ``""`` for the part it lacks (the views then fall back to
     the op's name and its ``backward``); an op whose ``backward`` takes
-    ``*args`` gets names ``x1``, ``x2`` … for the inputs it does not name.
+    ``*args`` gets names ``x1``, ``x2`` … for the inputs it does not name, and
+    its static arguments the names in the op's ``arguments`` (``("axis",)``).
     """
     if node._op is None:
         return "", "", []
@@ -221,9 +222,10 @@ def _names_for(op, n_inputs: int, n_args: int) -> tuple[str, ...]:
     params = _parameters_of(op) or ()
     named = [p.name for p in params[2:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     wanted = n_inputs + n_args
-    if len(named) < wanted:
+    if len(named) < wanted:  # backward(g, y, *xs): inputs x1, x2 …; args as the op names them
         inputs = [f"x{i + 1}" for i in range(n_inputs)]
-        extra = [f"arg{i + 1}" for i in range(n_args)]
+        given = tuple(getattr(op, "arguments", ()) or ())[-n_args:] if n_args else ()
+        extra = [*given, *(f"arg{i + 1}" for i in range(len(given), n_args))]
         named += (inputs + extra)[len(named):]
     return tuple(named[:wanted])
 
@@ -274,6 +276,8 @@ def op_arguments(node: Value) -> list[str]:
             shown.append(name)
         elif name == "index":
             shown.append(format_index(value))
+        elif isinstance(value, np.ndarray):  # a fixed array, like where's cond: a preview
+            shown.append(f"{name}={_index_part(value)}")
         elif name in ("shape", "axes") and isinstance(value, tuple):
             shown.append(str(value))
         elif isinstance(value, (float, np.floating)):
@@ -476,6 +480,7 @@ def box_grad(grad, heard: int = 1, expected: int = 1) -> str:
     return f"grad {preview(grad)}{so_far}"
 
 
-def box_data(data, updated: bool = False) -> str:
-    """A box's value row; after the parameter's update step, its new value."""
-    return f"{'new data' if updated else 'data'} {preview(data)}"
+def box_data(data) -> str:
+    """A box's value row: ``"data [0.5, 2]"`` (after a parameter's update step the
+    explorer writes its new value here, in green)."""
+    return f"data {preview(data)}"
