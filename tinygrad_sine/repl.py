@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from .files import safe_text
 from .show import show_text
 from .stepper import Stepper
 
@@ -44,8 +45,8 @@ def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | Non
     if interactive and infile is sys.stdin:
         _line_editing()
 
-    def say(text: str) -> None:
-        print(text, file=out, flush=True)
+    def say(text: str) -> None:  # odd text in a name (a lone surrogate) as its escape
+        print(safe_text(text, xml=False), file=out, flush=True)
 
     while True:
         if interactive and infile is sys.stdin:

@@ -34,6 +34,7 @@ import html
 from pathlib import Path
 
 from tinygrad_sine.autograd import topo_order
+from tinygrad_sine.files import safe_text
 from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
@@ -140,10 +141,10 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
                          f"got {start!r}")
     title = str(title or f"Backprop step by step: {stepper.info.name(top)}")
     body = fill(_BODY, {
-        "title": html.escape(title),
+        "title": html.escape(safe_text(title)),
         "svg": _svg(dot),
         "kinds": _kinds(),
-        "text": html.escape(stepper[start].text),  # shown as it is, before the script runs
+        "text": html.escape(safe_text(stepper[start].text)),  # shown before the script runs
         "last": str(len(stepper) - 1),
         "start": str(start),
         "forward": str(sum(s.phase == "forward" for s in stepper)),
