@@ -45,8 +45,9 @@ def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | Non
     if interactive and infile is sys.stdin:
         _line_editing()
 
-    def say(text: str) -> None:  # odd text in a name (a lone surrogate) as its escape
-        print(safe_text(text, xml=False), file=out, flush=True)
+    def say(text: str) -> None:  # one write: a terminal shows the whole step at once
+        out.write(safe_text(text, xml=False) + "\n")  # a lone surrogate as its escape
+        out.flush()
 
     while True:
         if interactive and infile is sys.stdin:
@@ -101,7 +102,7 @@ def _command(s: Stepper, word: str, arg: str) -> str:
         return s.where()
     if word == "tree":
         step = s.current
-        backward = step is not None and step.phase == "backward"
+        backward = step is not None and step.phase != "forward"  # backward, or the update
         return show_text(s.root, show_grad=backward, grads=s.grads())
     if word == "show":
         if not arg:
