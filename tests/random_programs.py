@@ -364,6 +364,7 @@ OPS = [
     (ops.Squeeze, special(_squeeze)),
     (ops.ExpandDims, unary(lambda a: a.expand_dims(-1))),
     (ops.Flatten, unary(lambda a: a.flatten())),
+    # custom ops
     (SquareBare, unary(lambda a: apply(SquareBare, a))),
     (MulTuple, binary(lambda a, b: apply(MulTuple, a, b))),
     (MulNone, binary(lambda a, b: apply(MulNone, a, b))),
