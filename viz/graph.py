@@ -179,6 +179,18 @@ def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]
     return rows
 
 
+def _logit_rows(info: GraphInfo, node: Value) -> list[str]:
+    """``δ = p − t`` at the logits of a cross-entropy loss (the root's first input): the
+    softmax and the cross-entropy are one node, so their gradient there is that simple."""
+    root = info.root
+    if root.op != "cross_entropy" or not root.parents or root.parents[0] is not node:
+        return []
+    mean = bool(root._args and root._args[0])
+    p = f"p = softmax({info.name(node)})"
+    formula = f"δ = (p − t) / n,  {p}" if mean else f"δ = p − t,  {p}"
+    return [f'<FONT POINT-SIZE="11" COLOR="{SEED_COLOUR}"><B>{_html(formula)}</B></FONT>']
+
+
 def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool, grad) -> str:
     title = info.name(node) if node.label in (None, "") else str(node.label)  # newlines kept
     rows = [f'<FONT POINT-SIZE="13"><B>{_html(title)}</B></FONT>',
@@ -187,7 +199,7 @@ def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool,
         rows.append(_small(box_data(node.data)))
     if show_grad:
         rows.append(_small(box_grad(grad)))
-    return _table(rows + _seed_rows(info, node, grad, show_grad))
+    return _table(rows + _seed_rows(info, node, grad, show_grad) + _logit_rows(info, node))
 
 
 def _layer_label(layer: SeedLayer, info: GraphInfo, show_data: bool, show_grad: bool,
