@@ -16,6 +16,7 @@ import numpy as np
 from .arguments import check_real, is_real
 from .manual import ManualSineNet
 from .nn import SGD, SineNet, check_seed, squared_error
+from .record import FRAMES, Frame, Recorder
 
 ENGINES = ("auto", "manual", "compiled")
 
@@ -40,6 +41,15 @@ class History:
     ``epochs[i]`` and ``errors[i]`` go together; ``snapshots[epoch]`` is the
     pair ``(x, y)`` of that epoch's samples in the order they were visited,
     each ``y`` predicted just before that sample's update (as the post plots).
+
+    ``frames`` is what a page or an animation of the run is drawn from
+    (:class:`~tinygrad_sine.record.Frame`: the weights as each frame epoch
+    began, the sizes of their gradients, the error), about 200 of them,
+    denser early; ``names`` are the parameters' labels, ``samples`` the
+    whole training data ``(x, t)`` as arrays ``(n, n_in)``, ``(n, n_out)``,
+    and ``model`` a copy of the network (its weights as training began),
+    which ``viz.learn`` loads each frame's weights into to draw it.
+    In Jupyter a History shows as its page (:func:`viz.learn_page`).
     """
 
     epochs: list[int] = field(default_factory=list)
@@ -48,6 +58,10 @@ class History:
     settings: dict = field(default_factory=dict)
     # your data's first input and first target column, for the figures; None for the post's
     data: tuple[np.ndarray, np.ndarray] | None = None
+    frames: list[Frame] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    samples: tuple[np.ndarray, np.ndarray] | None = None
+    model: object = None
 
     @property
     def final_error(self) -> float:
@@ -60,6 +74,17 @@ class History:
             return f"History(nothing recorded, engine {engine})"
         return (f"History({len(self.epochs)} records, epochs {self.epochs[0]}…{self.epochs[-1]}, "
                 f"engine {engine}, error {self.errors[0]:.4g} → {self.errors[-1]:.4g})")
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows a History as its learning page (``viz.learn_page``), inline.
+
+        A history without frames (``train(..., frames=0)``) shows as its text repr.
+        """
+        if not self.frames:
+            return None
+        from viz.learn import learn_page
+
+        return learn_page(self)._repr_html_()
 
 
 def progress_line(epoch: int, epochs: int, error: float) -> str:
@@ -92,6 +117,7 @@ def train(
     callback: Callable[[int, float, History], None] | None = None,
     data: tuple | None = None,
     legacy_rng: bool = False,
+    frames: int = FRAMES,
 ) -> History:
     """Train ``net`` on :func:`sine_data` the way the post does; return a :class:`History`.
 
@@ -110,6 +136,12 @@ def train(
     epoch's samples is recorded, each ``y`` taken before its own update,
     together with the predictions; ``callback(epoch, error, history)`` is
     then called.
+
+    Besides, about ``frames`` times in the run (denser early, see
+    :func:`~tinygrad_sine.record.frame_epochs`) it keeps a frame: the
+    weights as that epoch begins, their gradients' sizes and the epoch's
+    error (``History.frames``), for :func:`viz.learn_page` and
+    :func:`viz.animate`; ``frames=0`` keeps none.
 
     ``legacy_rng=True`` shuffles as the post does, with numpy's legacy
     generator: the post calls ``np.random.seed(seed)`` once, draws the
@@ -159,12 +191,17 @@ def train(
         rng.standard_normal(sum(p.data.size for p in net.parameters()))  # the weights' draws
     else:
         rng = np.random.default_rng(seed)
+    frames = 0 if frames == 0 else _whole("frames", frames, "train")
     history = History(
         settings=dict(epochs=epochs, eta=eta, interval=interval, seed=seed,
                       batch_size=batch_size, engine=engine, sizes=net.sizes,
                       legacy_rng=legacy_rng),
         data=None if data is None else (x_all[:, 0], t_all[:, 0]),
+        names=[p.label or f"p{i}" for i, p in enumerate(net.parameters())],
+        samples=(x_all, t_all),
+        model=_copy_of(net),
     )
+    recorder = Recorder(net, x_all, t_all, epochs, interval, frames, squared_error)
     steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}
     step = steps[engine](net, eta)
 
@@ -173,13 +210,20 @@ def train(
         for epoch in range(epochs):
             order = rng.permutation(n)
             record = epoch % interval == 0
+            frame = None
+            if recorder.wants(epoch):
+                sync()  # the weights as this epoch begins
+                frame = recorder.frame(epoch, order[:batch_size])
             total, ys = 0.0, []
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
                 y, err = step(x_all[idx], t_all[idx])
-                if record:
+                if record or frame is not None:
                     total += err
                     ys.append(y)
+            if frame is not None:
+                frame.error = total / n
+                history.frames.append(frame)
             if record:
                 sync()  # the net's Values get the weights before anyone looks at them
                 error = total / n
@@ -191,6 +235,16 @@ def train(
     finally:  # at the end, and on an exception (a callback stopping the run, Ctrl-C)
         sync()
     return history
+
+
+def _copy_of(net):
+    """A copy of ``net`` to draw frames with, or None if it cannot be copied."""
+    import copy
+
+    try:
+        return copy.deepcopy(net)
+    except Exception:  # a network holding something uncopyable: the page draws less
+        return None
 
 
 def _training_data(net: SineNet, data) -> tuple[np.ndarray, np.ndarray]:
