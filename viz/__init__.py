@@ -4,9 +4,12 @@ Both libraries load on first use, inside the drawing functions, so that
 ``import viz`` and ``import tinygrad_sine`` stay light.
 """
 
+from .animate import animate
 from .explore import explore
 from .graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
+from .learn import learn_data, learn_page
 from .plots import SNAPSHOT_EPOCHS, plot_error_curve, plot_snapshots, save_figures
 
 __all__ = ["SNAPSHOT_EPOCHS", "plot_snapshots", "plot_error_curve", "save_figures",
-           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "explore"]
+           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "explore",
+           "learn_page", "learn_data", "animate"]
