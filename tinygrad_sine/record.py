@@ -77,10 +77,9 @@ def frame_epochs(epochs: int, interval: int, frames: int = FRAMES) -> list[int]:
     last = epochs - 1
     even = np.linspace(0, last, max(frames // 2, 2))
     early = np.geomspace(1, max(last, 1), max(frames - frames // 2, 1))
-    printed = np.arange(0, epochs, interval)
     half = max(frames // 2, 1)
-    if len(printed) > half:
-        printed = printed[:: -(-len(printed) // half)]
+    every = -(-epochs // interval)  # how many printed epochs: never made as a list
+    printed = np.arange(0, epochs, interval * -(-every // half))  # every k-th of them
     chosen = np.concatenate([even, early, printed, [0, last]])
     return sorted({int(round(e)) for e in chosen if 0 <= round(e) <= last})
 

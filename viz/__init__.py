@@ -4,7 +4,7 @@ Both libraries load on first use, inside the drawing functions, so that
 ``import viz`` and ``import tinygrad_sine`` stay light.
 """
 
-from .animate import animate
+from .animation import animate
 from .explore import explore
 from .graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
 from .learn import learn_data, learn_page

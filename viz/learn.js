@@ -39,14 +39,17 @@
   function finite(values) {
     return values.filter(function (v) { return v !== null && Number.isFinite(v); });
   }
+  // Smallest and largest, by a loop (Math.min(...values) overflows the stack on long ones).
+  function minOf(values) { let m = Infinity; for (const v of values) if (v < m) m = v; return m; }
+  function maxOf(values) { let m = -Infinity; for (const v of values) if (v > m) m = v; return m; }
   function extent(values, fallback) {
     const good = finite(values);
     if (good.length === 0) return fallback;
-    let lo = Math.min.apply(null, good), hi = Math.max.apply(null, good);
+    let lo = minOf(good), hi = maxOf(good);
     if (lo === hi) { lo -= 0.5; hi += 0.5; }
     return [lo, hi];
   }
-  function flat(rows) { return [].concat.apply([], rows); }
+  function flat(rows) { return rows.flat(); }
   function padded(range, part) {
     const pad = (range[1] - range[0]) * part;
     return [range[0] - pad, range[1] + pad];
@@ -73,10 +76,10 @@
     options = options || {};
     const width = options.width || 380, height = options.height || 230;
     const left = 52, right = 16, top = 24, bottom = 28;
-    const figure = document.createElement("figure");
-    figure.className = "panel" + (options.small ? " small" : "");
+    const figure = document.createElement(options.small ? "div" : "figure");
+    figure.className = options.small ? "small" : "panel";
     figure.id = id;
-    panels.appendChild(figure);
+    (options.parent || panels).appendChild(figure);
     const svg = element("svg", {viewBox: "0 0 " + width + " " + height, role: "img",
                                  "aria-label": title}, figure);
     element("text", {x: left, y: 15, class: "title"}, svg).textContent = title;
@@ -125,7 +128,7 @@
       return out;
     }
     const span = range[1] - range[0];
-    const raw = span / 4, unit = Math.pow(10, Math.floor(Math.log10(raw)));
+    const raw = span / 5, unit = Math.pow(10, Math.floor(Math.log10(raw)));
     const step = [1, 2, 5, 10].map(function (m) { return m * unit; }).find(function (s) { return s >= raw; });
     const out = [];
     for (let v = Math.ceil(range[0] / step) * step; v <= range[1] + step * 1e-9; v += step) {
@@ -219,8 +222,10 @@
     const da = (plane.a[1] - plane.a[0]) / 2, db = (plane.b[1] - plane.b[0]) / 2;
     const aRange = [plane.a[0] - da, plane.a[n - 1] + da], bRange = [plane.b[0] - db, plane.b[n - 1] + db];
     const tRange = extent(s.t, [0, 1]);
-    function mapPanel(id, title, lo, hi, small) {
-      const p = panel(id, title, aRange, bRange, {small: small, width: small ? 230 : 380,
+    function mapPanel(id, title, lo, hi, parent) {
+      const small = parent !== undefined;
+      const p = panel(id, title, aRange, bRange, {small: small, parent: parent,
+                                                   width: small ? 230 : 380,
                                                    height: small ? 230 : 380});
       const cells = [];
       for (let r = 0; r < n; r++) {
@@ -235,7 +240,7 @@
         values.forEach(function (v, i) { cells[i].setAttribute("fill", colour(v, lo, hi)); });
       }};
     }
-    const fit = mapPanel("fit", "fit: the output over the input plane", tRange[0], tRange[1], false);
+    const fit = mapPanel("fit", "fit: the output over the input plane", tRange[0], tRange[1]);
     for (let i = 0; i < s.a.length; i++) {
       element("circle", {cx: fit.panel.x(s.a[i]), cy: fit.panel.y(s.b[i]), r: 5,
                          fill: colour(s.t[i], tRange[0], tRange[1]), class: "point"}, fit.panel.over);
@@ -247,8 +252,12 @@
         .map(function (v) { return v === null ? null : v * data.units.scale; });
       const range = extent(all, [0, 1]);
       const maps = [];
+      const box = document.createElement("figure");  // the units' small maps side by side
+      box.className = "panel units";
+      box.id = "units";
+      panels.appendChild(box);
       for (let j = 0; j < k; j++) {
-        maps.push(mapPanel("unit" + (j + 1), "hidden unit " + (j + 1), range[0], range[1], true));
+        maps.push(mapPanel("unit" + (j + 1), "hidden unit " + (j + 1), range[0], range[1], box));
       }
       draw.push(function (f) {
         unpackRows(data.units, f).forEach(function (row, j) { maps[j].paint(row); });
@@ -264,7 +273,7 @@
                         (data.inputs === 2 ? " (by sample number)" : ""), xRange, [-1, 1]);
     draw.push(function (f) {
       const r = unpack(data.residual, f);
-      const top = Math.max.apply(null, finite(r).map(Math.abs).concat([1e-12])) * 1.1;
+      const top = maxOf(finite(r).map(Math.abs).concat([1e-12])) * 1.1;
       resid.y = function (v) { return resid.top + (top - v) / (2 * top) * (resid.bottom - resid.top); };
       drawTicks(resid, xRange, [-top, top], {});
       resid.layer.replaceChildren();
@@ -281,7 +290,7 @@
   // The error on a log scale, with the chosen epoch marked.
   {
     const good = finite(errors).filter(function (v) { return v > 0; });
-    const range = good.length ? [Math.min.apply(null, good) / 1.5, Math.max.apply(null, good) * 1.5] : [1e-3, 1];
+    const range = good.length ? [minOf(good) / 1.5, maxOf(good) * 1.5] : [1e-3, 1];
     const p = panel("error", "error (mean ½(y − t)², as train prints it)", epochRange, range, {log: true});
     path(p, epochs, errors, {class: "error"}, p.over);
     const marker = element("circle", {r: 5, class: "marker"}, p.over);
@@ -299,7 +308,7 @@
   for (const [id, title, rows] of [["grads", "mean |∂w| per parameter", data.gradSizes],
                                      ["weights", "mean |w| per parameter", data.weightSizes]]) {
     const good = finite(flat(rows)).filter(function (v) { return v > 0; });
-    const range = good.length ? [Math.min.apply(null, good) / 1.5, Math.max.apply(null, good) * 1.5] : [1e-3, 1];
+    const range = good.length ? [minOf(good) / 1.5, maxOf(good) * 1.5] : [1e-3, 1];
     const p = panel(id, title, epochRange, range, {log: true});
     const entries = [];
     data.names.forEach(function (name, i) {
