@@ -57,40 +57,27 @@ class Page(str):
     frame_height = 640
 
     def _repr_html_(self) -> str:
-        return (
-            f'<iframe srcdoc="{html.escape(self, quote=True)}" sandbox="allow-scripts" '
-            f'title="{html.escape(self.frame_title)}" '
-            f'style="width: 100%; height: {self.frame_height}px; border: 1px solid #ccc">'
-            "</iframe>"
-        )
+        return (f'<iframe srcdoc="{html.escape(self, quote=True)}" sandbox="allow-scripts" '
+                f'title="{html.escape(self.frame_title)}" '
+                f'style="width: 100%; height: {self.frame_height}px; border: 1px solid #ccc">'
+                '</iframe>')
 
 
-def html_page(
-    title: str,
-    body: str,
-    *,
-    assets: tuple[str, ...],
-    data,
-    data_id: str,
-    attributes: dict[str, str] | None = None,
-) -> str:
+def html_page(title: str, body: str, *, assets: tuple[str, ...], data, data_id: str,
+              attributes: dict[str, str] | None = None) -> str:
     """The whole page: ``title`` (plain text), ``body`` (HTML), the CSS and JS ``assets``
     (file names beside this module, inlined in order) and ``data`` as JSON under ``data_id``."""
-    attrs = "".join(
-        f' {name}="{html.escape(value, quote=True)}"' for name, value in (attributes or {}).items()
-    )
-    return fill(
-        _SKELETON,
-        {
-            "title": html.escape(str(title)),
-            "css": "\n".join(asset(a) for a in assets if a.endswith(".css")),
-            "js": "\n".join(asset(a) for a in assets if a.endswith(".js")),
-            "attributes": attrs,
-            "body": body,
-            "data_id": data_id,
-            "data": json_in_html(data),
-        },
-    )
+    attrs = "".join(f' {name}="{html.escape(value, quote=True)}"'
+                    for name, value in (attributes or {}).items())
+    return fill(_SKELETON, {
+        "title": html.escape(str(title)),
+        "css": "\n".join(asset(a) for a in assets if a.endswith(".css")),
+        "js": "\n".join(asset(a) for a in assets if a.endswith(".js")),
+        "attributes": attrs,
+        "body": body,
+        "data_id": data_id,
+        "data": json_in_html(data),
+    })
 
 
 def write_page(page: str, path: str | Path, where: str) -> None:
