@@ -46,12 +46,22 @@ def test_step_driven_through_a_pipe_prints_the_steps_and_formulas():
     assert "∂y2 = ∂E · (y2 − t)" in out  # the seed's output-layer derivative, y − t
 
 
-def test_step_prints_help_for_an_unknown_command_and_goes_on():
-    result = cli("step", stdin="bogus\nn\n")  # and ends at end of input, without q
+def test_step_says_an_unknown_command_in_one_line_and_goes_on():
+    result = cli("step", stdin="bogus\nn\nhelp\n")  # and ends at end of input, without q
     assert result.returncode == 0 and result.stderr == ""
-    assert "unknown command 'bogus'" in result.stdout
-    assert "goto LABEL|N" in result.stdout and "formulas" in result.stdout
+    said = result.stdout.split("> bogus\n")[1].split("\n")
+    assert said[0] == "unknown command 'bogus': type help for the commands"
+    assert said[1] == "> n"  # one line, not the whole help
     assert "step 0 · forward" in result.stdout.split("unknown command")[1]
+    assert "goto LABEL|N" in result.stdout.split("> help")[1]  # help still lists them
+
+
+def test_an_arrow_key_without_line_editing_is_named_in_one_line():
+    result = cli("step", stdin="\x1b[A\nn\n")  # what ↑ sends where nothing edits the line
+    said = result.stdout.split("> \x1b[A\n")[1].split("\n")
+    assert said[0].startswith("that was an arrow or another special key")
+    assert "type n for the next step, p for the one before" in said[0]
+    assert said[1] == "> n" and "unknown command" not in result.stdout
 
 
 def test_step_reports_mistakes_at_the_prompt_in_one_line():

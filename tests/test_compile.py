@@ -282,8 +282,9 @@ def test_python_if_on_a_values_number_is_refused_while_tracing():
         compile(fn, 1.0)
 
 
-@pytest.mark.parametrize("convert", [bool, float])
-def test_bool_and_float_of_a_value_are_refused_while_tracing(convert):
+@pytest.mark.parametrize("convert", [bool, lambda v: v.item(), lambda v: f"{v:.3f}",
+                                     lambda v: v > 0])
+def test_bool_item_format_and_comparisons_of_a_value_are_refused_while_tracing(convert):
     w = Value(2.0)
     with pytest.raises(TraceError, match="turned a Value into a Python number"):
         compile(lambda x: w * x if convert(w * x) else w, 1.0)
@@ -291,8 +292,8 @@ def test_bool_and_float_of_a_value_are_refused_while_tracing(convert):
 
 def test_tracing_restores_value_methods_after_a_refusal():
     with pytest.raises(TraceError):
-        compile(lambda x: Value(float(Value(1.0) * x)), 1.0)
-    assert Value(3.0).item() == 3.0 and float(Value(2.0)) == 2.0 and bool(Value(1.0))
+        compile(lambda x: Value((Value(1.0) * x).item()), 1.0)
+    assert Value(3.0).item() == 3.0 and f"{Value(2.0):.1f}" == "2.0" and bool(Value(1.0))
 
 
 def test_check_mode_refuses_a_call_whose_graph_differs():

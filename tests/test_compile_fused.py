@@ -259,7 +259,8 @@ def test_ctrl_c_in_the_middle_of_an_epoch_leaves_the_steps_done_so_far_in_the_ne
     for eng in ("auto", engine):
         name = f"_{eng}_step"
         make = getattr(sine, name)
-        monkeypatch.setattr(sine, name, lambda net, eta, make=make: _StopsAt(make(net, eta), 70))
+        monkeypatch.setattr(sine, name,
+                            lambda net, eta, *loss, make=make: _StopsAt(make(net, eta, *loss), 70))
         nets[eng] = SineNet(seed=4)
         with pytest.raises(KeyboardInterrupt):  # step 70: the 7th of epoch 1, none recorded
             train(nets[eng], epochs=5, interval=1000, seed=4, engine=eng)

@@ -25,7 +25,7 @@ def test_nested_compiles_refuse_numbers_inside_and_leave_value_working_after():
     step = compile(outer, 1.0)
     assert step(4.0)[1][0] == 4.0  # ∂(w x)/∂w = x
     assert inner_steps[0](3.0)[1][0] == pytest.approx(2 * 2.0 * 9.0)  # ∂(w z)²/∂w = 2 w z²
-    assert Value(3.0).item() == 3.0 and float(Value(2.0)) == 2.0 and bool(Value(1.0))
+    assert Value(3.0).item() == 3.0 and f"{Value(2.0):.1f}" == "2.0" and bool(Value(1.0))
 
 
 def test_a_trace_in_one_thread_does_not_refuse_item_in_another():
@@ -43,7 +43,7 @@ def test_a_trace_in_one_thread_does_not_refuse_item_in_another():
         try:
             for k in range(200):
                 v = Value(float(k)) * 2
-                results.append((v.item(), float(v), bool(v)))
+                results.append((v.item(), f"{v:.1f}", bool(v)))
         except Exception as err:  # pragma: no cover - the bug this test pins
             errors.append(err)
         finally:
@@ -126,7 +126,7 @@ def test_two_traces_that_overlap_in_threads_leave_value_working():
     compile(fn_b, 1.0)
     thread.join()
     assert not errors
-    assert Value(3.0).item() == 3.0 and float(Value(2.0)) == 2.0 and bool(Value(1.0))
+    assert Value(3.0).item() == 3.0 and f"{Value(2.0):.1f}" == "2.0" and bool(Value(1.0))
 
 
 def test_the_fused_step_follows_a_parameters_new_shape_after_a_write_back():

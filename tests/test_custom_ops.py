@@ -191,3 +191,57 @@ def test_an_op_that_gives_one_input_no_gradient_steps_and_compiles():
     fused.write_back()
     assert x.data.tolist() == [1.0 - 0.5 * 6.0, 2.0 + 0.5 * 8.0]
     assert table.data.tolist() == [3.0, -4.0]  # no gradient: not moved
+
+
+class OneForThree(ops.Op):
+    "y = 2x;  ∂x = 2 ∂y   (wrong: one number for every element)"
+
+    name = "oneforthree"
+    forward = staticmethod(lambda x: 2 * x)
+    backward = staticmethod(lambda g, y, x: (np.array([2.0 * g.sum()]),))
+
+
+class TwoForOne(ops.Op):
+    "y = 2x;  ∂x = 2 ∂y   (wrong: two gradients for one input)"
+
+    name = "twoforone"
+    forward = staticmethod(lambda x: 2 * x)
+    backward = staticmethod(lambda g, y, x: (2 * g, 2 * g))
+
+
+@pytest.mark.parametrize("op, error, words", [
+    (OneForThree, ValueError, "OneForThree.backward: the gradient for input 0 has shape (1,), "
+                              "which does not sum back to that input's shape (3,)"),
+    (TwoForOne, ValueError, "TwoForOne.backward returned 2 gradient(s) for 1 input(s)"),
+    (ForgotReturn, TypeError, "ForgotReturn.backward returned NoneType (a missing return?)"),
+    (NotAnArray, TypeError, "NotAnArray.backward returned (float); each gradient must be"),
+])
+def test_the_stepper_and_the_page_refuse_what_backward_refuses_with_its_error(op, error, words):
+    from tinygrad_sine import Stepper
+
+    root = (apply(op, Value([1.0, 2.0, 3.0], label="x")) * 1.0).sum()
+    with pytest.raises(error, match=re.escape(words)):
+        root.backward()
+    with pytest.raises(error, match=re.escape(words)):
+        Stepper(root)  # the steps are worked out when the stepper is made
+
+
+def test_the_page_refuses_a_wrong_custom_gradient_too():
+    from viz.explore import explore
+
+    root = apply(OneForThree, Value([1.0, 2.0, 3.0], label="x")).sum()
+    with pytest.raises(ValueError, match=r"OneForThree\.backward: the gradient for input 0"):
+        explore(root)  # refused before anything is drawn: no Graphviz needed
+
+
+def test_the_stepper_refuses_data_assigned_after_the_op_used_it_as_backward_does():
+    from tinygrad_sine import Stepper
+
+    x = Value([1.0, 2.0], label="x")
+    root = (x * x).sum()
+    x.data = np.array([5.0, 6.0])  # the op's derivative needs the old numbers
+    words = "'x' had its .data assigned after op 'mul'"
+    with pytest.raises(RuntimeError, match=re.escape(words)):
+        root.backward()
+    with pytest.raises(RuntimeError, match=re.escape("Stepper: " + words)):
+        Stepper(root)

@@ -182,7 +182,8 @@ def test_compare_rows_carry_the_seeds_formula_names_and_nodes():
     assert out.x is mid.y  # ∂y_j lives at the middle layer's output
     table = format_table(rows)
     assert "δ_k = y_k − t_k" in table and "u2" in table and "max |diff|" in table
-    assert len(table.splitlines()) == 2 + len(rows)
+    starts = [line for line in table.splitlines()[2:] if not line.startswith(" ")]
+    assert len(starts) == len(rows)  # a matrix's further lines start with spaces
 
 
 def test_manual_output_delta_is_y_minus_t_by_construction():
@@ -325,7 +326,7 @@ def test_train_rejects_bad_settings_with_named_errors():
         train(SineNet(seed=0), epochs=1, interval=0)
     with pytest.raises(ValueError, match="train: seed must be a whole number from 0 to 4294967295, got -1"):
         train(SineNet(seed=0), epochs=1, seed=-1)
-    with pytest.raises(TypeError, match="train: net must be a SineNet"):
+    with pytest.raises(TypeError, match=r"train: net must be a network with __call__ and parameters\(\)"):
         train(None, epochs=1)
     assert train(SineNet(seed=0), epochs=2.0, interval=1).epochs == [0, 1]  # 2.0 is whole
 

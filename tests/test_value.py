@@ -98,7 +98,7 @@ def test_item_returns_python_float_for_one_element_values():
     assert Value(2.5).item() == 2.5
     assert isinstance(Value(2.5).item(), float)
     assert Value([[3.0]]).item() == 3.0
-    assert float(Value([4.0])) == 4.0
+    assert Value([4.0]).item() == 4.0
 
 
 def test_item_on_non_scalar_raises_value_error_with_the_shape():

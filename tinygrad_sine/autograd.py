@@ -14,6 +14,7 @@ an op's derivative needs the numbers it was computed from.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
 
 import numpy as np
@@ -80,6 +81,16 @@ def _data_changed(node: Value, where: str) -> RuntimeError:
         "compute on a copy (v.detach()) instead")
 
 
+def check_unchanged(node: Value, where: str) -> None:
+    """Raise if ``.data`` of an op's output or inputs was assigned after the op ran.
+
+    ``backprop`` makes this check inline, node by node; the ``Stepper`` calls it.
+    """
+    if node._version > node._born:
+        raise _data_changed(node, where)
+    _check_parents(node, where)
+
+
 def _check_parents(node: Value, where: str) -> None:
     """Raise if ``.data`` of one of the node's inputs was assigned after its op ran."""
     for parent in node.parents:
@@ -130,7 +141,7 @@ def backprop(root: Value, seed, create_graph: bool = False,
             _check_parents(node, where)
             local = op.backward(g, node._data, *[p._data for p in parents], *args)
         if type(local) is not tuple or len(local) != n:
-            local = _one_per_input(op, local, parents)  # a bare array, a list, or an error
+            local = checked_gradients(op, local, node)  # a bare array, a list, or an error
         try:
             for i in range(n):  # (quicker than zip(parents, local) for one or two inputs)
                 parent, pg = parents[i], local[i]
@@ -149,10 +160,36 @@ def backprop(root: Value, seed, create_graph: bool = False,
                 else:
                     grads[parent] = pg
         except AttributeError:  # a gradient with no .shape: a float, a list
-            kinds = ", ".join(type(pg).__name__ for pg in local)
-            raise TypeError(f"{op.__name__}.backward returned ({kinds}); each gradient must be "
-                            "a numpy array (or a Value when differentiating twice)") from None
+            raise _not_arrays(op, local) from None
     return order, grads
+
+
+def checked_gradients(op, local, node: Value) -> tuple:
+    """What ``op.backward`` returned for ``node``, checked: one gradient per input, in order.
+
+    The checks ``backward()`` makes, in one place: a one-input op's bare
+    gradient becomes a 1-tuple, a list a tuple; each gradient must be an
+    array (``None``: no gradient for that input, kept as ``None``) whose
+    shape sums back to its input's shape (undoing broadcasting, with
+    ``sum_to``); anything else is an error naming the op and the shapes.
+    ``backprop`` inlines the common case (a tuple of arrays of the right
+    shapes) for speed and calls this for the rest; the ``Stepper``, which
+    replays the same loop, calls it for every node.
+    """
+    parents = node.parents
+    if type(local) is not tuple or len(local) != len(parents):
+        local = _one_per_input(op, local, parents)
+    if not all(pg is None or hasattr(pg, "shape") for pg in local):
+        raise _not_arrays(op, local)
+    return tuple(pg if pg is None or pg.shape == p._data.shape else _sum_back(op, pg, p, node)
+                 for p, pg in zip(parents, local))
+
+
+def _not_arrays(op, local) -> TypeError:
+    """The error for gradients that are not arrays (a float, a list) in ``local``."""
+    kinds = ", ".join(type(pg).__name__ for pg in local)
+    return TypeError(f"{op.__name__}.backward returned ({kinds}); each gradient must be "
+                     "a numpy array (or a Value when differentiating twice)")
 
 
 def _zero_gradient(node: Value, create_graph: bool):
@@ -291,24 +328,36 @@ def is_grad_enabled() -> bool:
     return _value._grad_mode.get()
 
 
+# The modes found on entering each open ``no_grad``/``enable_grad`` block, innermost
+# last: one per entry, so one object entered twice (a module-level ``no_grad()`` in a
+# recursive function) restores the right mode after each exit.  A context variable
+# too, so each thread and asyncio task keeps its own.
+_saved_modes: contextvars.ContextVar[tuple[bool, ...]] = contextvars.ContextVar(
+    "tinygrad_sine_saved_grad_modes", default=())
+
+
 class _GradMode:
     """Context manager that switches graph recording off (or on) inside a block.
 
     The mode lives in a ``contextvars.ContextVar``: a ``no_grad()`` block in
     one thread (or asyncio task) leaves every other one recording, as in
-    PyTorch.  Leaving restores the mode found on entering, so blocks nest.
+    PyTorch.  Leaving restores the mode found on entering, so blocks nest;
+    the saved modes are kept on a stack per thread and task, not on the
+    object, so one object may be entered again before it is left.
     """
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
 
     def __enter__(self):
-        self.previous = _value._grad_mode.get()
+        _saved_modes.set((*_saved_modes.get(), _value._grad_mode.get()))
         _value._grad_mode.set(self.enabled)
         return self
 
     def __exit__(self, *exc):
-        _value._grad_mode.set(self.previous)
+        saved = _saved_modes.get()
+        _value._grad_mode.set(saved[-1])
+        _saved_modes.set(saved[:-1])
         return False
 
 

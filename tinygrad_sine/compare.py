@@ -123,30 +123,67 @@ def compare_gradients(net: SineNet, x, t) -> list[GradientRow]:
     ]
 
 
-def _short(arr: np.ndarray, width: int = 34) -> str:
-    text = np.array2string(
-        np.asarray(arr), precision=6, threshold=4, edgeitems=1, separator=" ", suppress_small=False
-    ).replace("\n", "")
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+WHOLE = 36  # a gradient of at most this many numbers is shown whole in a table
+
+
+def _short(arr: np.ndarray, at: tuple | None = None) -> str:
+    """A table cell: a small array whole, one matrix row a line; a larger one by one element.
+
+    Up to :data:`WHOLE` numbers are shown in full (``-0`` shown as ``0``); a
+    larger array is shown by the element at ``at`` (the row's worst element),
+    e.g. ``(63, 3) at [12, 0]: -0.0314``.
+    """
+    arr = np.asarray(arr, dtype=np.float64) + 0.0  # + 0.0 turns −0.0 into 0.0
+    if arr.size <= WHOLE:
+        return np.array2string(arr, precision=6, separator=" ", threshold=WHOLE + 1,
+                               max_line_width=10**6, suppress_small=False)
+    at = np.unravel_index(int(np.argmax(np.abs(arr))), arr.shape) if at is None else at
+    return f"{arr.shape} at {list(map(int, at))}: {number(arr[at])}"
+
+
+def worst_index(manual: np.ndarray, auto: np.ndarray, rtol: float = 0.0,
+                atol: float = 0.0) -> tuple:
+    """The index where ``|manual − auto|`` most exceeds ``atol + rtol·|auto|``.
+
+    A NaN or an infinity counts as the largest excess.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(np.asarray(manual, dtype=np.float64) - auto)
+        excess = np.where(np.isfinite(diff), diff - (atol + rtol * np.abs(auto)), np.inf)
+    return np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.size else ()
 
 
 def format_table(rows: list[GradientRow]) -> str:
     """The rows as an aligned text table: layer, formula, node, manual, automatic, |diff|."""
     header = ("layer", "formula", "node", "manual", "automatic", "max |diff|")
     body = [
-        (r.layer, r.formula, r.node.label or r.node.op, _short(r.manual), _short(r.auto),
+        (r.layer, r.formula, r.node.label or r.node.op, *_pair(r.manual, r.auto),
          f"{r.max_abs_diff:.1e}")
         for r in rows
     ]
     return _align(header, body)
 
 
+def _pair(manual: np.ndarray, auto: np.ndarray, rtol: float = 0.0,
+          atol: float = 0.0) -> tuple[str, str]:
+    """Both sides' cells; a large array is shown on both sides at the same, worst, element."""
+    at = worst_index(manual, auto, rtol, atol) if np.size(auto) > WHOLE else None
+    return _short(manual, at), _short(auto, at)
+
+
 def _align(header: tuple, body: list) -> str:
-    """An aligned text table: the header, a line of dashes, then one line per row of body."""
-    widths = [max(len(str(line[i])) for line in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip()
-             for line in [header, *body]]
+    """An aligned text table: the header, a line of dashes, then the rows of body.
+
+    A cell may hold several lines (a matrix, one row a line): its table row
+    is then as tall as its tallest cell.
+    """
+    cells = [[str(c).split("\n") for c in line] for line in [header, *body]]
+    widths = [max(len(part) for line in cells for part in line[i]) for i in range(len(header))]
+    lines = []
+    for line in cells:
+        for k in range(max(len(c) for c in line)):
+            parts = [c[k] if k < len(c) else "" for c in line]
+            lines.append("  ".join(p.ljust(w) for p, w in zip(parts, widths)).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -170,7 +207,7 @@ def check_tolerances(where: str, rtol, atol) -> None:
 
 def number(x) -> str:
     """A number as a person writes it: ``0.4232``, ``3.0``, ``inf``; never ``np.float64(…)``."""
-    text = f"{float(x):.6g}"
+    text = f"{float(x) + 0.0:.6g}"  # + 0.0: −0.0 is shown as 0.0
     return text if any(c in text for c in ".enai") else text + ".0"  # 3.0, not 3
 
 
@@ -185,7 +222,7 @@ class ManualRow:
     auto: np.ndarray
     rtol: float
     atol: float
-    position: int = 0  # in the graph's topological order: backprop reaches higher ones first
+    reached: int = 0  # when backprop has finished this node's gradient: higher ones come first
 
     @property
     def shape(self) -> tuple:
@@ -225,6 +262,60 @@ class ManualRow:
                 f"(atol {number(self.atol)} + rtol {number(self.rtol)}·|automatic|){more}")
 
 
+def start_with(failing: list[ManualRow]) -> str:
+    """Which failing row to look at first: the one whose gradient backprop finishes first.
+
+    Backprop walks the graph from the root, so a node's gradient is complete
+    once every node that uses it has passed its gradient on; an error there
+    flows into everything below.  Two nodes finished at the same step (two
+    inputs of one operation, e.g. ``w`` and ``b`` of one layer) are named together.
+    """
+    first = max(r.reached for r in failing)
+    names = [r.name for r in failing if r.reached == first]
+    if len(names) == 1:
+        return (f"Start with {names[0]}: of these, backprop reaches it first, and the others "
+                "may only inherit its error.")
+    both = ", ".join(names[:-1]) + " and " + names[-1]
+    return (f"Start with {both}: backprop reaches them at the same step, before the others, "
+            "which may only inherit their errors.")
+
+
+def constant_factor(manual: np.ndarray, auto: np.ndarray) -> str:
+    """A sentence when ``manual`` is the engine's gradient times one constant, else ``""``.
+
+    That is the signature of a few common slips: averaging over the batch
+    instead of summing (1/n), a forgotten ½ in E = ½ Σ (y − t)² (2), or
+    y − t written t − y (−1).
+    """
+    with np.errstate(all="ignore"):
+        m, a = np.asarray(manual, dtype=np.float64), np.asarray(auto, dtype=np.float64)
+        if not (np.isfinite(m).all() and np.isfinite(a).all()):
+            return ""
+        scale = np.abs(a).max(initial=0.0)
+        used = np.abs(a) > 1e-9 * scale
+        if scale == 0 or m.size < 1 or not np.allclose(m[~used], 0, atol=1e-12 + 1e-9 * scale):
+            return ""
+        ratios = m[used] / a[used]
+    r = float(np.median(ratios))
+    if r == 0 or not np.allclose(ratios, r, rtol=1e-6, atol=0) or abs(r - 1) < 1e-6:
+        return ""
+    sign = "−" if r < 0 else ""
+    n = round(1 / abs(r))
+    if abs(r) < 1 and n >= 2 and abs(1 / abs(r) - n) < 1e-6 * n:
+        said, guess = f"{sign}1/{n} of", f"a mean over {n} instead of a sum?"
+    elif abs(abs(r) - 2) < 1e-6:
+        said, guess = f"{sign}2 times", "a forgotten ½ (E = ½ Σ (y − t)²)?"
+    elif abs(r + 1) < 1e-6:
+        return ("your values are the engine's with the opposite sign everywhere: "
+                "t − y instead of y − t, or a + for a −?")
+    else:
+        said = f"{r:.6g} times"
+        guess = "a constant factor (a ½, a mean, a step size) in your formula?"
+    if r < 0 and "opposite" not in guess:
+        guess = guess[:-1] + ", and the opposite sign?"
+    return f"your values are {said} the engine's everywhere: {guess}"
+
+
 class ManualComparison:
     """What :func:`compare_manual` found: ``.rows`` (:class:`ManualRow`), ``.ok``, a table.
 
@@ -246,7 +337,7 @@ class ManualComparison:
         header = ("node", "shape", *(("formula",) if with_formula else ()),
                   "manual", "automatic", "max |diff|", "agree")
         body = [(r.name, str(r.shape), *((r.formula,) if with_formula else ()),
-                 _short(r.manual), _short(r.auto), f"{r.max_abs_diff:.1e}",
+                 *_pair(r.manual, r.auto, r.rtol, r.atol), f"{r.max_abs_diff:.1e}",
                  "yes" if r.ok else "NO  ✗") for r in self.rows]
         return _align(header, body)
 
@@ -255,12 +346,15 @@ class ManualComparison:
         failing = [r for r in self.rows if not r.ok]
         if not failing:
             return self.table() + f"\nOK: all {len(self.rows)} gradients agree"
-        lines = [f"✗ {r.name}" + (f" ({r.formula})" if r.formula else "") + f": {r.worst()}"
-                 for r in failing]
+        lines = []
+        for r in failing:
+            named = f"{r.name} ({r.formula})" if r.formula else r.name
+            lines.append(f"✗ {named}: {r.worst()}")
+            factor = constant_factor(r.manual, r.auto)
+            if factor:
+                lines.append(f"  {factor}")
         if len(failing) > 1:
-            first = max(failing, key=lambda r: r.position)
-            lines.append(f"Start with {first.name}: of these, backprop reaches it first, and "
-                         "the others may only inherit its error.")
+            lines.append(start_with(failing))
         return "\n".join([f"{len(failing)} of {len(self.rows)} manual gradients disagree "
                           "with the engine:", self.table(), *lines])
 
@@ -271,9 +365,43 @@ class ManualComparison:
         return f"<ManualComparison: {len(self.rows)} rows, {'ok' if self.ok else 'NOT ok'}>"
 
 
+def _reached(nodes: list[Value]) -> dict:
+    """For each node, when backprop finishes its gradient (higher: sooner).
+
+    ``nodes`` is in topological order, and backprop visits it backwards; a
+    node's gradient is complete when the last of its users (the one earliest
+    in that order) has passed its part on.  The root is finished first.
+    """
+    reached = {node: len(nodes) for node in nodes}
+    for i, node in enumerate(nodes):
+        for parent in node.parents:
+            reached[parent] = min(reached[parent], i)
+    return reached
+
+
 def _row_name(node: Value) -> str:
     """A node as the table's first column shows it: its label, else ``(op node)``."""
     return node.label if node.label is not None else f"({node.op or 'leaf'} node)"
+
+
+def _sum_hint(given: tuple, shape: tuple) -> str:
+    """Why a gradient may have too many numbers: it was left per sample, not summed.
+
+    A node used by every sample (a bias, a weight) collects one contribution
+    per sample, and its gradient is their sum: ``np.sum(delta, axis=0)`` in the post.
+    """
+    lead = len(given) - len(shape)
+    if lead < 0 or given[lead:] != shape and not all(
+            s in (1, g) for g, s in zip(given[lead:], shape)):
+        return ""
+    axes = tuple(range(lead)) + tuple(lead + i for i, (g, s) in enumerate(zip(given[lead:], shape))
+                                      if s == 1 and g != 1)
+    if not axes:
+        return ""
+    axis = axes[0] if len(axes) == 1 else axes
+    return (f". It looks left per sample: this node is used by every sample, so its gradient "
+            f"is summed over the batch, axis {axis}, as the post does with "
+            f"np.sum(delta, axis={axis}){', keepdims=True' if len(given) == len(shape) else ''}")
 
 
 def _find(key, nodes: set, by_label: dict) -> Value:
@@ -353,11 +481,11 @@ def compare_manual(root: Value, manual, *, rtol: float = 1e-7, atol: float = 1e-
         if arr.shape != node.shape:
             raise ValueError(f"compare_manual: the manual gradient of {_name(node)} has shape "
                              f"{arr.shape}, but the node has shape {node.shape}; a gradient "
-                             "has its node's shape")
+                             f"has its node's shape{_sum_hint(arr.shape, node.shape)}")
         found.append((node, str(formulas.get(key, "")), arr))
     autos = grad(root, [node for node, _, _ in found])
-    position = {node: i for i, node in enumerate(nodes)}
+    reached = _reached(nodes)
     return ManualComparison([
         ManualRow(_row_name(node), node, formula, arr, np.asarray(auto.data, dtype=np.float64),
-                  rtol, atol, position[node])
+                  rtol, atol, reached[node])
         for (node, formula, arr), auto in zip(found, autos)])

@@ -33,7 +33,6 @@ Nothing here changes the graph.
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +62,7 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     values_read,
 )
 from .value import Value
+from .weak import WeakIdDict
 
 # ------------------------------------------------------------ kinds and roles
 
@@ -72,9 +72,9 @@ ROLES = ("parameter", "input", "constant")  # the kinds a leaf can be given with
 INPUT_LABELS = re.compile(r"[xt]\d*")
 _LAYER_KINDS = {"sigmoid": "middle", "identity": "output"}
 
-# Roles given explicitly, by the code that made a leaf.  Weak keys: an entry
-# goes with its Value and never keeps one alive.
-_ROLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Roles given explicitly, by the code that made a leaf.  Weak keys matched by
+# identity: an entry goes with its Value and never keeps one alive.
+_ROLES = WeakIdDict()
 
 
 def set_role(value: Value, role: str) -> Value:

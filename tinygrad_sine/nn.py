@@ -28,11 +28,12 @@ import numpy as np
 from .arguments import check_real, is_int
 from .autograd import no_grad, topo_order
 from .hints import input_error, input_hint, target_hint
-from .ops import SquaredError
+from .ops import CrossEntropy, SquaredError
 from .value import Value, _apply, _tick
+from .weak import WeakIdDict
 
-__all__ = ["ACTIVATIONS", "Layer", "Middle", "Output", "SineNet", "squared_error", "SGD",
-           "layer_of", "input_hint", "input_error"]
+__all__ = ["ACTIVATIONS", "Layer", "Middle", "Output", "SineNet", "MLP", "squared_error",
+           "cross_entropy", "SGD", "layer_of", "input_hint", "input_error"]
 
 # Activations a layer takes by name; any other function from Value to Value works too.
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
@@ -48,8 +49,9 @@ _NUMBERED: weakref.WeakSet = weakref.WeakSet()
 
 # Which layer made each parameter, so that diagrams and the stepper can tell
 # a SineNet layer's values from a look-alike written by hand (``layer_of``).
-# Weak keys: an entry goes with its parameter and never keeps one alive.
-_MADE_BY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Weak keys matched by identity (a Value's == compares numbers): an entry goes
+# with its parameter and never keeps one alive.
+_MADE_BY = WeakIdDict()
 
 MAX_WEIGHTS = 10**8  # numbers in one weight matrix: 0.8 GB of float64, and as much again per grad
 MAX_SEED = 2**32 - 1  # numpy's generators take more, its legacy RandomState no more than this
@@ -332,6 +334,67 @@ class SineNet:
         return f"SineNet({'-'.join(map(str, self.sizes))})"
 
 
+class MLP:
+    """A general network: ``n_in`` → hidden layers → ``n_out``, made of :class:`Layer` objects.
+
+    ``hidden`` lists the hidden layers' sizes (``[24]`` for one layer of 24,
+    ``[]`` for none: then the net is one linear layer).  Every hidden layer
+    uses ``activation`` (``"tanh"``, ``"relu"``, ``"sigmoid"`` or a function
+    of a Value, as :class:`Layer` takes); the output layer is the identity,
+    so the net gives raw scores (logits for :func:`cross_entropy`, values
+    for :func:`squared_error`).  Initial weights use Layer's default,
+    scaled to each layer's fan-in (``N(0, 1) · √(1/n_in)``, ``√(2/n_in)``
+    for relu; biases 0), drawn layer by layer from
+    ``numpy.random.default_rng(seed)``.  Layers are numbered 1, 2, … from the
+    input side, so their nodes are ``w1``, ``u1``, ``y1``, ``w2`` …
+
+    :class:`SineNet` stays the post's network (sigmoid middle layers,
+    weights ``0.01 · N(0, 1)``); an ``MLP`` is the one to reach for next.
+
+    >>> net = MLP(2, [24], 3, activation="tanh", seed=0)
+    >>> net, [layer.w.shape for layer in net.layers]
+    (MLP(2-24-3, tanh), [(2, 24), (24, 3)])
+    """
+
+    def __init__(self, n_in: int, hidden: Iterable[int] | int, n_out: int,
+                 activation: str | Callable[[Value], Value] = "tanh", seed: int | None = None):
+        if isinstance(hidden, (str, bytes)) or not (is_int(hidden) or isinstance(hidden, Iterable)):
+            raise TypeError(f"MLP: hidden must be a list of layer sizes such as [24] or [16, 8], "
+                            f"got {type(hidden).__name__} {hidden!r}")
+        hidden = (hidden,) if is_int(hidden) else tuple(hidden)
+        for name, n in (("n_in", n_in), *(("hidden", h) for h in hidden), ("n_out", n_out)):
+            if not is_int(n) or n < 1:
+                also = " (each hidden layer's size)" if name == "hidden" else ""
+                raise ValueError(f"MLP: {name} must be a whole number ≥ 1{also}, got {n!r}")
+        seed = check_seed(seed, "MLP")
+        sizes = (int(n_in), *map(int, hidden), int(n_out))
+        rng = np.random.default_rng(seed)
+        self.layers: list[Layer] = [
+            Layer(sizes[i], sizes[i + 1], activation if i < len(hidden) else "identity",
+                  rng=rng, index=i + 1)
+            for i in range(len(sizes) - 1)
+        ]
+        self.activation_name = self.layers[0].activation_name if hidden else "identity"
+        self.sizes = sizes
+
+    def __call__(self, x) -> Value:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self) -> list[Value]:
+        """``[w1, b1, w2, b2, …]``, input side first."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def zero_grad(self) -> None:
+        """Clear the parameters' ``.grad`` (gradients accumulate otherwise)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def __repr__(self) -> str:
+        return f"MLP({'-'.join(map(str, self.sizes))}, {self.activation_name})"
+
+
 def squared_error(y: Value, t) -> Value:
     """The seed's sum of squared errors (二乗和誤差): E = ½ Σ (y − t)², labelled ``E``.
 
@@ -352,6 +415,111 @@ def squared_error(y: Value, t) -> Value:
     e = _apply(SquaredError, (y, t))  # both are Values already: no second wrapping
     e.label = "E"
     return e
+
+
+SUM_TOLERANCE = 1e-6  # how far a row of probability targets may sum from 1
+
+
+def cross_entropy(logits: Value, t, reduction: str = "sum") -> Value:
+    """Softmax cross-entropy from logits: E = −Σ t · log softmax(logits), labelled ``E``.
+
+    ``logits`` is the network's raw output, shape ``(n, C)`` for ``n``
+    samples and ``C`` classes (or ``(C,)`` for one sample): the softmax is
+    part of the loss, so the net ends with an identity layer, as in
+    PyTorch's ``cross_entropy``.  ``t`` is either
+
+    * class indices, shape ``(n,)``: whole numbers 0 … C − 1 (ints, or
+      floats that are whole); they become a one-hot leaf labelled ``t``;
+    * or probabilities, shape ``(n, C)`` (one-hot, or soft labels): each
+      entry ≥ 0 and each row summing to 1 (within 1e-6).  A ``t`` that is
+      not a Value becomes a leaf labelled ``t``.
+
+    Anything else is refused with a ValueError: the wrong shape, an index
+    out of range or not whole, a negative probability, a row not summing
+    to 1 (such a row would make the gradient ``(Σt) p − t`` rather than
+    ``p − t``), nan or inf, or ``C = 1`` (the softmax of one number is 1,
+    and the loss would be 0 whatever the weights).
+
+    Summed over the batch (``reduction="sum"``, the default), like
+    :func:`squared_error` and the seed's Σ, so that the gradient at the
+    logits is exactly δ = p − t with p = softmax(logits);
+    ``reduction="mean"`` divides by ``n``, as PyTorch does by default.
+    One node (the ``CrossEntropy`` op), so the stepper and the diagrams show
+    δ = p − t at the logits.  Stable for large logits (1000 is fine).
+
+    >>> z = Value([[2.0, 0.0, -1.0]], label="z")
+    >>> E = cross_entropy(z, [0])
+    >>> E.backward()
+    >>> p = np.exp(z.data) / np.exp(z.data).sum()
+    >>> bool(np.allclose(z.grad, p - [1, 0, 0]))
+    True
+    """
+    if not isinstance(logits, Value):
+        raise TypeError(f"cross_entropy: logits must be a Value (the network's output, e.g. "
+                        f"net(x)), got {type(logits).__name__}; the target t may be an array")
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"cross_entropy: reduction must be 'sum' (the seed's Σ, the default) "
+                         f"or 'mean', got {reduction!r}")
+    shape = logits.shape
+    if len(shape) == 0 or shape[-1] < 2:
+        raise ValueError(f"cross_entropy: logits have shape {shape}; they need one score per "
+                         "class (at least 2) along the last axis, e.g. (n, C) for n samples of "
+                         "C classes (the softmax of a single number is 1, and the loss 0)")
+    return _cross_entropy(logits, class_targets(t, shape, "cross_entropy"), reduction == "mean")
+
+
+def _cross_entropy(logits: Value, t, mean: bool = False) -> Value:
+    """The ``CrossEntropy`` node for targets already checked (``train`` checks them once)."""
+    if not isinstance(t, Value):
+        t = Value(t, label="t")
+    e = _apply(CrossEntropy, (logits, t), (mean,))
+    e.label = "E"
+    return e
+
+
+def class_targets(t, shape: tuple, where: str):
+    """``t`` as probability targets of ``shape`` (``(n, C)``): a one-hot array for class
+    indices, the array (or ``t`` itself, for a Value) for probabilities; else a ValueError."""
+    value = t if isinstance(t, Value) else None
+    try:
+        arr = np.asarray(t.data if value is not None else t)
+    except (TypeError, ValueError):  # ragged lists
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: t must be class indices or probabilities (numbers), got "
+                        f"{type(t).__name__}")
+    n_classes, rows = shape[-1], shape[:-1]
+    want = (f"class indices of shape {rows} (whole numbers 0 … {n_classes - 1}) or "
+            f"probabilities of shape {shape} (one row per sample, each summing to 1)")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{where}: t has nan or inf values; give {want}")
+    if arr.shape == rows:  # class indices
+        whole = arr == np.round(arr)
+        if not whole.all():
+            bad = arr[~whole].ravel()[0]
+            raise ValueError(f"{where}: t has shape {arr.shape}, so it holds class indices, but "
+                             f"{bad.item():g} is not a whole number; give {want}")
+        outside = (arr < 0) | (arr >= n_classes)
+        if outside.any():
+            bad = arr[outside].ravel()[0]
+            raise ValueError(f"{where}: class index {bad.item():g} is out of range for "
+                             f"{n_classes} classes (logits of shape {shape}); indices run from "
+                             f"0 to {n_classes - 1}")
+        return np.eye(n_classes)[arr.astype(np.intp)]
+    if arr.shape != shape:
+        raise ValueError(f"{where}: t has shape {arr.shape}, but the logits have shape {shape}; "
+                         f"give {want}")
+    arr = arr.astype(np.float64)
+    if (arr < 0).any():
+        raise ValueError(f"{where}: t has a negative probability ({arr.min():g}); give {want}")
+    sums = arr.sum(axis=-1)
+    off = np.abs(sums - 1) > SUM_TOLERANCE
+    if off.any():
+        row = tuple(int(i) for i in np.argwhere(off)[0])
+        raise ValueError(f"{where}: row {list(row)} of t sums to {sums[row]:.6g}, not 1; "
+                         f"probability targets must sum to 1 in each row (then the gradient "
+                         f"is p − t); give {want}")
+    return value if value is not None else arr
 
 
 class SGD:

@@ -60,6 +60,13 @@ UFUNCS = {
     np.sin: _method("sin"),
     np.cos: _method("cos"),
     np.tanh: _method("tanh"),
+    # Comparisons (``ndarray == v``, ``np.less(v, 1)``): numpy booleans, no node (see Value).
+    np.equal: _method("__eq__"),
+    np.not_equal: _method("__ne__"),
+    np.less: _method("__lt__"),
+    np.less_equal: _method("__le__"),
+    np.greater: _method("__gt__"),
+    np.greater_equal: _method("__ge__"),
 }
 
 
@@ -121,8 +128,13 @@ _METHODS = ("exp, log, sin, cos, tanh, sigmoid, relu, identity, sum, mean, resha
             "transpose, broadcast_to, dot, T, [index], + − * / ** @")
 
 
+# Functions that make no node (they read the shape, or compare): not listed as operations.
+_NO_NODE = {"shape", "ndim", "size", "equal", "not_equal", "less", "less_equal", "greater",
+            "greater_equal"}
+
+
 def _unsupported(name: str) -> TypeError:
-    numpy_names = sorted({f.__name__ for f in (*UFUNCS, *FUNCTIONS)} - {"shape", "ndim", "size"})
+    numpy_names = sorted({f.__name__ for f in (*UFUNCS, *FUNCTIONS)} - _NO_NODE)
     return TypeError(
         f"{name} is not supported on a Value (it would record no gradient). "
         f"Value methods: {_METHODS}. numpy functions that work on Values: "

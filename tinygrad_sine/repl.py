@@ -33,12 +33,16 @@ def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | Non
     Reads one command per line from ``infile`` (standard input by default),
     so a pipe can drive it.  ``interactive`` (default: whether ``infile`` is a
     terminal) shows a ``step>`` prompt; otherwise each command is echoed as
-    ``> command`` so the transcript reads well.  Mistakes print a message and
-    the loop goes on; an unknown command prints the help.
+    ``> command`` so the transcript reads well.  At a terminal the prompt has
+    line editing and history (readline, where Python has it: ↑/↓ bring back
+    earlier commands, ←/→ move along the line).  Mistakes print one line and
+    the loop goes on; ``help`` lists the commands.
     """
     infile = sys.stdin if infile is None else infile
     out = sys.stdout if outfile is None else outfile
     interactive = infile.isatty() if interactive is None else interactive
+    if interactive and infile is sys.stdin:
+        _line_editing()
 
     def say(text: str) -> None:
         print(text, file=out, flush=True)
@@ -106,7 +110,24 @@ def _command(s: Stepper, word: str, arg: str) -> str:
         return s.formulas_table()
     if word in ("h", "help", "?"):
         return PROMPT_HELP
-    return f"unknown command {_short(word)}\n{PROMPT_HELP}"
+    if word.startswith("\x1b"):  # an arrow key where the terminal has no line editing
+        return ("that was an arrow or another special key, which this prompt cannot read here; "
+                "type n for the next step, p for the one before (help lists the commands)")
+    return f"unknown command {_short(word)}: type help for the commands"
+
+
+def _line_editing() -> bool:
+    """Give ``input()`` line editing and history, where Python has readline; say whether it did.
+
+    Importing ``readline`` is all it takes: from then on ``input()`` lets ↑/↓
+    recall earlier lines and ←/→ move the cursor.  Windows' Python has no
+    readline; there the prompt still works, without editing.
+    """
+    try:
+        import readline  # noqa: F401  (its import switches editing on for input())
+    except ImportError:
+        return False
+    return True
 
 
 def _short(text: str) -> str:

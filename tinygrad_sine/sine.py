@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arguments import check_real, is_real
+from .autograd import no_grad
 from .manual import ManualSineNet
-from .nn import SGD, SineNet, check_seed, squared_error
+from .nn import SGD, SineNet, _cross_entropy, check_seed, class_targets, squared_error
 from .record import FRAMES, Frame, Recorder
+from .value import Value
 
 ENGINES = ("auto", "manual", "compiled")
+LOSSES = ("squared_error", "cross_entropy")
 
 
 def sine_data() -> tuple[np.ndarray, np.ndarray]:
@@ -58,10 +61,16 @@ class History:
     settings: dict = field(default_factory=dict)
     # your data's first input and first target column, for the figures; None for the post's
     data: tuple[np.ndarray, np.ndarray] | None = None
+    # with loss="cross_entropy": the fraction of each recorded epoch's samples classified
+    # right (the largest output is the target's class), each taken before its own update
+    accuracies: list[float] = field(default_factory=list)
+    # every sample as trained on: inputs (n, n_in) and targets (n, n_out; one-hot rows for
+    # class indices), for figures that need all of them (the decision regions)
+    samples: tuple[np.ndarray, np.ndarray] | None = None
+    net: object = None  # the network trained (its weights as they are now), for the figures
     frames: list[Frame] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    samples: tuple[np.ndarray, np.ndarray] | None = None
-    model: object = None
+    model: object = None  # a copy of the network as training began, to draw frames with
 
     @property
     def final_error(self) -> float:
@@ -72,8 +81,10 @@ class History:
         engine = self.settings.get("engine", "?")
         if not self.epochs:
             return f"History(nothing recorded, engine {engine})"
+        accuracy = (f", accuracy {self.accuracies[0]:.3g} → {self.accuracies[-1]:.3g}"
+                    if self.accuracies else "")
         return (f"History({len(self.epochs)} records, epochs {self.epochs[0]}…{self.epochs[-1]}, "
-                f"engine {engine}, error {self.errors[0]:.4g} → {self.errors[-1]:.4g})")
+                f"engine {engine}, error {self.errors[0]:.4g} → {self.errors[-1]:.4g}{accuracy})")
 
     def _repr_html_(self) -> str | None:
         """Jupyter shows a History as its learning page (``viz.learn_page``), inline.
@@ -107,7 +118,7 @@ def _whole(name: str, val, where: str) -> int:
 
 
 def train(
-    net: SineNet,
+    net,
     epochs: int = 2001,
     eta: float = 0.1,
     interval: int = 200,
@@ -117,6 +128,7 @@ def train(
     callback: Callable[[int, float, History], None] | None = None,
     data: tuple | None = None,
     legacy_rng: bool = False,
+    loss: str | Callable[[Value, np.ndarray], Value] = "squared_error",
     frames: int = FRAMES,
 ) -> History:
     """Train ``net`` on :func:`sine_data` the way the post does; return a :class:`History`.
@@ -150,6 +162,22 @@ def train(
     ``net`` has weights.  So ``train(SineNet(seed=s, legacy_rng=True), seed=s,
     legacy_rng=True)`` replays the post's run for seed ``s`` number for number.
 
+    ``net`` may be any network: a :class:`~tinygrad_sine.nn.SineNet`, an
+    :class:`~tinygrad_sine.nn.MLP`, or your own object with ``__call__``
+    (a batch ``(n, n_in)`` in, a Value ``(n, n_out)`` out) and
+    ``parameters()`` (the leaf Values to update).
+
+    ``loss`` is ``"squared_error"`` (the post's E = ½ Σ (y − t)²),
+    ``"cross_entropy"`` (softmax cross-entropy from the net's outputs as
+    logits, summed over the batch: :func:`~tinygrad_sine.nn.cross_entropy`),
+    or a function ``loss(y, t)`` returning a one-number Value.  For
+    ``"cross_entropy"``, ``t`` may be class indices, shape ``(n,)``, or
+    probability rows ``(n, n_out)``, checked once before training, and
+    ``history.accuracies`` records, beside each error, the fraction of that
+    epoch's samples whose largest output is the target's class (each taken
+    before its own update, like the error).  The recorded error is the
+    loss summed over the epoch's samples divided by their number.
+
     ``engine="auto"`` uses the ``Value`` graph and ``backward()``;
     ``engine="compiled"`` traces the same step once with
     :func:`~tinygrad_sine.compile.compile` and then runs the generated code,
@@ -165,14 +193,22 @@ def train(
     finite number > 0, ``epochs``/``interval``/``batch_size`` not whole
     numbers from 1 to 10⁹, ``seed`` not None or a whole number from 0 to
     2³² − 1 (``TypeError`` for a seed or a callback of the wrong type), a batch larger
-    than the 63 samples, a network that is not 1-…-1 (``TypeError`` for a
-    ``net`` that is not a ``SineNet``).
+    than the 63 samples, a network that is not 1-…-1 for the sine data, an
+    unknown ``loss``, ``engine="manual"`` for anything but a ``SineNet``
+    with the squared error (the hand-derived formulas are the post's)
+    (``TypeError`` for a ``net`` without ``__call__`` and ``parameters()``).
     """
-    if not isinstance(net, SineNet):
-        raise TypeError(f"train: net must be a SineNet (e.g. SineNet(seed=0)), "
+    if not (callable(net) and callable(getattr(net, "parameters", None))):
+        raise TypeError(f"train: net must be a network with __call__ and parameters() "
+                        f"(SineNet(seed=0), MLP(2, [24], 3), or your own), "
                         f"got {type(net).__name__}")
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    loss_fn, loss_name = _loss_function(loss)
+    if engine == "manual" and not (isinstance(net, SineNet) and loss_name == "squared_error"):
+        raise ValueError(f"train: engine='manual' runs the post's hand-derived formulas, which "
+                         f"exist for a SineNet with the squared error only, not {net!r} with "
+                         f"{loss_name}; use engine='auto' or 'compiled'")
     epochs, interval, batch_size = (
         _whole(name, val, "train") for name, val in
         (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)))
@@ -181,7 +217,7 @@ def train(
         raise TypeError(f"train: callback must be a function callback(epoch, error, history) "
                         f"or None, got {type(callback).__name__} {callback!r}")
     eta = check_real(eta, "train", "eta", positive=True, example="the post's 0.1")
-    x_all, t_all = _training_data(net, data)
+    x_all, t_all, sizes = _training_data(net, data, loss_name)
     if batch_size > len(x_all):
         raise ValueError(f"train: batch_size {batch_size} is more than the {len(x_all)} samples; "
                          f"use batch_size={len(x_all)} for full-batch training")
@@ -194,16 +230,19 @@ def train(
     frames = 0 if frames == 0 else _whole("frames", frames, "train")
     history = History(
         settings=dict(epochs=epochs, eta=eta, interval=interval, seed=seed,
-                      batch_size=batch_size, engine=engine, sizes=net.sizes,
-                      legacy_rng=legacy_rng),
+                      batch_size=batch_size, engine=engine, sizes=sizes,
+                      legacy_rng=legacy_rng, loss=loss_name),
         data=None if data is None else (x_all[:, 0], t_all[:, 0]),
+        samples=(x_all, t_all), net=net,
         names=[p.label or f"p{i}" for i, p in enumerate(net.parameters())],
-        samples=(x_all, t_all),
         model=_copy_of(net),
     )
-    recorder = Recorder(net, x_all, t_all, epochs, interval, frames, squared_error)
-    steps = {"auto": _auto_step, "manual": _manual_step, "compiled": _compiled_step}
-    step = steps[engine](net, eta)
+    recorder = Recorder(net, x_all, t_all, epochs, interval, frames, loss_fn)
+    classify = loss_name == "cross_entropy"
+    if engine == "manual":
+        step = _manual_step(net, eta)
+    else:
+        step = (_auto_step if engine == "auto" else _compiled_step)(net, eta, loss_fn)
 
     sync = getattr(step, "sync", lambda: None)  # the compiled and manual steps hold the weights
     try:
@@ -229,7 +268,11 @@ def train(
                 error = total / n
                 history.epochs.append(epoch)
                 history.errors.append(error)
-                history.snapshots[epoch] = (x_all[order, 0], np.concatenate(ys)[:, 0])
+                outputs = np.concatenate([np.asarray(y).reshape(-1, sizes[-1]) for y in ys])
+                history.snapshots[epoch] = (x_all[order, 0], outputs[:, 0])
+                if classify:
+                    right = outputs.argmax(axis=1) == t_all[order].argmax(axis=1)
+                    history.accuracies.append(float(right.mean()))
                 if callback is not None:
                     callback(epoch, error, history)
     finally:  # at the end, and on an exception (a callback stopping the run, Ctrl-C)
@@ -247,19 +290,62 @@ def _copy_of(net):
         return None
 
 
-def _training_data(net: SineNet, data) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, t)`` as float64 arrays ``(n, n_in)`` and ``(n, n_out)``: the post's, or ``data``."""
-    n_in, n_out = net.sizes[0], net.sizes[-1]
+def _loss_function(loss) -> tuple[Callable, str]:
+    """``(loss(y, t) -> Value, name)`` for a loss given by name or as a function."""
+    if loss == "squared_error":
+        return squared_error, loss
+    if loss == "cross_entropy":
+        return _cross_entropy, loss  # the targets are checked once, before training
+    if isinstance(loss, str) or not callable(loss):
+        raise ValueError(f"train: loss must be one of {', '.join(LOSSES)}, or a function "
+                         f"loss(y, t) returning a one-number Value; got {loss!r}")
+    name = getattr(loss, "__name__", type(loss).__name__)
+
+    def checked(y, t):
+        e = loss(y, t)
+        if not isinstance(e, Value) or e.size != 1:
+            got = f"shape {e.shape}" if isinstance(e, Value) else type(e).__name__
+            raise TypeError(f"train: loss {name}(y, t) must return a one-number Value (sum or "
+                            f"average over the batch), got {got}")
+        return e
+
+    checked.__name__ = name
+    return checked, name
+
+
+def _sizes(net, x: np.ndarray | None) -> tuple:
+    """``(n_in, n_out)`` of a net without ``sizes``: from ``x`` (the sine data's if None) and
+    one forward pass on its first row."""
+    if x is None:
+        x = sine_data()[0].reshape(-1, 1)
+    with no_grad():
+        try:
+            y = net(x[:1])
+        except Exception as err:
+            raise ValueError(f"train: the net failed on the first sample, shape {x[:1].shape} "
+                             f"({type(err).__name__}: {err})") from None
+    if not isinstance(y, Value) or y.ndim != 2 or len(y) != 1:
+        got = f"shape {y.shape}" if isinstance(y, Value) else type(y).__name__
+        raise TypeError(f"train: the net must return a Value of shape (samples, n_out) for a "
+                        f"batch of shape {x[:1].shape}, got {got}")
+    return (x.shape[1], y.shape[1])
+
+
+def _training_data(net, data, loss_name: str) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """``(x, t, sizes)``: ``x`` and ``t`` as float64 arrays ``(n, n_in)`` and ``(n, n_out)``
+    (the post's data, or ``data``; class indices become one-hot rows), and the net's sizes."""
     if data is None:
-        if (n_in, n_out) != (1, 1):
-            raise ValueError(f"train: the sine data needs a 1-…-1 network, got {net!r}; "
-                             "pass data=(x, t) to train on your own")
+        sizes = tuple(getattr(net, "sizes", None) or _sizes(net, None))
+        if (sizes[0], sizes[-1]) != (1, 1) or loss_name == "cross_entropy":
+            raise ValueError(f"train: the sine data needs a 1-…-1 network and a regression loss, "
+                             f"got {net!r} with {loss_name}; pass data=(x, t) to train on your "
+                             "own")
         x, t = sine_data()
-        return x.reshape(-1, 1), t.reshape(-1, 1)
+        return x.reshape(-1, 1), t.reshape(-1, 1), sizes
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise TypeError(f"train: data must be a pair (x, t) of arrays, got {type(data).__name__}")
     arrays = []
-    for name, given, cols in (("x", data[0], n_in), ("t", data[1], n_out)):
+    for name, given in (("x", data[0]), ("t", data[1])):
         try:
             arr = np.asarray(given)  # a Value gives its numbers
         except (TypeError, ValueError):  # ragged lists
@@ -267,30 +353,48 @@ def _training_data(net: SineNet, data) -> tuple[np.ndarray, np.ndarray]:
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"train: data's {name} must be numbers (an array), got "
                             f"{type(given).__name__}")
-        if arr.ndim == 1 and cols == 1:
-            arr = arr.reshape(-1, 1)
-        if arr.ndim != 2 or arr.shape[1] != cols or len(arr) == 0:
-            raise ValueError(f"train: data's {name} has shape {arr.shape}, but {net!r} needs "
-                             f"(n, {cols}) with n ≥ 1 samples (one row per sample)")
         if not np.isfinite(arr).all():
             raise ValueError(f"train: data's {name} has nan or inf values; every sample must be "
                              "finite numbers")
-        arrays.append(arr.astype(np.float64))
+        arrays.append(arr)
     x, t = arrays
+    sizes, shown = getattr(net, "sizes", None), repr(net)
+    if x.ndim == 1 and (sizes is None or sizes[0] == 1):
+        x = x.reshape(-1, 1)
+    if sizes is None:  # your own net: its input width is x's, its output width it tells
+        if x.ndim != 2 or len(x) == 0:
+            raise ValueError(f"train: data's x has shape {x.shape}; give (n, n_in) with n ≥ 1 "
+                             "samples (one row per sample)")
+        sizes = _sizes(net, x.astype(np.float64))
+    n_in, n_out = sizes[0], sizes[-1]
+    if x.ndim != 2 or x.shape[1] != n_in or len(x) == 0:
+        raise ValueError(f"train: data's x has shape {x.shape}, but {shown} needs "
+                         f"(n, {n_in}) with n ≥ 1 samples (one row per sample)")
+    if loss_name == "cross_entropy":
+        if n_out < 2:
+            raise ValueError(f"train: loss='cross_entropy' needs one output per class (at least "
+                             f"2), but {shown} has {n_out} output")
+        t = class_targets(t, (len(t), n_out), "train: data's t")
+    else:
+        if t.ndim == 1 and n_out == 1:
+            t = t.reshape(-1, 1)
+        if t.ndim != 2 or t.shape[1] != n_out or len(t) == 0:
+            raise ValueError(f"train: data's t has shape {t.shape}, but {shown} needs "
+                             f"(n, {n_out}) with n ≥ 1 samples (one row per sample)")
     if len(x) != len(t):
         raise ValueError(f"train: data's x has {len(x)} samples but t has {len(t)}; "
                          "they must pair up row by row")
-    return x, t
+    return x.astype(np.float64), np.asarray(t, dtype=np.float64), sizes
 
 
-def _auto_step(net: SineNet, eta: float):
+def _auto_step(net, eta: float, loss=squared_error):
     """One SGD step on the Value graph: forward, E.backward(), w ← w − η ∂w."""
     sgd = SGD(net.parameters(), eta)
 
     def step(x, t):
         sgd.zero_grad()
         y = net(x)
-        e = squared_error(y, t)
+        e = loss(y, t)
         e.backward()
         sgd.step()
         return y.data, e.item()
@@ -306,18 +410,23 @@ class _compiled_step:
     itself, so ``sync()`` writes them back into the net's Values.
     """
 
-    def __init__(self, net: SineNet, eta: float):
-        self.net, self.eta, self.fused = net, eta, None
+    def __init__(self, net, eta: float, loss=squared_error):
+        self.net, self.eta, self.fused, self.error = net, eta, None, loss
 
     def loss(self, x, t):
         y = self.net(x)
-        return squared_error(y, t), y
+        return self.error(y, t), y
 
     def __call__(self, x, t):
         if self.fused is None:
-            from .compile import compile
+            from .compile import TraceError, compile
 
-            self.fused = compile(self.loss, x, t).sgd(self.eta)
+            try:
+                compiled = compile(self.loss, x, t, wrt=self.net.parameters())
+            except TraceError as err:
+                raise ValueError(f"train: engine='compiled' cannot run {self.net!r}: {err}; "
+                                 "use engine='auto'") from None
+            self.fused = compiled.sgd(self.eta)
         e, (y,) = self.fused(x, t)
         return y, e
 

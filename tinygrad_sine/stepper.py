@@ -15,15 +15,16 @@ topological order, each op's ``backward`` on the gradient arriving at its
 output, ``sum_to`` to undo broadcasting, contributions added up per parent —
 but record every contribution, so each step can say what it sent where.
 
-Stepping fills ``.grad``, as PyTorch and micrograd users expect of a
-backward pass: at every step each node's ``.grad`` reads as its gradient
-*so far* (added to whatever it held when the stepper was made), so after
-the last step it is exactly what ``root.backward()`` leaves, and stepping
-back takes it back again (before the backward phase ``.grad`` is as it was).
-While you step, the stepper owns ``.grad`` of its graph's nodes: a
-``backward()`` of your own in between is overwritten at the next move.
-``.data`` is never changed.  ``s.grad(node)`` and ``s.grads()`` give the
-same gradients without the earlier contents.
+Each op's result is checked as ``backward()`` checks it (one function,
+``autograd.checked_gradients``, does it for both), so a custom op's wrong
+gradient stops the stepper with the error ``backward()`` gives.
+
+The stepper keeps its gradients to itself: ``s.grad(node)`` and
+``s.grads()`` give each node's gradient as it stands at the current step,
+and after the last step exactly what ``root.backward()`` computes.  Stepping
+never touches ``.grad`` (nor ``.data``), so a stepper made before or after
+your own ``backward()`` shows the same numbers, and ``.grad`` keeps what
+``backward()`` left in it.
 """
 
 from __future__ import annotations
@@ -35,14 +36,13 @@ from pathlib import Path
 import numpy as np
 
 from .arguments import is_int
-from .autograd import _seed
+from .autograd import _seed, check_unchanged, checked_gradients
 from .compare import GradientRow, format_table
 from .describe import (
     GraphInfo,
     SeedQuantity,
     describe,
     formulas,
-    local_gradients,
     op_about,
     preview,
     seed_lines,
@@ -52,7 +52,6 @@ from .describe import (
     value_digits,
     values_read,
 )
-from .ops import sum_to
 from .value import Value
 
 _WIDTH = 60  # characters of array preview in a step's text
@@ -115,8 +114,11 @@ class Stepper:
 
     ``grad`` seeds the backward pass for a root with more than one element
     (as in ``root.backward(grad)``).  The stepper starts *before* the first
-    step; ``next()`` moves to step 0.  Each move sets the nodes' ``.grad``
-    to the gradients reached so far (see the module docstring).
+    step; ``next()`` moves to step 0.  The gradients reached so far are the
+    stepper's own (``grad``, ``grads``): no node's ``.grad`` is changed.
+    A custom op whose ``backward`` returns what ``backward()`` refuses (a
+    gradient of the wrong shape, too many or too few, a missing ``return``)
+    raises here with the same error.
 
     Public API: ``len(s)``, ``s[i]``, iteration (``Step`` records with
     ``.index``, ``.phase``, ``.node``, ``.text``, ``.title``, ``.seed``),
@@ -136,8 +138,6 @@ class Stepper:
         self._arrivals: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._steps: list[Step] = [self._forward_step(i, n) for i, n in enumerate(self.info.order)]
         self._backward_steps()
-        # What each .grad held before stepping: the stepped gradients add to it.
-        self._grad_before = {id(n): n._grad for n in self.info.order}
         self._pos = -1
 
     # ------------------------------------------------------------ building the steps
@@ -189,15 +189,18 @@ class Stepper:
     def _send(self, index: int, node: Value, g, totals: dict, users: dict,
               parts: dict) -> list[_Send]:
         """Apply the op's local derivative to ``g``; add each result to its parent's total."""
-        parents = node.parents
-        outs = local_gradients(node, g, node.data, [p.data for p in parents])
+        parents, op = node.parents, node._op
+        check_unchanged(node, "Stepper")  # the checks backward() makes, with its errors
+        given = op.backward(g, node.data, *[p.data for p in parents], *node._args)
+        outs = checked_gradients(op, given, node)  # one per input, summed back to its shape
+        if not isinstance(given, (tuple, list)):
+            given = (given,)  # a one-input op's bare gradient
         sends = []
-        for parent, pg in zip(parents, outs):
-            if not isinstance(pg, (np.ndarray, np.generic)):  # a plain number from your op
-                pg = np.float64(pg) if np.ndim(pg) == 0 else np.asarray(pg, dtype=np.float64)
+        for parent, pg, before in zip(parents, outs, given):
             note = ""
-            if pg.shape != parent.shape:
-                pg = sum_to(pg, parent.shape)  # undo broadcasting, as autograd does
+            if pg is None:  # "no gradient for this input", as in backward(): a zero
+                pg = np.zeros(parent.shape)[()]
+            elif before.shape != parent.shape:  # undone broadcasting, as backward() does
                 note = f"   (summed back to shape {parent.shape})"
             key = id(parent)
             totals[key] = totals[key] + pg if key in totals else pg
@@ -309,12 +312,8 @@ class Stepper:
 
     # ------------------------------------------------------------ moving
     def _move_to(self, index: int) -> Step:
-        """Stand at step ``index``, with every node's ``.grad`` as it is there."""
+        """Stand at step ``index`` (its gradients are ``grads()``; ``.grad`` is left alone)."""
         self._pos = index
-        so_far = self.grads()
-        for node in self.info.order:
-            before, g = self._grad_before[id(node)], so_far.get(node)
-            node._grad = before if g is None else g if before is None else before + g
         return self.current
 
     def next(self, count: int = 1) -> Step | None:

@@ -44,6 +44,7 @@ _recording = _grad_mode.get
 # ``_version`` is later than its child's ``_born`` changed after the op used it.
 _data_changes = 0
 _FLOAT64 = np.float64  # (read on every ``v.data -= …``: a module name is one lookup quicker)
+_FLOAT64_DTYPE = np.dtype(np.float64)
 
 
 def _tick() -> int:
@@ -82,6 +83,9 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
         raise ValueError(
             f"Value.{op.name}: {shapes}{extra} {op.hint} [numpy: {err}]"
         ) from None
+    if data.__class__ is not _FLOAT64 and (
+            data.__class__ is not np.ndarray or data.dtype is not _FLOAT64_DTYPE):
+        data = _forward_result(op, data)  # not float64 yet: convert it, or say what is wrong
     out = Value.__new__(Value)
     out._data = data
     out._version = 0
@@ -94,6 +98,31 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
         out.parents, out._op, out._args = (), None, ()
         out._born = None
     return out
+
+
+def _forward_result(op, data):
+    """An op's ``forward`` result as float64, or a TypeError naming the op.
+
+    The ops of this package return float64 already.  A custom op's forward
+    may return an array of ints, bools or float32, or a Python or numpy
+    number: those become float64, as ``Value(...)`` would make them.  Anything
+    else (a list, a Value, complex or object arrays) is refused here, where
+    it was made, rather than failing later in some other op.
+    """
+    name = getattr(op, "__name__", type(op).__name__)
+    if isinstance(data, Value):
+        problem = ("a Value (forward gets the inputs' numbers and computes with numpy; "
+                   "apply() makes the node)")
+    elif isinstance(data, (np.ndarray, np.generic, int, float)) and \
+            np.asarray(data).dtype.kind in "biuf":
+        return as_float64(data, f"{name}.forward")  # an int, float32 or bool array; a number
+    elif isinstance(data, (np.ndarray, np.generic)):
+        problem = f"an array of dtype {np.asarray(data).dtype}, not real numbers"
+    else:
+        problem = type(data).__name__
+    raise TypeError(f"{name}.forward (op {op.name!r}) returned {problem}; forward must return a "
+                    "numpy array of real numbers (or one number), e.g. np.asarray(result, "
+                    "dtype=float)")
 
 
 def _lift(x, where: str = "apply") -> Value:
@@ -157,6 +186,31 @@ class Value:
     backward pass reaches the node), ``parents`` (the inputs, in argument
     order, repeats kept), ``op`` (``""`` for a leaf), ``label`` (free text for
     diagrams and the stepper).
+
+    Turning a Value into plain numbers never happens by accident; each way
+    out keeps the graph, refuses with a TypeError that says what to do, or
+    gives plain numbers on purpose:
+
+    * ``float(v)``, ``int(v)``, ``complex(v)`` refuse, and so do the
+      ``math`` module's functions (``math.exp(v)`` calls ``float``),
+      ``"%.4f" % v`` and ``round(v)``: use ``v.exp()`` or ``np.exp(v)`` to
+      stay on the graph, ``v.item()`` for the number on purpose.
+    * ``f"{loss:.4f}"`` formats a one-number Value like its number (a
+      display, like ``item()``); ``f"{v}"`` is ``str(v)``.  A format spec on
+      many numbers refuses, as in numpy and PyTorch.
+    * ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=`` (with Values, numbers or
+      arrays on either side, ``ndarray == v`` too) give numpy booleans,
+      elementwise: no gradient flows through a comparison.  A mask made so
+      can be used as a constant (``v * (v > 0)``).  Since ``==`` is not
+      identity, ``v in a_list`` and ``a_list.index(v)`` do not find a Value;
+      a Value hashes by identity (as a PyTorch tensor does), so sets and
+      dict keys work.
+    * ``bool(v)`` (``if v:``) is the truth of a one-number Value's number,
+      as in PyTorch: a plain decision, no graph.
+    * ``np.asarray(v)`` gives a leaf's numbers as a read-only view (and a
+      copy for ``np.array(v)``); an op result refuses (see ``__array__``),
+      as does ``Value([...])`` of Values.  ``v.data`` is the numbers,
+      ``v.item()`` the one number, on purpose.
     """
 
     __slots__ = ("_data", "_version", "_born", "_grad", "parents", "_op", "_args", "label",
@@ -180,6 +234,10 @@ class Value:
         it.  So, like PyTorch's ``np.asarray(t)`` of a tensor that needs a
         gradient, an op result refuses; ``v.data`` or ``v.detach()`` take
         its numbers on purpose.  A leaf has no graph to lose.
+
+        A leaf's numbers come as a read-only view (``np.array(v)`` makes a
+        writable copy): writing into the leaf's own array before
+        ``backward()`` would make its gradient silently wrong.
         """
         if self._op is not None:
             raise TypeError(
@@ -189,7 +247,12 @@ class Value:
                 "operations (a + b, v.sum(), np.sum(v)), or take the numbers on purpose "
                 "with v.data or v.detach()")
         arr = np.asarray(self._data, dtype=dtype)
-        return arr.copy() if copy else arr
+        if copy:
+            return arr.copy()
+        if arr is self._data:  # never hand out the leaf's own array: a read-only view of it
+            arr = arr.view()
+            arr.flags.writeable = False
+        return arr
 
     def __init__(self, data, label: str | None = None):
         if isinstance(data, Value):
@@ -295,21 +358,84 @@ class Value:
             )
         return self._data.item()
 
-    def __float__(self) -> float:
-        """``float(v)`` for a one-element Value."""
+    # ------------------------------------------------------------ numbers out
+    # Each way a Value can turn into plain numbers either refuses, saying what to
+    # do, or gives the numbers on purpose (see the class docstring's list).
+    def __float__(self):
+        """Refused: ``float(v)`` (and ``math.exp(v)``, which calls it) would drop the graph."""
+        raise TypeError(_dropped_graph(self, "float"))
+
+    def __int__(self):
+        """Refused, as ``float(v)`` is."""
+        raise TypeError(_dropped_graph(self, "int"))
+
+    def __complex__(self):
+        """Refused, as ``float(v)`` is."""
+        raise TypeError(_dropped_graph(self, "complex"))
+
+    def __round__(self, ndigits=None):
+        """Refused: ``round(v)`` would give a plain number; round ``v.item()`` or ``v.data``."""
+        raise TypeError(
+            f"round(v) of {_what(self)}: a rounded Value would be a plain number without "
+            "its graph (and a rounding has no useful gradient). Round the number on purpose: "
+            "round(v.item(), 4), or np.round(v.data, 4) for an array")
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a one-number Value formats like its number; ``f"{v}"`` is ``str(v)``.
+
+        A format spec on a Value of many numbers raises a TypeError (as numpy
+        and PyTorch do): format ``v.data`` or one element (``v[0].item()``).
+        """
+        if not spec:
+            return str(self)
+        if self._data.size != 1:
+            raise TypeError(
+                f"format(v, {spec!r}): v has shape {self.shape}, {self._data.size} numbers, and "
+                "a format spec formats one number. Format one element (f'{v[0].item():.4f}') "
+                "or the array (np.array2string(v.data, precision=4))")
         if _tracing.get() is not None:
-            _tracing.get()("float")
-        return self.item()
+            _tracing.get()("__format__")
+        return format(self._data.item(), spec)
 
     def __bool__(self) -> bool:
-        """Like PyTorch: only a one-element Value has a truth value."""
+        """Like PyTorch: only a one-element Value has a truth value (a plain answer, no graph)."""
         if _tracing.get() is not None:
             _tracing.get()("bool")
         if self._data.size != 1:
             raise ValueError(
                 f"Value.__bool__: a Value of shape {self.shape} is neither true nor false; "
                 "use (v.data > 0).any() or .all() for an elementwise test")
-        return bool(self.item())
+        return bool(self._data)
+
+    # Comparisons compare the numbers, elementwise with numpy's broadcasting, and give
+    # plain numpy booleans: no gradient flows through a comparison.  A Value still
+    # hashes by identity (as a PyTorch tensor does), so sets and dicts of Values work;
+    # ``v in a_list`` and ``a_list.index(v)`` do not (they use ==): compare ids there.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        """``v == other``: a numpy bool array, elementwise (not a test of identity)."""
+        return _compare(self, other, np.equal, "==")
+
+    def __ne__(self, other):
+        """``v != other``: a numpy bool array, elementwise."""
+        return _compare(self, other, np.not_equal, "!=")
+
+    def __lt__(self, other):
+        """``v < other``: a numpy bool array, elementwise."""
+        return _compare(self, other, np.less, "<")
+
+    def __le__(self, other):
+        """``v <= other``: a numpy bool array, elementwise."""
+        return _compare(self, other, np.less_equal, "<=")
+
+    def __gt__(self, other):
+        """``v > other``: a numpy bool array, elementwise."""
+        return _compare(self, other, np.greater, ">")
+
+    def __ge__(self, other):
+        """``v >= other``: a numpy bool array, elementwise."""
+        return _compare(self, other, np.greater_equal, ">=")
 
     def __len__(self) -> int:
         """The length of the first axis."""
@@ -552,6 +678,41 @@ class Value:
         if self.label is not None:
             parts.append(f"label={self.label!r}")
         return f"Value({', '.join(parts)})"
+
+
+def _what(v: Value) -> str:
+    """A Value as the conversion errors name it: its label or op, and its shape."""
+    kind = f"the output of op {v.op!r}" if v._op is not None else "a leaf"
+    label = f" {v.label!r}" if v.label is not None else ""
+    return f"{kind}{label} of shape {v.shape}"
+
+
+def _dropped_graph(v: Value, kind: str) -> str:
+    """The message for ``float(v)``, ``int(v)``, ``complex(v)`` (and ``math.exp(v)`` …)."""
+    return (
+        f"{kind}() of a Value ({_what(v)}) would give a plain number without its graph, "
+        "so no gradient would reach what made it. The math module's functions "
+        "(math.exp(v), math.tanh(v) …) and '%f' % v do this too. To stay on the graph use "
+        "the Value's methods or numpy's functions: v.exp(), np.exp(v), v.tanh(). For the "
+        "number on purpose, without its graph: v.item()")
+
+
+def _compare(v: Value, other, compare, symbol: str):
+    """``v <symbol> other`` on the numbers: numpy's bool result, or NotImplemented."""
+    if isinstance(other, Value):
+        theirs = other._data
+    elif isinstance(other, (int, float, np.ndarray, np.generic, list, tuple)):
+        theirs = other
+    else:  # text, None, other objects: Python falls back (== is then identity)
+        return NotImplemented
+    if _tracing.get() is not None:
+        _tracing.get()(f"__{compare.__name__}__ ({symbol})")
+    try:
+        return compare(v._data, theirs)
+    except (ValueError, TypeError) as err:
+        shape = other.shape if isinstance(other, Value) else np.shape(other)
+        raise ValueError(f"Value {symbol}: shapes {v.shape} and {shape} do not compare "
+                         f"elementwise [numpy: {err}]") from None
 
 
 def _fresh(x):

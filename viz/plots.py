@@ -1,4 +1,5 @@
-"""The seed's figures: fit snapshots over the true curve, and the error curve.
+"""The seed's figures: fit snapshots over the true curve, and the error curve; for a
+network of two inputs, its decision regions over the plane.
 
 The figures are ``matplotlib.figure.Figure`` objects made without pyplot, so
 no display and no backend choice is needed.  A Figure made that way does not
@@ -71,27 +72,133 @@ def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
 
 
 def plot_error_curve(history: History):
-    """Mean error Σ ½(y − t)² / 63 against epoch, on a log scale."""
-    fig = _figure(figsize=(5.0, 3.2), layout="constrained")
-    ax = fig.subplots()
+    """Mean error per sample against epoch, on a log scale; with cross-entropy, the accuracy
+    beside it.
+
+    The error is the loss the history was trained with: Σ ½(y − t)² / n for
+    the post's squared error, the mean cross-entropy for ``loss="cross_entropy"``.
+    """
+    accuracy = bool(history.accuracies)
+    fig = _figure(figsize=(9.0 if accuracy else 5.0, 3.2), layout="constrained")
+    axes = fig.subplots(1, 2 if accuracy else 1, squeeze=False)[0]
+    ax = axes[0]
     errors = np.maximum(np.asarray(history.errors), np.finfo(float).tiny)
     ax.semilogy(history.epochs, errors, marker="o")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("mean error  Σ ½(y − t)² / n")
+    loss = history.settings.get("loss", "squared_error")
+    ax.set_ylabel({"squared_error": "mean error  Σ ½(y − t)² / n",
+                   "cross_entropy": "mean cross-entropy  −Σ t log p / n"}.get(
+                       loss, f"mean {loss} per sample"))
     ax.set_title("training error")
     ax.grid(True, which="both", alpha=0.3)
+    if accuracy:
+        ax = axes[1]
+        ax.plot(history.epochs, history.accuracies, marker="o", color="tab:green")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("fraction classified right")
+        ax.set_title("accuracy")
+        ax.grid(True, alpha=0.3)
+    return fig
+
+
+def decision_grid(net, x, steps: int = 200, margin: float = 0.1):
+    """The network's outputs on a grid over the plane of two-input data, in one forward pass.
+
+    ``net`` is anything that maps an array of points ``(m, 2)`` to outputs
+    ``(m, n_out)``: a network (its Value result is read without recording a
+    graph) or a numpy function (e.g. a forward pass from recorded weights).
+    ``x`` is the data's inputs ``(n, 2)``; the grid spans their range,
+    widened by ``margin`` times that range on each side, with ``steps``
+    points along each axis.
+
+    Returns ``(gx, gy, out)``: the grid's coordinates ``gx`` and ``gy``
+    (each ``(steps,)``) and ``out`` of shape ``(steps, steps, n_out)``, where
+    ``out[i, j]`` is the output at the point ``(gx[j], gy[i])`` (rows follow
+    y, as ``imshow`` and ``contourf`` take them).  The class a point falls
+    in is ``out.argmax(axis=-1)`` (for one output, ``out[..., 0] > 0.5``).
+    """
+    from tinygrad_sine import Value, no_grad
+
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0:
+        raise ValueError(f"decision_grid: x must be the data's inputs of shape (n, 2), two "
+                         f"inputs per sample, got shape {x.shape}")
+    if not (isinstance(steps, (int, np.integer)) and 2 <= steps <= 2000):
+        raise ValueError(f"decision_grid: steps must be a whole number from 2 to 2000, "
+                         f"got {steps!r}")
+    low, high = x.min(axis=0), x.max(axis=0)
+    pad = margin * np.where(high > low, high - low, 1.0)
+    gx = np.linspace(low[0] - pad[0], high[0] + pad[0], steps)
+    gy = np.linspace(low[1] - pad[1], high[1] + pad[1], steps)
+    points = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
+    with no_grad():
+        out = net(points)
+    out = np.asarray(out.data if isinstance(out, Value) else out, dtype=np.float64)
+    return gx, gy, out.reshape(steps, steps, -1)
+
+
+def _classes(t) -> np.ndarray:
+    """Class numbers from targets: indices as they are, one-hot/probability rows by argmax,
+    one column of 0/1 targets by rounding."""
+    t = np.asarray(t)
+    if t.ndim == 2 and t.shape[1] > 1:
+        return t.argmax(axis=1)
+    return np.rint(t.reshape(-1)).astype(int)
+
+
+def plot_decision_regions(net, x, t, steps: int = 200, title: str | None = None):
+    """The plane coloured by the class the network gives each point, with the data on top.
+
+    ``x`` is the data's inputs ``(n, 2)``, ``t`` their targets: class
+    indices, one-hot or probability rows, or (for a one-output network)
+    0/1 numbers.  With several outputs a point's class is the largest
+    output (softmax does not change which one); with one output it is
+    ``y > 0.5``.  The grid comes from :func:`decision_grid`.
+    """
+    gx, gy, out = decision_grid(net, x, steps)
+    regions = out.argmax(axis=-1) if out.shape[-1] > 1 else (out[..., 0] > 0.5).astype(int)
+    labels = _classes(t)
+    n_classes = max(out.shape[-1], 2, int(labels.max()) + 1)
+    from matplotlib.colors import ListedColormap
+
+    colours = [f"C{k % 10}" for k in range(n_classes)]
+    fig = _figure(figsize=(4.2, 4.0), layout="constrained")
+    ax = fig.subplots()
+    ax.contourf(gx, gy, regions, levels=np.arange(n_classes + 1) - 0.5,
+                cmap=ListedColormap(colours), alpha=0.25)
+    x = np.asarray(x)
+    for k in range(n_classes):
+        mine = labels == k
+        if mine.any():
+            ax.scatter(x[mine, 0], x[mine, 1], s=14, color=colours[k], edgecolors="white",
+                       linewidths=0.4, label=f"class {k}")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_title(title or "decision regions")
+    ax.legend(loc="upper right", fontsize="small")
     return fig
 
 
 def save_figures(history: History, out_dir, formats=("png", "svg")) -> list[Path]:
     """Write ``snapshots.*`` and ``error.*`` into ``out_dir``; return the paths written.
 
+    For data of two inputs the snapshots (a curve over one input) give way
+    to ``regions.*``: the trained network's decision regions over the plane
+    (:func:`plot_decision_regions`, from ``history.net`` as it is now).
     Each file is written whole or not at all (:func:`tinygrad_sine.files.atomic_write`):
     an error or Ctrl-C part way leaves the previous figure untouched.
     """
     out = make_folder(out_dir, "save_figures")
+    samples = history.samples
+    if samples is not None and samples[0].shape[1] == 2 and history.net is not None:
+        last = history.epochs[-1] if history.epochs else 0
+        first = ("regions", plot_decision_regions(
+            history.net, samples[0], samples[1], title=f"decision regions after epoch {last}"))
+    else:
+        first = ("snapshots", plot_snapshots(history))
     written = []
-    for name, fig in (("snapshots", plot_snapshots(history)), ("error", plot_error_curve(history))):
+    for name, fig in (first, ("error", plot_error_curve(history))):
         for fmt in formats:
             path = atomic_write(out / f"{name}.{fmt}",
                                 lambda tmp, fig=fig, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=110))

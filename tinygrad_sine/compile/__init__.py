@@ -60,7 +60,7 @@ from ..autograd import backprop
 from ..value import Value
 from .fused import FusedSGD
 from .numpy_code import Generator
-from .trace import TraceError, _Trace, float64_shapes
+from .trace import TraceError, _differs, _Trace, float64_shapes
 
 __all__ = ["compile", "CompiledFunction", "TraceError", "FusedSGD"]
 
@@ -105,8 +105,9 @@ class CompiledFunction:
             name == "np" or name.startswith("_")) else "compiled_step"
         trace, self.persistent = self._trace_twice(example_inputs)
         self.params = self._wrt(wrt, self.persistent)
+        eager = _eager_gradients(trace)
         program = _Program(trace, self.persistent, self.params, self.fname)
-        self._verify(program, trace)
+        self._verify(program, trace, eager)
         self._programs = {program.key: program}
         self.source = program.source
 
@@ -143,25 +144,22 @@ class CompiledFunction:
                     f"the parameters found are: {', '.join(_describe(q) for q in persistent)}")
         return wrt
 
-    def _verify(self, program, trace):
+    def _verify(self, program, trace, eager: dict):
         """Run the new code on the traced inputs; its gradients must be eager autograd's."""
         with np.errstate(all="ignore"):
             loss, grads = program.run(*[v.data for v in trace.inputs],
                                       *[p.data for p in self.persistent])[:2]
-        _, eager = backprop(trace.loss, np.ones(trace.loss.shape)[()])
         for p, g in zip(self.params, grads):
             want = eager.get(p, np.zeros(p.shape))
             with np.errstate(all="ignore"):  # nan and inf (a diverging run) must agree too
                 same = np.shape(g) == p.shape and np.allclose(g, want, rtol=1e-9, atol=1e-12,
                                                               equal_nan=True)
             if not same:
-                raise AssertionError(  # pragma: no cover - a bug in this module
-                    f"compile: the generated code's gradient for {_describe(p)} differs from "
-                    f"eager autograd's; please report this with the code:\n{program.source}")
+                _differs(f"gradient for {_describe(p)}", trace, program.source)
         with np.errstate(all="ignore"):
             same = np.allclose(loss, trace.loss.data, rtol=1e-12, atol=0, equal_nan=True)
-        if not same:  # pragma: no cover
-            raise AssertionError("compile: the generated code's loss differs from eager's")
+        if not same:
+            _differs("loss", trace, program.source)
 
     def __call__(self, *inputs):
         data = inputs  # float64 arrays pass straight through; anything else is converted
@@ -202,8 +200,9 @@ class CompiledFunction:
                 f"compile: for inputs of shapes {shapes} fn uses other parameters than for the "
                 "example inputs (its control flow depends on the shapes); compile it "
                 "separately for each case")
+        eager = _eager_gradients(trace)
         program = _Program(trace, self.persistent, self.params, self.fname)
-        self._verify(program, trace)
+        self._verify(program, trace, eager)
         self._programs[program.key] = program
         return program
 
@@ -228,6 +227,17 @@ class CompiledFunction:
     def __repr__(self):
         return (f"<compiled {self.fname}({', '.join(self.names)}) with "
                 f"{len(self.params)} parameters>")
+
+
+def _eager_gradients(trace: _Trace) -> dict:
+    """Eager autograd's gradients on the trace, the self-check's expectation.
+
+    Run before any code is written, so an op whose ``backward`` is wrong
+    (the wrong number of gradients, a bare ``None``) is refused by the
+    engine's own error, naming the op, rather than stumbling the generator.
+    """
+    with np.errstate(all="ignore"):
+        return backprop(trace.loss, np.ones(trace.loss.shape)[()])[1]
 
 
 def _input_names(fn, n: int) -> list[str]:

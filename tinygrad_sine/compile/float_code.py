@@ -27,16 +27,19 @@ The weights live in the generated closure as floats between steps (see
 from __future__ import annotations
 
 import math
+import operator
 import re
 import textwrap
 
 import numpy as np
 
 from .. import ops
+from .numpy_code import INLINE
 from .symbols import _ADD, _ATOM, _MUL, _POW, _UNARY  # Python's precedence, for brackets
 
 # Names the generated code uses for itself; no node may take them.
-RESERVED = {"exp", "log", "tanh", "sin", "cos", "math", "inf", "nan", "make", "sgd_step", "weights"}
+RESERVED = {"exp", "log", "tanh", "sin", "cos", "power", "math", "inf", "nan", "make", "sgd_step",
+            "weights"}
 
 
 def exp(v: float) -> float:
@@ -51,8 +54,15 @@ def exp(v: float) -> float:
         return math.inf
 
 
+def power(a: float, b: float) -> float:
+    """``a ** b`` for a power that may not be a whole number: ``math.pow``, which raises
+    ValueError for a negative ``a`` (Python's ``**`` would give a complex number; numpy and
+    the eager engine give nan), so the step is done in numpy instead (see ``fused.py``)."""
+    return math.pow(a, b)
+
+
 FUNCTIONS = {"exp": exp, "log": math.log, "tanh": math.tanh, "sin": math.sin,
-             "cos": math.cos, "math": math, "inf": math.inf, "nan": math.nan}
+             "cos": math.cos, "power": power, "math": math, "inf": math.inf, "nan": math.nan}
 
 
 class NotUnrollable(Exception):
@@ -92,8 +102,10 @@ class F:
         a, b = (F.of(other), self) if swap else (self, F.of(other))
         if a.num is not None and b.num is not None:  # two numbers: write the result
             try:
-                return F.of({"+": a.num + b.num, "-": a.num - b.num, "*": a.num * b.num,
-                             "/": a.num / b.num, "**": a.num ** b.num}[sym])
+                result = {"+": operator.add, "-": operator.sub, "*": operator.mul,
+                          "/": operator.truediv, "**": operator.pow}[sym](a.num, b.num)
+                if not isinstance(result, complex):  # (−8) ** ⅓: numpy's nan, at run time
+                    return F.of(result)
             except (ArithmeticError, ValueError):
                 pass
         if sym == "*" and a.num == 1.0:
@@ -107,10 +119,10 @@ class F:
         if sym == "**":
             if b.num == 2.0 and a.prec == _ATOM:
                 return F(f"{a.expr} * {a.expr}", _MUL)  # a * a: never an OverflowError
-            power = b.wrap(_UNARY)
             if b.num is not None and b.num.is_integer() and abs(b.num) < 1e6:
                 power = str(int(b.num)) if b.num >= 0 else f"({int(b.num)})"  # x ** 3, not 3.0
-            return F(f"{a.wrap(_POW + 1)} ** {power}", _POW)
+                return F(f"{a.wrap(_POW + 1)} ** {power}", _POW)
+            return F(f"power({a.expr}, {b.expr})")  # never a complex number: see power()
         return F(f"{a.wrap(prec)} {sym} {b.wrap(prec + 1)}", prec)
 
     def __add__(self, o): return self._bin(o, "+", _ADD)
@@ -142,6 +154,12 @@ class F:
     def __bool__(self):  # a Python decision on a number: the trace cannot write it
         raise NotUnrollable("a decision on a number")
 
+    def _compare(self, other):  # a comparison (relu's x > 0): numpy code writes those
+        raise NotUnrollable("a comparison of numbers")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _compare
+    __hash__ = object.__hash__
+
     def __repr__(self):
         return f"F({self.expr!r})"
 
@@ -168,6 +186,9 @@ def _objects(x) -> Elements:
         return x if type(x) is Elements else x.view(Elements)
     if isinstance(x, F):
         return _elements((), lambda idx: x)
+    if isinstance(x, (np.ndarray, np.generic, int, float)) and not isinstance(x, bool):
+        numbers = np.asarray(x, dtype=np.float64)  # a gradient that ignores g: constants
+        return _elements(numbers.shape, lambda idx: F.of(float(numbers[idx])))
     raise NotUnrollable(f"an op gave a {type(x).__name__}")
 
 
@@ -238,7 +259,8 @@ class FloatGenerator:
         self.elements = {}  # id(node) -> object array of the element names (strings)
         batch_one = all(v.ndim == 2 and v.shape[0] == 1 for v in trace.inputs)
         persistent_ids = {id(p) for p in persistent}
-        for node in trace.order:
+        unused = [v for v in trace.inputs if id(v) not in {id(n) for n in trace.order}]
+        for node in trace.order + unused:  # (an input fn does not use is still an argument)
             drop = batch_one and node.ndim == 2 and node.shape[0] == 1 and (
                 id(node) not in persistent_ids)  # the batch index of a single sample
             self.elements[id(node)] = self._element_names(self.name[id(node)], node.shape, drop)
@@ -264,7 +286,12 @@ class FloatGenerator:
         with np.errstate(all="ignore"):
             try:
                 out = func(*arrays, *node._args)
-                out = _objects(out) if func is node._op.forward else tuple(out)
+                if func is node._op.forward:
+                    out = _objects(out)
+                elif isinstance(out, (tuple, list)):
+                    out = tuple(out)
+                else:  # a one-input op may return its gradient bare
+                    out = (out,)
             except NotUnrollable:
                 raise
             except Exception as err:  # numpy or the op could not do it on objects
@@ -365,7 +392,8 @@ class FloatGenerator:
                 raise NotUnrollable(f"{node.op} gave shape {out.shape}, not {node.shape}")
             names = self.elements[i]
             inline = (node.label is None and uses.get(i) == 1 and i not in keep
-                      and not any(n in used_in_backward for n in names.ravel()))
+                      and not any(n in used_in_backward for n in names.ravel())
+                      and all(len(f.expr) <= INLINE for f in out.ravel()))
             if not inline:
                 for idx in np.ndindex(node.shape):
                     if out[idx].expr != names[idx]:

@@ -40,9 +40,10 @@ import math
 
 import numpy as np
 
+from .. import value as _value
 from ..value import Value
 from .float_code import FUNCTIONS, FloatGenerator, NotUnrollable
-from .trace import _FLOAT64, float64_shapes
+from .trace import _FLOAT64, _differs, float64_shapes
 
 FLOAT_LIMIT = 300  # numbers in the graph (all nodes' sizes added) up to which floats are used
 
@@ -67,9 +68,21 @@ class _FloatProgram:
         self.step = self.weights = None
 
     def load(self) -> None:
-        """Read the parameters' .data into a fresh closure: the weights are floats from now."""
+        """Read the parameters' .data into a fresh closure: the weights are floats from now.
+
+        ``clock`` notes the data-change clock (``value._data_changes``, which
+        every assignment to some ``v.data`` advances) and ``versions`` each
+        parameter's last assignment, so that an assignment made while the
+        floats hold the weights (a reset, a loaded checkpoint) is seen.
+        """
         floats = [x for p in self.persistent for x in np.asarray(p.data).ravel().tolist()]
         self.step, self.weights = self.make(*floats)
+        self.clock = _value._data_changes
+        self.versions = [p._version for p in self.persistent]
+
+    def assigned(self) -> list:
+        """The parameters whose ``.data`` was assigned since ``load``."""
+        return [p for p, v in zip(self.persistent, self.versions) if p._version != v]
 
     def unpack(self, inputs) -> list | None:
         """The inputs as the flat list of floats the step takes; None if they do not fit."""
@@ -90,9 +103,13 @@ class _FloatProgram:
 
     def store(self) -> None:
         """The floats, back into the updated parameters' .data: into the same arrays, as
-        eager SGD updates them in place (a 0-d parameter gets a new np.float64)."""
+        eager SGD updates them in place (a 0-d parameter gets a new np.float64).  A parameter
+        whose .data was assigned since ``load`` keeps what was assigned: that is newer."""
         floats = self.weights()
+        assigned = {id(p) for p in self.assigned()}
         for p, a, b in self.slots:
+            if id(p) in assigned:
+                continue
             d = p.data
             if d.shape:
                 d[...] = np.reshape(floats[a:b], d.shape)
@@ -147,6 +164,12 @@ class FusedSGD:
 
     def __call__(self, *inputs):
         live = self._live
+        if live is not None and live.clock != _value._data_changes:  # some .data was assigned
+            if live.assigned():  # ours: the weights are read again (the others kept)
+                self.write_back()
+                live = None
+            else:
+                live.clock = _value._data_changes
         if live is not None:
             args = live.unpack(inputs)
             if args is not None:
@@ -219,7 +242,11 @@ class FusedSGD:
                     except NotUnrollable:
                         source = None
                     if source is not None:
-                        program = _FloatProgram(source, trace, compiled.persistent, self.params)
+                        try:
+                            program = _FloatProgram(source, trace, compiled.persistent,
+                                                    self.params)
+                        except (SyntaxError, RecursionError, MemoryError):  # too deep for
+                            program = None  # Python's parser: numpy code does it in lines
                 if program is not None and self._checked(program, numpy_program, data) is None:
                     self._unchecked[key] = program  # an overflow: cannot tell yet
                     return None, data, False
@@ -242,13 +269,13 @@ class FusedSGD:
             updated = {id(p): g for p, g in zip(self.params, out[1])}
             want = np.concatenate([np.ravel(w - self.eta * updated[id(p)]) if id(p) in updated
                                    else np.ravel(w) for p, w in
-                                   zip(self.compiled.persistent, params)])
+                                   zip(self.compiled.persistent, params)] + [np.zeros(0)])
             same = np.allclose(loss, out[0], rtol=1e-9, atol=1e-12, equal_nan=True) and (
                 np.allclose(floats, want, rtol=1e-9, atol=1e-12, equal_nan=True))
         program.step = program.weights = None
-        if not same:  # pragma: no cover - a bug in float_code.py
-            raise AssertionError("compile: the float code's step differs from the numpy code's; "
-                                 f"please report this with the code:\n{program.source}")
+        if not same:
+            _differs("SGD step on Python floats (float_code.py)", numpy_program.trace,
+                     program.source)
         return program
 
     def __repr__(self):

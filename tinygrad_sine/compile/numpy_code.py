@@ -13,9 +13,16 @@ import numpy as np
 
 from .. import ops
 from .symbols import _ATOM, Sym, _lit
-from .trace import fresh
+from .trace import fresh, op_base
 
 # ------------------------------------------------------------------ the generator
+
+# A node used once is written inside its user's line while its expression is at most INLINE
+# characters long; past that it gets a line of its own, and a sum of many gradients is
+# written over several lines of about LINE characters.  So a chain of a thousand nodes
+# (Horner's rule, v = v * 1.0001 + 0.001 …) reads as lines, and Python's parser, which
+# refuses expressions nested ~200 deep, never sees one.
+INLINE, LINE = 60, 80
 
 
 class Generator:
@@ -28,6 +35,7 @@ class Generator:
 
     def __init__(self, trace, persistent: list, wrt: list, fname: str):
         self.trace, self.consts, self.namespace = trace, {}, {"np": np}
+        self.op_functions = {}  # (kind, op) -> the name of its forward or backward in the code
         self.namespace["_index_add"] = ops.IndexAdd.forward
         self.taken = {"np", "_index_add", fname}
         order = trace.order
@@ -44,13 +52,14 @@ class Generator:
         for node in order:
             if node._op is None:
                 if id(node) in trace.input_ids or id(node) in persistent_ids:
-                    self.sym[id(node)] = Sym(self.name[id(node)], node.data, _ATOM, self)
+                    self.sym[id(node)] = Sym(self.name[id(node)], node.data, _ATOM, self,
+                                             view=True)
                 elif node.size == 1 and node.ndim == 0:
                     self.sym[id(node)] = Sym(self.name[id(node)], node.data, _ATOM, self)._of(
                         float(node.data))
                 else:
                     self.sym[id(node)] = Sym(self.constant(node.data, self.name[id(node)]),
-                                              node.data, _ATOM, self)
+                                              node.data, _ATOM, self, view=True)
 
     def _fresh(self, base, counters, numbered):
         return fresh(base, self.taken, counters, numbered)
@@ -67,21 +76,55 @@ class Generator:
 
     def _forward_sym(self, node, parent_syms):
         try:
-            return node._op.forward(*parent_syms, *node._args)
+            out = node._op.forward(*parent_syms, *node._args)
+            if isinstance(out, Sym):
+                return out
         except Exception:  # an op numpy cannot write as a formula: call its forward
-            return self._call_op(f"_forward_{node.op}", node._op.forward, parent_syms, node)
+            pass
+        return self._call_op("forward", node._op.forward, parent_syms, node)
 
-    def _call_op(self, fname, func, syms, node):
+    def _call_op(self, kind: str, func, syms, node):
+        """A call of the op's own ``forward`` or ``backward`` (``kind``) in the generated code:
+        for an op whose code branches on the numbers, or that numpy cannot write down."""
+        key = (kind, node._op)
+        if key not in self.op_functions:
+            base = f"_{kind}_{op_base(node.op)}"
+            self.op_functions[key] = self._fresh(base, {}, numbered=False)
+            self.namespace[self.op_functions[key]] = func
+        fname = self.op_functions[key]
         syms = [s.solid() for s in syms]
-        self.namespace[fname] = func
-        args = [s.expr for s in syms] + [_lit(a, self.constant) for a in node._args]
-        val = func(*[s.val for s in syms], *node._args)
+        # a number is handed over as np.float64, as eager autograd hands it over
+        args = [s.expr if s.num is None else f"np.float64({s.expr})" for s in syms]
+        args += [_lit(a, self.constant) for a in node._args]
+        val = func(*[s.val if s.num is None else np.float64(s.val) for s in syms], *node._args)
         return Sym(f"{fname}({', '.join(args)})", val, _ATOM, self)
+
+    def _local_gradients(self, node, g, y, inputs) -> list:
+        """The op's ``backward`` run on symbols: one Sym (or None) per input.
+
+        A one-input op may return its gradient bare; a gradient that does not
+        depend on ``g`` (a straight-through estimator's ``np.ones(x.shape)``)
+        is a constant of the code.  Anything else symbols cannot write raises,
+        and the caller writes a call of the op's backward instead.
+        """
+        local = node._op.backward(g, y, *inputs, *node._args)
+        local = list(local) if isinstance(local, (tuple, list)) else [local]
+        if len(local) != len(node.parents):
+            raise ValueError("not one gradient per input")
+        out = []
+        for pg in local:
+            if pg is not None and not isinstance(pg, Sym):
+                if not isinstance(pg, (np.ndarray, np.generic, int, float)) or (
+                        np.asarray(pg).dtype.kind not in "fiu"):  # (not an array of symbols)
+                    raise TypeError(f"a {type(pg).__name__} among the gradients")
+                pg = g._of(np.array(pg, dtype=np.float64))  # a constant: copied once, kept
+            out.append(pg)
+        return out
 
     def source(self, fname: str) -> str:
         """The generated function, as text."""
         trace, name = self.trace, self.name
-        self.named = {i: Sym(name[i], None, _ATOM, self) for i in name}
+        self.named = {i: Sym(name[i], None, _ATOM, self, view=True) for i in name}
         for node in trace.order:  # the traced values, for shapes
             self.named[id(node)].val = node.data
         # backward first: it tells which forward values must be kept in variables
@@ -126,30 +169,38 @@ class Generator:
             else:
                 parts = contributions.pop(i)
                 total = parts[0]
-                for part in parts[1:]:
+                for part in parts[1:]:  # a long sum is written over several lines
+                    if len(total.expr) + len(part.expr) > LINE and not total.expr.isidentifier():
+                        back.append(f"{gname[i]} = {total.expr}")
+                        total = Sym(gname[i], total.val, _ATOM, self, total.spread, view=True)
                     total = total + part
             if node._op is None:  # a parameter: its gradient is returned, at full shape
-                full = total.solid().expr
-                if full in self.arguments:  # never hand back an input's own array
-                    full += ".copy()"
-                back.append(f"{gname[i]} = " + (f"np.float64({full})" if total.num is not None
-                                                 and node.ndim == 0 else full))
+                full = total.solid()
+                expr = full.expr
+                if node.ndim == 0 and (full.num is not None or full.view):
+                    expr = f"np.float64({expr})"  # a number of its own, as eager gives
+                elif full.view:  # never hand back an array the code did not make for it
+                    expr += ".copy()"
+                back.append(f"{gname[i]} = {expr}")
                 continue
             if total.num is not None or (node.label is None and total.expr.isidentifier()):
                 g = total  # a number, or another name for a gradient written already: no line
             else:
                 back.append(f"{gname[i]} = {total.expr}")
-                g = Sym(gname[i], total.val, _ATOM, self, total.spread)
+                g = Sym(gname[i], total.val, _ATOM, self, total.spread, view=True)
             inputs = [self.sym[id(p)] if p._op is None else named[id(p)] for p in node.parents]
             y = named[i]
             try:
-                local = node._op.backward(g, y, *inputs, *node._args)
+                local = self._local_gradients(node, g, y, inputs)
             except Exception:  # write a call of the op's backward instead
-                tmp = self._fresh(f"_local_{node.op}", {}, numbered=True)
-                call = self._call_op(f"_backward_{node.op}", node._op.backward,
-                                     [g, y, *inputs], node)
+                tmp = self._fresh(f"_local_{op_base(node.op)}", {}, numbered=True)
+                call = self._call_op("backward", node._op.backward, [g, y, *inputs], node)
                 back.append(f"{tmp} = {call.expr}")
-                local = [Sym(f"{tmp}[{k}]", v, _ATOM, self) for k, v in enumerate(call.val)]
+                if isinstance(call.val, (tuple, list)):
+                    local = [None if v is None else Sym(f"{tmp}[{k}]", v, _ATOM, self, view=True)
+                             for k, v in enumerate(call.val)]
+                else:  # one input, its gradient returned bare
+                    local = [Sym(tmp, call.val, _ATOM, self, view=True)]
             for parent, pg in zip(node.parents, local):
                 if pg is None or id(parent) not in self.needed:  # None: no gradient for it
                     continue
@@ -172,10 +223,10 @@ class Generator:
             parents = [expr[id(p)] for p in node.parents]
             sym = self._forward_sym(node, parents)
             inline = (node.label is None and uses.get(i) == 1 and i not in keep
-                      and name[i] not in used_in_backward)
+                      and name[i] not in used_in_backward and len(sym.expr) <= INLINE)
             if inline:
                 expr[i] = sym
-            else:
-                fwd.append(f"{name[i]} = {sym.expr}")
+            else:  # (a number spread over a shape is written at its shape: np.full)
+                fwd.append(f"{name[i]} = {sym.solid().expr}")
                 expr[i] = named[i]
         return fwd

@@ -57,21 +57,30 @@ class Sym:
     gradient arriving at a sum, say) but is written as just the number:
     elementwise arithmetic broadcasts it for free, so ``np.full`` is written
     only where the shape really matters (see ``solid``).
+
+    A *view* symbol may share memory with an array the code did not make
+    for it: a name (an input, a parameter, a node's line), or a transpose,
+    reshape or index of one.  A gradient handed back that is a view gets
+    ``.copy()``, so an update of one parameter in place never changes
+    another's gradient (``grad_w = p.T``).
     """
 
-    __slots__ = ("expr", "val", "prec", "gen", "spread", "num")
+    __slots__ = ("expr", "val", "prec", "gen", "spread", "num", "view")
     __array_priority__ = 1000
+    __hash__ = object.__hash__  # (== writes a comparison down, as for arrays)
 
-    def __init__(self, expr: str, val, prec: int, gen, spread: bool = False, num=None):
+    def __init__(self, expr: str, val, prec: int, gen, spread: bool = False, num=None,
+                 view: bool = False):
         self.expr, self.val, self.prec, self.gen = expr, val, prec, gen
         self.spread = spread and np.ndim(val) > 0
         self.num = num  # the Python number, when the expression is a literal
+        self.view = view
 
     def wrap(self, prec: int) -> str:
         return self.expr if self.prec >= prec else f"({self.expr})"
 
-    def _new(self, expr, val, prec=_ATOM, spread=False):
-        return Sym(expr, val, prec, self.gen, spread)
+    def _new(self, expr, val, prec=_ATOM, spread=False, view=False):
+        return Sym(expr, val, prec, self.gen, spread, view=view)
 
     @property
     def run_shape(self) -> tuple:
@@ -129,6 +138,8 @@ class Sym:
                 out = self._of(folded)
                 out.val, out.spread = val, np.ndim(val) > 0
                 return out
+        if a.num is not None and b.num is not None:  # Python would refuse 1.0 / 0.0 or give a
+            a = a._new(f"np.float64({a.expr})", np.float64(a.val))  # complex; numpy: inf, nan
         if sym in ("*", "/", "**") and b._is(1) and np.shape(val) == a.shape:
             return a  # x * 1, x / 1, x ** 1
         if sym == "*" and a._is(1) and np.shape(val) == b.shape:
@@ -143,7 +154,8 @@ class Sym:
                 power = _lit(int(b.num), None)  # x ** 2 reads better than x ** 2.0
                 power = f"({power})" if power.startswith("-") else power
             return self._new(f"{a.wrap(_POW + 1)} ** {power}", val, _POW, spread)
-        return self._new(f"{a.wrap(prec)} {sym} {b.wrap(prec + 1)}", val, prec, spread)
+        left = a.wrap(prec + 1 if prec == _CMP else prec)  # (a < b) == c: never chained
+        return self._new(f"{left} {sym} {b.wrap(prec + 1)}", val, prec, spread)
 
     def __add__(self, o): return self._bin(o, "+", _ADD, np.add)
     def __radd__(self, o): return self._bin(o, "+", _ADD, np.add, True)
@@ -159,6 +171,10 @@ class Sym:
     def __rpow__(self, o): return self._bin(o, "**", _POW, np.power, True)
     def __gt__(self, o): return self._bin(o, ">", _CMP, np.greater)
     def __lt__(self, o): return self._bin(o, "<", _CMP, np.less)
+    def __ge__(self, o): return self._bin(o, ">=", _CMP, np.greater_equal)
+    def __le__(self, o): return self._bin(o, "<=", _CMP, np.less_equal)
+    def __eq__(self, o): return self._bin(o, "==", _CMP, np.equal)
+    def __ne__(self, o): return self._bin(o, "!=", _CMP, np.not_equal)
 
     def __neg__(self):
         if self.num is not None:
@@ -168,10 +184,10 @@ class Sym:
         return self._new(f"-{self.wrap(_UNARY)}", -self.val, _UNARY, self.spread)
 
     # methods that ops.py calls on arrays or Values
-    def _method_or_np(self, name, args: str, val):
+    def _method_or_np(self, name, args: str, val, view=False):
         self = self.solid()
         if isinstance(self.val, (np.ndarray, np.generic)):
-            return self._new(f"{self.wrap(_ATOM)}.{name}({args})", val)
+            return self._new(f"{self.wrap(_ATOM)}.{name}({args})", val, view=view)
         return self._new(f"np.{name}({self.expr}{', ' if args else ''}{args})", val)
 
     def reshape(self, *shape):
@@ -181,7 +197,8 @@ class Sym:
             return self
         if self.run_shape == ():  # still one number, spread over the new shape
             return self._respread(val)
-        return self._method_or_np("reshape", _lit(tuple(shape), self.gen.constant), val)
+        return self._method_or_np("reshape", _lit(tuple(shape), self.gen.constant), val,
+                                  self.view)
 
     def transpose(self, *axes):
         axes = tuple(int(a) for a in axes) or None
@@ -191,14 +208,17 @@ class Sym:
         if axes is None or axes == tuple(range(self.ndim))[::-1]:
             if self.ndim < 2:
                 return self
-            return self._new(f"{self.wrap(_ATOM)}.T", val)
-        return self._method_or_np("transpose", _lit(axes, None), val)
+            return self._new(f"{self.wrap(_ATOM)}.T", val, view=self.view)
+        return self._method_or_np("transpose", _lit(axes, None), val, self.view)
 
     def sum(self, axis=None, keepdims=False):
         return self._reduce("sum", axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
         return self._reduce("mean", axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):  # the shift of a stable softmax (ops.losses)
+        return self._reduce("max", axis, keepdims)
 
     def _reduce(self, name, axis, keepdims):
         val = getattr(np, name)(self.val, axis=axis, keepdims=keepdims)
@@ -231,7 +251,7 @@ class Sym:
         self = self.solid()
         idx = index if isinstance(index, tuple) else (index,)
         text = ", ".join(_lit(i, self.gen.constant, subscript=True) for i in idx) or "()"
-        return self._new(f"{self.wrap(_ATOM)}[{text}]", self.val[index])
+        return self._new(f"{self.wrap(_ATOM)}[{text}]", self.val[index], view=self.view)
 
     def _scatter_add(self, shape, index):
         self, c = self.solid(), self.gen.constant

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Sequence
 from contextlib import contextmanager
 
@@ -36,6 +37,12 @@ def fresh(base: str, taken: set, counters: dict, numbered: bool) -> str:
         if name not in taken:
             taken.add(name)
             return name
+
+
+def op_base(op_name: str) -> str:
+    """An op's name as the start of a variable name (a user's op may be called "my op")."""
+    base = re.sub(r"\W", "_", op_name)
+    return base if base and not base[0].isdigit() else "op_" + base
 
 
 # ------------------------------------------------------------------ tracing
@@ -79,7 +86,8 @@ class _Trace:
         sig = []
         for node in self.order:
             if id(node) in self.input_ids:
-                entry = ("input", self.inputs.index(node), node.shape)
+                where = next(i for i, x in enumerate(self.inputs) if x is node)  # not .index: ==
+                entry = ("input", where, node.shape)
             elif node._op is None:
                 entry = ("leaf", node.shape) if id(node) in persistent else (
                     "leaf", node.shape, _key((np.asarray(node.data),)))
@@ -104,7 +112,7 @@ class _Trace:
             elif node._op is None:
                 base = "param" if id(node) in persistent_ids else "const"
             else:
-                base = node.op
+                base = op_base(node.op)
             label = node.label
             if label and label.isidentifier() and not keyword.iskeyword(label):
                 base = label
@@ -130,6 +138,35 @@ class _Trace:
             for p in node.parents:
                 uses[id(p)] = uses.get(id(p), 0) + 1
         return uses
+
+
+def user_ops(trace: _Trace) -> list[str]:
+    """The ops of the graph that are not the engine's own (``ops.py``): the user's, by class."""
+    found = {}
+    for node in trace.order:
+        op = node._op
+        if op is not None and not getattr(op, "__module__", "").startswith("tinygrad_sine."):
+            found.setdefault(f"{op.__qualname__} ('{op.name}')", None)
+    return list(found)
+
+
+def _differs(what: str, trace: _Trace, source: str):
+    """The self-check found the code's ``what`` differs from eager's: name the user's ops
+    when the graph has some (their code runs on symbols here), else it is a bug of compile."""
+    mine = user_ops(trace)
+    if mine:
+        raise TraceError(
+            f"compile: the generated code's {what} differs from eager autograd's. The graph "
+            f"uses your op{'s' if len(mine) > 1 else ''} {', '.join(mine)}: compile runs each "
+            "op's forward and backward once on symbols that write the code down (see "
+            "help(tinygrad_sine.compile)), and an op whose forward or backward depends on "
+            "the type of what it is given, or on anything besides its arguments (a global, "
+            "a counter, random numbers), gives other numbers there. Make it a function of "
+            "its arguments only, written with operators and numpy functions, or call fn "
+            "eagerly")
+    raise AssertionError(  # pragma: no cover - a bug in this module
+        f"compile: the generated code's {what} differs from eager autograd's; "
+        f"please report this with the code:\n{source}")
 
 
 def _raw(x):

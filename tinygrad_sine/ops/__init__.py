@@ -168,6 +168,6 @@ _BROADCAST_HINT = (
 # The operations, one module per family (imported last: they use the helpers above).
 from .arithmetic import Add, Div, Matmul, Mul, Neg, Pow, PowValue, Sub  # noqa: E402, F401
 from .elementwise import Cos, Exp, Identity, Log, Relu, Sigmoid, Sin, Tanh  # noqa: E402, F401
-from .losses import SquaredError  # noqa: E402, F401
+from .losses import CrossEntropy, SquaredError  # noqa: E402, F401
 from .reductions import Mean, Sum  # noqa: E402, F401
 from .shape import BroadcastTo, GetItem, IndexAdd, Reshape, Transpose  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Losses: the seed's squared error as one node.
+"""Losses: the seed's squared error, and softmax cross-entropy, each as one node.
 
 Each class is one operation: ``forward`` on numpy arrays and ``backward``
 (one gradient per input), with the math in its docstring's first line.
@@ -6,7 +6,9 @@ Each class is one operation: ``forward`` on numpy arrays and ``backward``
 
 from __future__ import annotations
 
-from . import Op
+import numpy as np
+
+from . import Op, raw
 
 
 class SquaredError(Op):
@@ -29,3 +31,58 @@ class SquaredError(Op):
     def backward(g, E, y, t):
         grad_y = g * (y - t)
         return grad_y, -grad_y
+
+
+def log_softmax(z):
+    """log pₖ = zₖ − log Σⱼ e^(zⱼ) along the last axis, computed without overflow.
+
+    Every row is first shifted by its largest entry ``m``: softmax does not
+    change when a row is shifted, and e^(z − m) ≤ 1 never overflows (logits
+    of 1000 are fine).  The shift is taken from the numbers, as a constant:
+    its own derivative would cancel exactly.  Works on arrays and on Values
+    (the operators and ``np.exp``/``np.log`` dispatch), so second
+    derivatives come for free.
+    """
+    s = z - raw(z).max(axis=-1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+class CrossEntropy(Op):
+    """E = −Σ t · log softmax(z);  ∂z = ∂E · (softmax(z) − t),  ∂t = −∂E · log softmax(z)
+
+    Softmax and cross-entropy as one operation, from the logits ``z``
+    (shape ``(n, C)``, or ``(C,)`` for one sample) and targets ``t`` of the
+    same shape, one probability row per sample (one-hot for a class).
+    With ``p = softmax(z)`` row by row, ``E = −Σₙ Σₖ tₙₖ log pₙₖ``, summed
+    over the batch like the seed's squared error (``mean=True`` divides by
+    the number of rows ``n``, and so both gradients).
+
+    Why the derivative is so short: per row, ``log pₖ = zₖ − log Σⱼ e^(zⱼ)``,
+    so ``∂E/∂zⱼ = −tⱼ + (Σₖ tₖ) pⱼ``; with ``Σₖ tₖ = 1`` that is
+    ``δ = p − t``, the same shape as the seed's ``δ_k = y_k − t_k``.  The
+    softmax's own Jacobian ``pⱼ([j = k] − pₖ)`` never has to be formed.
+
+    ``backward`` computes ``(Σₖ tₖ) p − t``, which is ``p − t`` for every
+    target :func:`~tinygrad_sine.nn.cross_entropy` accepts and stays exact
+    for any ``t`` (a second derivative with respect to ``t`` needs that).
+    Large logits are safe: see :func:`log_softmax`.
+    """
+
+    name = "cross_entropy"
+    hint = "must have the same shape: give t one row of class probabilities per row of logits"
+
+    @staticmethod
+    def forward(z, t, mean):
+        if z.shape != t.shape or z.ndim == 0:
+            raise ValueError("z and t differ in shape, or z is a single number")
+        E = -(t * log_softmax(z)).sum()
+        return E / (z.size // z.shape[-1]) if mean else E
+
+    @staticmethod
+    def backward(g, E, z, t, mean):
+        if mean:
+            g = g / (z.size // z.shape[-1])
+        log_p = log_softmax(z)
+        p = np.exp(log_p)
+        grad_z = g * (p * t.sum(axis=-1, keepdims=True) - t)  # = g · (p − t): rows of t sum to 1
+        return grad_z, -g * log_p
