@@ -291,7 +291,7 @@
   {
     const good = finite(errors).filter(function (v) { return v > 0; });
     const range = good.length ? [minOf(good) / 1.5, maxOf(good) * 1.5] : [1e-3, 1];
-    const p = panel("error", "error (mean ½(y − t)², as train prints it)", epochRange, range, {log: true});
+    const p = panel("error", data.errorTitle, epochRange, range, {log: true});
     path(p, epochs, errors, {class: "error"}, p.over);
     const marker = element("circle", {r: 5, class: "marker"}, p.over);
     const rule = element("line", {y1: p.top, y2: p.bottom, class: "now"}, p.over);

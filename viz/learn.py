@@ -302,6 +302,7 @@ def _page_data(history: History, c: Curves, lines: list[str]) -> dict:
         "weightSizes": _floats(c.weight_sizes),
         "residual": _ints(c.residual),
         "preActivation": c.pre_activation,
+        "errorTitle": _error_title(history),
     }
     if c.inputs == 1:
         order = np.argsort(x[:, 0], kind="stable")
@@ -330,6 +331,12 @@ def _page_data(history: History, c: Curves, lines: list[str]) -> dict:
     return data
 
 
+def _error_title(history: History) -> str:
+    name = history.settings.get("loss", "squared_error")
+    what = {"squared_error": "mean ½(y − t)²", "cross_entropy": "mean cross-entropy"}
+    return f"error ({what.get(name, 'mean ' + str(name))}, as train prints it)"
+
+
 def _floats(a) -> list:
     """Numbers for JSON: 6 significant digits; nan and ±inf become null (JSON has neither)."""
     a = np.asarray(a, dtype=np.float64)
@@ -353,10 +360,8 @@ def _steps(history: History, epochs: list[int], count: int) -> tuple[dict, str]:
     """Explorer pages of one training step at up to ``count`` epochs, by epoch."""
     if count <= 0:
         return {}, "no training step kept (steps=0)"
-    try:
-        from .graph import GraphTooLarge, GraphvizNotFound
-    except ImportError as err:  # pragma: no cover - viz.graph needs only the graphviz package
-        return {}, f"no training step: {err}"
+    from .graph import GraphTooLarge, GraphvizNotFound
+
     chosen = _step_epochs(history, epochs, count)
     by_epoch = {f.epoch: f for f in history.frames}
     pages = {}
@@ -370,6 +375,8 @@ def _steps(history: History, epochs: list[int], count: int) -> tuple[dict, str]:
             f"no training step here: its graph has {err.nodes} nodes, too many to "
             "draw even with one box per layer"
         )
+    except _NoStep as err:
+        return {}, str(err)
     return pages, ""
 
 
@@ -386,7 +393,7 @@ def _step_epochs(history: History, epochs: list[int], count: int) -> list[int]:
 
 def _step_page(history: History, frame) -> str:
     """The explorer page of the training step at the start of ``frame``'s epoch."""
-    from tinygrad_sine.stepper import Stepper, training_step
+    from tinygrad_sine.stepper import Stepper
 
     from .explore import explore
     from .graph import GraphTooLarge
@@ -405,16 +412,32 @@ def _step_page(history: History, frame) -> str:
     )
     title = f"Epoch {frame.epoch}: its first training step ({which}), at that epoch's weights"
     with np.errstate(all="ignore"):
-        loss = training_step(model, x[batch], t[batch])
-        stepper = _stepper(Stepper, loss, eta)
+        stepper = _stepper(Stepper, _step_loss(history, model, x[batch], t[batch]), eta)
         try:
             return explore(stepper, title=title)
         except GraphTooLarge:
-            return explore(
-                _stepper(Stepper, training_step(model, x[batch], t[batch]), eta),
-                title=title,
-                collapse=True,
-            )
+            loss = _step_loss(history, model, x[batch], t[batch])
+            return explore(_stepper(Stepper, loss, eta), title=title, collapse=True)
+
+
+def _step_loss(history: History, model, x: np.ndarray, t: np.ndarray) -> Value:
+    """The loss of one training step as ``train`` took it (squared error or cross-entropy)."""
+    from tinygrad_sine.describe import set_role
+    from tinygrad_sine.stepper import training_step
+
+    name = history.settings.get("loss", "squared_error")
+    if name == "squared_error":
+        return training_step(model, x, t)
+    if name == "cross_entropy":
+        from tinygrad_sine.nn import _cross_entropy
+
+        return _cross_entropy(model(set_role(Value(x, label="x"), "input")), t)
+    raise _NoStep(f"no training step here: the page rebuilds the step for the squared error "
+                  f"and the cross-entropy only, not for your loss {name}")
+
+
+class _NoStep(Exception):
+    """The page cannot rebuild the training step (it says why instead)."""
 
 
 def _stepper(stepper_class, loss, eta):
