@@ -6,7 +6,10 @@
 * the seed's settings learn sine for seeds 0-4 over all 2001 epochs, error < 1e-3
   (the suite: seed 0 to epoch 1000, and the starting error of seeds 1-4);
 * the automatic and the manual engine follow the same trajectory for all 2001
-  epochs, to 1e-9 (the suite: 200 epochs).
+  epochs, to 1e-9 (the suite: 200 epochs);
+* every numpy function of the dispatch table follows numpy, and its gradient
+  passes gradcheck, on 500 random calls each (the suite: 15 each, derandomized;
+  tests/test_numpy_rules.py).
 
 Prints one line per check and exits 1 if any fails.
 """
@@ -81,10 +84,21 @@ def auto_and_manual_same_full_trajectory() -> str:
     return f"errors agree to {worst:.1e} over 2001 epochs"
 
 
+def numpy_rules_on_500_random_calls_each() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import test_numpy_rules as rules  # the suite's table and check, at full length
+
+    try:
+        rules.check_rows(rules.ROWS, examples=500, derandomize=False)
+    except Exception as err:  # hypothesis has printed the failing call above
+        raise AssertionError(f"{type(err).__name__}: {err}") from err
+    return f"{len(rules.ROWS)} numpy functions, 500 random calls each"
+
+
 def main() -> int:
     failed = 0
     for check in (memory_flat_over_100k_steps, seeds_0_to_4_learn_sine,
-                  auto_and_manual_same_full_trajectory):
+                  auto_and_manual_same_full_trajectory, numpy_rules_on_500_random_calls_each):
         start = time.perf_counter()
         try:
             result = f"ok    {check()}"

@@ -9,9 +9,14 @@ A *transcript* is a fenced block that shows code together with what it prints.
 Three kinds are recognised:
 
 ``python`` + ``text``
-    A ```python block runs as a script; the ```text block right after it
-    (only blank lines between) is what it prints.  A python block with no
-    text block after it must print nothing (``--update`` adds one if it does).
+    A ```python block runs as if pasted into ``python``'s interactive prompt:
+    line by line, by the interactive interpreter's rules (``codeop``, as
+    ``code.InteractiveConsole`` does), so a bare expression shows its value's
+    repr, and a block that the prompt would refuse (a ``for`` loop followed
+    directly by another statement, without the blank line that ends it) is
+    an error.  The ```text block right after it (only blank lines between)
+    is what it prints.  A python block with no text block after it must
+    print nothing (``--update`` adds one if it does).
 ``pycon``
     A doctest-style session: ``>>> `` and ``... `` lines are run one
     statement at a time; the lines below a statement, up to a blank line or
@@ -49,6 +54,7 @@ Exit status: 0 when everything matches (or was updated), 1 on a mismatch,
 from __future__ import annotations
 
 import argparse
+import codeop
 import contextlib
 import io
 import os
@@ -144,13 +150,35 @@ def blocks(lines: list[str]) -> list[Block]:
 
 
 def run_python(source: str, namespace: dict, where: str) -> str:
-    """Run a script in ``namespace``; return what it printed."""
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            exec(compile(source, where, "exec"), namespace)
-    except Exception as err:
-        raise TranscriptError(f"{where}: the block raised\n{traceback.format_exc()}") from err
+    """Paste ``source`` into an interactive prompt over ``namespace``; return what it printed.
+
+    The lines go in one at a time, as they do when a reader pastes the block
+    into ``python``: a statement runs as soon as it is complete, a compound
+    one (``for``, ``if``, ``def`` …) at the blank line that ends it, and a bare
+    expression prints its value's repr.  One empty line follows the block (the
+    Enter a reader presses after pasting).  A line the prompt would refuse is a
+    :class:`TranscriptError`, as is an exception.
+    """
+    out, buffer = io.StringIO(), []
+    lines = source.splitlines() + [""]
+    with contextlib.redirect_stdout(out):
+        for n, line in enumerate(lines, 1):
+            buffer.append(line)
+            try:
+                code = codeop.compile_command("\n".join(buffer), where, "single")
+            except SyntaxError as err:
+                raise TranscriptError(
+                    f"{where}: line {n} of the block fails pasted into the interactive "
+                    f"prompt ({type(err).__name__}: {err.msg}); a compound statement such as "
+                    "`for` needs a blank line after it") from None
+            if code is None:  # the prompt asks for more (its "..." prompt)
+                continue
+            buffer = []
+            try:
+                exec(code, namespace)  # "single": a bare expression's value is echoed
+            except Exception as err:
+                raise TranscriptError(
+                    f"{where}: the block raised\n{traceback.format_exc()}") from err
     return out.getvalue()
 
 

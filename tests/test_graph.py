@@ -302,3 +302,24 @@ def test_the_inputs_of_a_two_input_op_are_numbered_not_lettered():
     assert f"{ids['b']} -> {op} [label=1]" in source  # b is the first input of b − a
     assert f"{ids['a']} -> {op} [label=2]" in source
     assert not re.search(r"label=<?[ab]>?\]", source)
+
+
+def test_a_diagram_at_the_prompt_says_what_it_is_and_how_to_see_it(tmp_path):
+    root = labelled_expression()
+    diagram = draw_graph(root)
+    values, ops, edges = parse_dot(diagram.source)
+    text = repr(diagram)
+    assert "object at 0x" not in text
+    assert (f"diagram of f: {len(values)} value boxes, {len(ops)} op ovals, "
+            f"{len(edges)} edges") in text
+    assert "Jupyter shows it inline" in text and ".render('graph.svg')" in text
+    written = diagram.render(tmp_path / "f.dot")  # what the repr promises: that very file
+    assert written == tmp_path / "f.dot" and written.read_text() == diagram.source
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.dot"]
+
+
+def test_render_of_a_diagram_writes_the_file_it_is_given(tmp_path, require_dot):
+    diagram = draw_graph(labelled_expression())
+    path = diagram.render(str(tmp_path / "graph.svg"))
+    assert path == tmp_path / "graph.svg" and "f" in svg_texts(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg"]

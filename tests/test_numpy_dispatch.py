@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 
-from tinygrad_sine import Value, gradcheck, topo_order
+from tinygrad_sine import Value, grad, gradcheck, topo_order
 from tinygrad_sine.nn import SineNet, squared_error
 
 
@@ -212,3 +213,101 @@ def test_np_dot_with_a_single_number_multiplies_as_numpys_does():
     s = Value(3.0)
     np.dot(s, w).sum().backward()
     assert s.grad == 10.0 and w.grad.tolist() == [[3.0, 3.0], [3.0, 3.0]]  # ∂s = Σw, ∂w = s
+
+
+# ------------------------------------------------------------------ numpy's own rules (issue 17)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((2, 3), (2, 3, 4)),  # matmul's rule gave wrong numbers here
+    ((2, 2, 3), (2, 3, 4)),  # and the shape (2, 2, 4) here, where numpy gives (2, 2, 2, 4)
+    ((3, 1, 2), (2, 2, 3)),
+])
+def test_np_dot_on_stacks_follows_np_dot_and_its_gradients_are_right(a_shape, b_shape):
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=a_shape), rng.normal(size=b_shape)
+    want = np.dot(a, b)
+    for got in (np.dot(Value(a), Value(b)), Value(a).dot(b), np.dot(a, Value(b))):
+        assert got.shape == want.shape == a_shape[:-1] + b_shape[:-2] + b_shape[-1:]
+        np.testing.assert_allclose(got.data, want, rtol=1e-13, atol=1e-14)
+    # by hand: dot(a, b)[i…, j…, n] = Σ_k a[i…, k] b[j…, k, n], so with G = ∂out
+    # ∂a[i…, k] = Σ_{j…, n} G[i…, j…, n] b[j…, k, n] and ∂b[j…, k, n] = Σ_{i…} a[i…, k] G[i…, j…, n]
+    g = rng.normal(size=want.shape)
+    va, vb = Value(a), Value(b)
+    np.dot(va, vb).backward(g)
+    ai, bj = "xyz"[:len(a_shape) - 1], "uvw"[:len(b_shape) - 2]
+    np.testing.assert_allclose(va.grad, np.einsum(f"{ai}{bj}n,{bj}kn->{ai}k", g, b), rtol=1e-12)
+    np.testing.assert_allclose(vb.grad, np.einsum(f"{ai}k,{ai}{bj}n->{bj}kn", a, g), rtol=1e-12)
+    # and against central differences, to second order
+    assert gradcheck(lambda x, y: (np.dot(x, y) * g).sum(), [Value(a), Value(b)])
+
+    def first(x, y):  # ∂ of a smooth function of dot, differentiated once more
+        gx, gy = grad((np.dot(x, y) * g).sum().tanh(), [x, y], create_graph=True)
+        return (gx * gx).sum() + (gy * gy * gy).sum()
+
+    assert gradcheck(first, [Value(a), Value(b)])
+
+
+def test_np_dot_on_stacks_that_do_not_align_is_refused_naming_the_shapes():
+    with pytest.raises(ValueError, match=r"np\.dot: shapes \(2, 3\) and \(2, 4, 5\) do not align"):
+        np.dot(Value(np.ones((2, 3))), Value(np.ones((2, 4, 5))))
+
+
+@pytest.mark.parametrize("axes", [0, -1, [0], (-1,)])
+def test_np_transpose_of_a_1d_value_takes_an_int_as_numpy_does(axes):
+    v = Value([1.0, -2.0, 3.0])
+    out = np.transpose(v, axes)
+    assert out.data.tolist() == np.transpose(v.data, axes).tolist()
+    (out * np.array([1.0, 2.0, 3.0])).sum().backward()
+    assert v.grad.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match=r"Value\.transpose: shape \(2, 2\)"):
+        np.transpose(Value(np.ones((2, 2))), 0)  # numpy refuses this too
+
+
+@pytest.mark.parametrize("index", [[], [[]], ([], 0), (slice(None), [])])
+def test_an_empty_index_list_gives_an_empty_result_and_a_zero_gradient(index):
+    x = np.arange(6.0).reshape(2, 3)
+    v = Value(x)
+    out = v[index]
+    assert out.shape == x[index].shape and out.data.size == 0
+    out.sum().backward()
+    assert v.grad.shape == (2, 3) and not np.any(v.grad)
+    assert gradcheck(lambda w: w[index].sum() + (w * w).sum(), [Value(x)])
+
+
+@pytest.mark.parametrize("shape, axis", [((3, 0), 0), ((3, 0), 1), ((0, 3), 0), ((0,), None)])
+def test_the_mean_over_an_empty_axis_is_numpys_and_its_gradient_is_empty(shape, axis):
+    x = np.zeros(shape)
+    with warnings.catch_warnings(record=True) as numpys:
+        warnings.simplefilter("always")
+        want = x.mean(axis=axis)  # nan where the axis averaged is empty, as numpy warns
+    v = Value(x)
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        got = v.mean(axis=axis)
+    np.testing.assert_array_equal(got.data, want)  # nan equals nan here
+    assert [str(w.message) for w in ours] == [str(w.message) for w in numpys]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the backward pass has no 0/0 to warn about
+        got.sum().backward()  # was ZeroDivisionError
+        (again,) = grad(got.sum(), [v], create_graph=True)
+    assert v.grad.shape == shape and again.shape == shape  # empty, as in PyTorch
+
+
+@pytest.mark.parametrize("axis", [(1, 1), (1, -1), [0, 0]])
+def test_a_repeated_axis_is_called_repeated(axis):
+    for method in ("sum", "mean"):
+        with pytest.raises(ValueError, match=rf"Value\.{method}: axis .* names axis \d twice "
+                                             r"\(the Value has 2 axes\).*repeated axis"):
+            getattr(Value(np.ones((3, 2))), method)(axis=axis)
+
+
+def test_sum_over_axis_0_of_a_single_number_works_as_numpys_and_mean_refuses_as_numpys():
+    s = Value(2.5)
+    for axis in (0, -1):
+        out = s.sum(axis=axis)
+        assert out.data == np.sum(np.array(2.5), axis=axis)
+        out.backward()  # was ZeroDivisionError (integer modulo by zero)
+    assert s.grad == 2.0
+    with pytest.raises(ValueError, match=r"Value\.mean: shape \(\)"):
+        s.mean(axis=0)  # numpy: axis 0 is out of bounds for array of dimension 0

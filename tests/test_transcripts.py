@@ -115,3 +115,18 @@ def test_the_timing_mask_hides_every_duration_train_prints(t):
     assert "e" not in _seconds(t).lower()  # two significant digits, never 1.2e+02
     assert transcripts.mask(line).endswith(
         "; ... s, ... µs per update; --engine compiled would take ≈... s here")
+
+
+def test_python_blocks_run_as_pasted_at_the_prompt(tmp_path):
+    """A bare expression shows its repr, as at `>>>`; a `for` loop followed directly by
+    another statement, which the interactive prompt refuses, is an error that says so."""
+    page = tmp_path / "page.md"
+    page.write_text("```python\nx = [1, 2]\nx + [3]\nfor i in x:\n    print(i)\n\n"
+                    "None\n```\n\n```text\n[1, 2, 3]\n1\n2\n```\n", encoding="utf-8")
+    result = transcripts.process(page)
+    assert result.checked == 1 and not result.mismatches
+    page.write_text("```python\nfor i in [1]:\n    print(i)\nprint('after')\n```\n",
+                    encoding="utf-8")
+    with pytest.raises(transcripts.TranscriptError, match="line 3 .*pasted into the interactive"
+                       r".*needs a blank line"):
+        transcripts.process(page)

@@ -1,15 +1,19 @@
-"""docs/tutorial.md: its figures and its notebook come from scripts, and the notebook runs.
+"""docs/tutorial.md: its figures and its notebook come from scripts, the notebook runs,
+and every block pastes into the plain interactive interpreter.
 
-(That every code block of the tutorial prints what the page shows is
-tests/test_transcripts.py.)
+(That every code block of the tutorial prints what the page shows is also
+tests/test_transcripts.py, which emulates the prompt in-process.)
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from helpers import ROOT, need
@@ -22,6 +26,60 @@ def _load(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _transcripts():
+    """docs/transcripts.py as a module (its parser of blocks and its masks)."""
+    if "transcripts" not in sys.modules:  # dataclasses look their module up there
+        spec = importlib.util.spec_from_file_location("transcripts",
+                                                      ROOT / "docs" / "transcripts.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["transcripts"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["transcripts"]
+
+
+def python_blocks_and_outputs(path) -> list[tuple[int, str, str]]:
+    """``(line, code, shown output)`` for every ```python block of a page, in order."""
+    t = _transcripts()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = t.blocks(lines)
+    pairs = []
+    for block, nxt in zip(found, [*found[1:], None]):
+        if block.lang != "python":
+            continue
+        between = lines[block.end + 1:nxt.start] if nxt else []
+        shown = ("\n".join(nxt.body).rstrip() if nxt is not None and nxt.lang == "text"
+                 and not "".join(between).strip() else "")
+        pairs.append((block.start + 1, "\n".join(block.body), shown))
+    return pairs
+
+
+def test_every_block_pastes_into_the_interactive_interpreter_and_prints_what_is_shown(tmp_path):
+    """The page says: paste the blocks into `python`.  So every block, in order, goes to a
+    real interactive interpreter (`python -i` reading a pipe: the prompt's own rules, where
+    a `for` loop must end with a blank line), followed by the Enter a reader presses after
+    pasting; what each block prints, bare expressions' values included, is what the page
+    shows under it, and nothing goes wrong on the way."""
+    blocks = python_blocks_and_outputs(TUTORIAL)
+    assert len(blocks) >= 15
+    mark = "=== end of block"
+    feed = []
+    for n, (_, code, _) in enumerate(blocks):
+        feed += [*code.splitlines(), "", f"print({mark!r}, {n})"]
+    env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+               MPLBACKEND="Agg", PYTHONIOENCODING="utf-8", PYTHONSTARTUP="")
+    done = subprocess.run([sys.executable, "-q", "-i"], input="\n".join(feed) + "\n",
+                          capture_output=True, text=True, encoding="utf-8", cwd=tmp_path,
+                          env=env, timeout=300)
+    # stderr holds the prompts (>>> and ...) and, if a block fails, its traceback
+    problems = re.sub(r"(>>> |\.\.\. )", "", done.stderr).strip()
+    assert not problems, f"pasting the tutorial into python went wrong:\n{problems}"
+    printed = re.split(rf"^{mark} \d+\n", done.stdout, flags=re.M)
+    assert len(printed) == len(blocks) + 1 and printed[-1] == ""
+    mask = _transcripts().mask
+    for (line, _, shown), out in zip(blocks, printed):
+        assert mask(out) == shown, f"docs/tutorial.md:{line}: pasted, the block prints\n{out}"
 
 
 def test_the_readme_links_the_tutorial_at_the_top():

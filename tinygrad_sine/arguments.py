@@ -130,14 +130,26 @@ def shape_arg(shape: tuple, where: str) -> tuple:
     return tuple(shape)
 
 
-def axis_arg(axis, where: str):
-    """None, an int, or a tuple (or list) of ints; anything else is a TypeError naming ``where``."""
+def axis_arg(axis, where: str, ndim: int | None = None):
+    """None, an int, or a tuple (or list) of ints; anything else is a TypeError naming ``where``.
+
+    Given ``ndim``, a tuple that names one axis twice (``(1, 1)``, or ``(1, -1)``
+    for 2 axes) is a ValueError saying so, as numpy refuses a repeated axis.
+    (An axis out of range is left to numpy, whose error the op's hint explains.)
+    """
     if axis is None:
         return None
     axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
     if not all(map(is_int, axes)):
         raise TypeError(f"Value.{where}: axis must be None, an int or a tuple of ints; "
                         f"got {axis!r}")
+    if ndim is not None and len(axes) > 1:
+        named = [a % ndim for a in axes if -ndim <= a < ndim]
+        twice = next((a for a in named if named.count(a) > 1), None)
+        if twice is not None:
+            raise ValueError(f"Value.{where}: axis {axis!r} names axis {twice} twice (the "
+                             f"Value has {ndim} axes); numpy refuses a repeated axis too: "
+                             "name each axis once")
     return axes if isinstance(axis, (list, tuple)) else axis
 
 

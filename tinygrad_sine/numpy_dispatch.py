@@ -26,6 +26,8 @@ directly, which keeps the common path quick.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .value import Value, _lift
@@ -91,7 +93,9 @@ def _mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 
 
 def _transpose(a, axes=None):
-    return _lift(a, "transpose").transpose(*(() if axes is None else axes))
+    """``np.transpose(a, axes)``: ``axes`` a tuple or list, or an int (numpy takes one for 1-D)."""
+    a = _lift(a, "transpose")
+    return a.transpose() if axes is None else a.transpose(axes)
 
 
 def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
@@ -100,11 +104,55 @@ def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     return _lift(a, "reshape").reshape(shape)
 
 
-def _dot(a, b, out=None):
-    """``np.dot``: ``a @ b``, except that a single number multiplies, as numpy's does."""
-    _refuse("dot", out=out)
+def dot(a, b) -> Value:
+    """``np.dot(a, b)`` with numpy's rules, built from existing ops (so its gradient is theirs).
+
+    np.dot sums over the last axis of ``a`` and the second-to-last of ``b``
+    (the only one, if ``b`` is 1-D)::
+
+        dot(a, b)[i…, j…, n] = Σ_k a[i…, k] · b[j…, k, n]
+        shape: a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
+
+    * a single number on either side multiplies (``a * b``);
+    * when either side is 1-D, or both are at most 2-D, that is exactly
+      ``a @ b``: one matmul node;
+    * otherwise (e.g. (2, 2, 3)·(2, 3, 4), where ``@`` would pair the stacks
+      and give (2, 2, 4)) every stack of ``a`` meets every stack of ``b``:
+      ``b``'s summed axis is moved to the front and both sides are flattened
+      into matrices, ``(P, K) @ (K, M)``, and the product is reshaped to
+      numpy's shape.  Transpose, reshape and matmul nodes, each with its own
+      derivative, so first and second derivatives come out right.
+
+    ``@`` (``np.matmul``) keeps matmul's stacking rule; use it for batches.
+
+    >>> import numpy as np
+    >>> a, b = Value(np.ones((2, 2, 3))), Value(np.ones((2, 3, 4)))
+    >>> np.dot(a, b).shape, (a @ b).shape
+    ((2, 2, 2, 4), (2, 2, 4))
+    """
     a, b = _lift(a, "dot"), _lift(b, "dot")
-    return a * b if a.ndim == 0 or b.ndim == 0 else a @ b
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.ndim == 1 or b.ndim == 1 or (a.ndim <= 2 and b.ndim <= 2):
+        return a @ b
+    k = a.shape[-1]
+    if b.shape[-2] != k:
+        raise ValueError(f"np.dot: shapes {a.shape} and {b.shape} do not align: the last axis "
+                         f"of the left side ({k}) must equal the second-to-last axis of the "
+                         f"right side ({b.shape[-2]})")
+    rest = b.shape[:-2] + b.shape[-1:]  # b's axes that stay, in order
+    axes = list(range(b.ndim))
+    front = axes.pop(-2)
+    # explicit sizes (math.prod), since reshape's -1 is ambiguous for an empty array
+    left = a.reshape(math.prod(a.shape[:-1]), k)
+    right = b.transpose(front, *axes).reshape(k, math.prod(rest))
+    return (left @ right).reshape(a.shape[:-1] + rest)
+
+
+def _dot(a, b, out=None):
+    """``np.dot``: :func:`dot` (numpy's rules), refusing ``out=``."""
+    _refuse("dot", out=out)
+    return dot(a, b)
 
 
 def _size(a, axis=None):

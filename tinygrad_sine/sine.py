@@ -37,6 +37,32 @@ def sine_data() -> tuple[np.ndarray, np.ndarray]:
     return (x - np.pi) / np.pi, t
 
 
+def spiral_data(per_class: int = 60, classes: int = 3, noise: float = 0.2,
+                seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A spiral of ``classes`` arms in the plane, the classic next problem after a curve fit.
+
+    Arm ``k`` has ``per_class`` points at radius r = 0 … 1 and angle
+    θ = 4k … 4(k + 1) radians plus ``noise · N(0, 1)`` (from
+    ``numpy.random.default_rng(seed)``), at ``(r sin θ, r cos θ)``.  Returns
+    ``x`` of shape ``(classes · per_class, 2)`` and the class labels
+    ``(classes · per_class,)``, arm by arm.  No straight line separates
+    the arms, so a network needs its hidden layer.
+
+    >>> x, labels = spiral_data()
+    >>> x.shape, labels.shape, sorted(set(labels.tolist()))
+    ((180, 2), (180,), [0, 1, 2])
+    """
+    rng = np.random.default_rng(check_seed(seed, "spiral_data"))
+    r = np.linspace(0.0, 1.0, per_class)
+    points, labels = [], []
+    for k in range(classes):
+        angle = np.linspace(4.0 * k, 4.0 * (k + 1), per_class) + noise * rng.standard_normal(
+            per_class)
+        points.append(np.column_stack([r * np.sin(angle), r * np.cos(angle)]))
+        labels.append(np.full(per_class, k))
+    return np.concatenate(points), np.concatenate(labels)
+
+
 @dataclass(repr=False)
 class History:
     """What a training run recorded, every ``interval`` epochs.

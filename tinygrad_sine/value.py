@@ -577,8 +577,9 @@ class Value:
         return _apply(ops.Matmul, (_lift(other, "matmul"), self))
 
     def dot(self, other):
-        """Same as ``self @ other``."""
-        return self @ other
+        """``np.dot(self, other)``, as ``ndarray.dot``: ``self @ other`` for 1-D and 2-D sides,
+        a product with a single number, and numpy's rule for stacks (see numpy_dispatch.dot)."""
+        return _numpy_dispatch.dot(self, other)
 
     # ------------------------------------------------------------ maths
     def exp(self):
@@ -616,12 +617,13 @@ class Value:
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims: bool = False):
         """Σ over ``axis`` (all axes when None), like ``ndarray.sum`` (ops.Sum)."""
-        return _apply(ops.Sum, (self,), (axis_arg(axis, "sum"), keepdims_arg(keepdims, "sum")))
+        return _apply(ops.Sum, (self,),
+                      (axis_arg(axis, "sum", self.ndim), keepdims_arg(keepdims, "sum")))
 
     def mean(self, axis=None, keepdims: bool = False):
         """The mean over ``axis`` (all axes when None), like ``ndarray.mean`` (ops.Mean)."""
         return _apply(ops.Mean, (self,),
-                      (axis_arg(axis, "mean"), keepdims_arg(keepdims, "mean")))
+                      (axis_arg(axis, "mean", self.ndim), keepdims_arg(keepdims, "mean")))
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
@@ -656,6 +658,8 @@ class Value:
             )
         if isinstance(index, list):
             index = np.asarray(index)
+            if index.size == 0:  # [] (numpy reads float64 []): an empty integer index, as numpy
+                index = index.astype(np.intp)
         return _apply(ops.GetItem, (self,), (index,))
 
     def _scatter_add(self, shape, index):

@@ -113,6 +113,22 @@ def _digraph_class():
     gv = _graphviz()
 
     class Digraph(gv.Digraph):
+        summary = "a graph"  # draw_graph sets what the diagram shows: root, boxes, edges
+
+        def __repr__(self) -> str:
+            """What the diagram is and how to see it (the prompt shows this)."""
+            return (f"<diagram of {self.summary}: Jupyter shows it inline; "
+                    "elsewhere .render('graph.svg') writes it (.svg, .png, .pdf or .dot)>")
+
+        def render(self, filename=None, *args, **kwargs):
+            """``diagram.render("x.svg")`` writes x.svg (or .png, .pdf, .dot) as
+            :func:`render_graph` does, and returns its Path.  Any other call is
+            graphviz's own ``Digraph.render``."""
+            if (isinstance(filename, (str, os.PathLike)) and not args and not kwargs
+                    and Path(filename).suffix.lower().lstrip(".") in FORMATS):
+                return _write_diagram(self, Path(filename), "render")
+            return super().render(filename, *args, **kwargs)
+
         def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
             try:
                 return super()._repr_mimebundle_(include, exclude, **kwargs)
@@ -135,6 +151,11 @@ def _html(text) -> str:
     # \Gamma_j then shows as written.
     lines = (html.escape(line, quote=True).replace("\\", "\\\\") for line in text.split("\n"))
     return '<BR ALIGN="LEFT"/>'.join(lines)
+
+
+def _count(n: int, thing: str) -> str:
+    """``3 edges``, ``1 edge``, ``2 value boxes``."""
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}{'es' if thing.endswith('x') else 's'}"
 
 
 def _table(rows: list[str]) -> str:
@@ -379,6 +400,10 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
             c.attr(label="", color="white")
             c.node("legend", _legend(bool(shaded), bool(marked), bool(info.quantities)),
                    shape="plaintext", style="")
+    drawn_ops = [n for n in order if n._op is not None and not ident[id(n)].startswith("layer")]
+    edges = sum(len(n.parents) + 1 for n in drawn_ops) + len(layers)
+    dot.summary = (f"{info.name(root)}: {_count(len(set(ident.values())), 'value box')}, "
+                   f"{_count(len(drawn_ops), 'op oval')}, {_count(edges, 'edge')}")
     return dot
 
 
@@ -394,20 +419,30 @@ def render_graph(root: Value, path: str | Path, **options) -> Path:
     or elsewhere; never over a different file: ``x-1.dot``, ``x-2.dot`` … are
     tried) and :class:`GraphvizNotFound` is raised with install instructions.
     """
+    path = _diagram_path(path, "render_graph")
+    return _write_diagram(draw_graph(root, **options), path, "render_graph")
+
+
+def _diagram_path(path, where: str) -> Path:
+    """``path`` as a Path, checked: a file name ending in one of FORMATS."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError("render_graph: path must be a file name (str or Path) ending in .svg, "
+        raise TypeError(f"{where}: path must be a file name (str or Path) ending in .svg, "
                         f".png, .pdf or .dot, got {type(path).__name__} {path!r}")
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise ValueError(f"render_graph: cannot write {str(path)!r}: the file name must end in "
+    if path.suffix.lower().lstrip(".") not in FORMATS:
+        raise ValueError(f"{where}: cannot write {str(path)!r}: the file name must end in "
                          ".svg, .png, .pdf or .dot")
-    dot = draw_graph(root, **options)
-    make_folder(path.parent, "render_graph")
+    return path
+
+
+def _write_diagram(dot, path: Path, where: str) -> Path:
+    """Write the diagram ``dot`` to ``path`` in the format its suffix names (see render_graph)."""
+    fmt = path.suffix.lower().lstrip(".")
+    make_folder(path.parent, where)
     if fmt == "dot":
         return atomic_write(path, dot.source)
     try:
-        data = _pipe(dot, fmt, f"render_graph: cannot write {path.name}")
+        data = _pipe(dot, fmt, f"{where}: cannot write {path.name}")
     except GraphvizNotFound as err:
         fallback = _free_dot_name(path.with_suffix(".dot"), dot.source)
         atomic_write(fallback, dot.source)

@@ -192,9 +192,10 @@ def save_figures(history: History, out_dir, formats=("png", "svg")) -> list[Path
     out = make_folder(out_dir, "save_figures")
     samples = history.samples
     if samples is not None and samples[0].shape[1] == 2 and history.net is not None:
-        last = history.epochs[-1] if history.epochs else 0
-        first = ("regions", plot_decision_regions(
-            history.net, samples[0], samples[1], title=f"decision regions after epoch {last}"))
+        done = history.settings.get("epochs")
+        title = f"decision regions after {done} epochs" if done else None
+        first = ("regions", plot_decision_regions(history.net, samples[0], samples[1],
+                                                  title=title))
     else:
         first = ("snapshots", plot_snapshots(history))
     written = []

@@ -87,8 +87,12 @@ def sum_to(g, shape: tuple):
 
 
 def reduced_shape(shape: tuple, axis) -> tuple:
-    """The shape of ``x.sum(axis, keepdims=True)`` for ``x`` of ``shape``."""
-    if axis is None:
+    """The shape of ``x.sum(axis, keepdims=True)`` for ``x`` of ``shape``.
+
+    A 0-d ``x`` gives ``()`` whatever the axis (numpy's sum takes ``axis=0``
+    or ``-1`` there, and has nothing to reduce).
+    """
+    if axis is None or not shape:
         return (1,) * len(shape)
     axes = axis if isinstance(axis, tuple) else (axis,)
     axes = {a % len(shape) for a in axes}

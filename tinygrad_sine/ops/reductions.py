@@ -6,7 +6,7 @@ Each class is one operation: ``forward`` on numpy arrays and ``backward``
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from . import Op, broadcast_to, raw, reduced_shape
 
@@ -27,7 +27,13 @@ class Sum(Op):
 
 
 class Mean(Op):
-    """y = (1/n) Σ x over `axis`;  ∂x = ∂y / n copied back   (n = elements per output)"""
+    """y = (1/n) Σ x over `axis`;  ∂x = ∂y / n copied back   (n = elements per output)
+
+    Over an empty axis (n = 0) the mean is numpy's: nan, with numpy's
+    "Mean of empty slice" warning.  Its gradient is then empty, as x is, as
+    in PyTorch: no element of x exists to receive anything (the division
+    by n is skipped, so there is no 0/0 to warn about).
+    """
 
     name = "mean"
     hint = Sum.hint
@@ -38,5 +44,7 @@ class Mean(Op):
 
     @staticmethod
     def backward(g, y, x, axis, keepdims):
-        n = np.size(raw(x)) / np.size(raw(y))
-        return (broadcast_to(g.reshape(reduced_shape(x.shape, axis)) / n, x.shape),)
+        shape = raw(x).shape
+        n = math.prod(shape) // max(math.prod(raw(y).shape), 1)  # elements averaged per output
+        spread = g.reshape(reduced_shape(shape, axis))
+        return (broadcast_to(spread / n if n else spread, shape),)  # n = 0: x is empty
