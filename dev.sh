@@ -6,7 +6,8 @@
 #
 # Set-up (each step only when needed): Debian's python3-venv and graphviz
 # (apt-get, as root or through sudo), a virtual environment in .venv, and
-# `pip install -e '.[test]'`; for the test job also Debian's chromium (the
+# `pip install -e '.[test]'` (with `wheel`, which tests/test_install.py uses to
+# build the wheel a user installs); for the test job also Debian's chromium (the
 # browser tests).  Extra arguments go to the job.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -49,7 +50,7 @@ fi
 stamp="$VENV/.installed"
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   say "installing tinygrad_sine and its test tools into $VENV"
-  "$VENV/bin/python" -m pip install -q -e '.[test]'
+  "$VENV/bin/python" -m pip install -q -e '.[test]' wheel  # wheel: setuptools < 70.1 builds wheels with it
   touch "$stamp"
 fi
 

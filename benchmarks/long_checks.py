@@ -9,7 +9,10 @@
   epochs, to 1e-9 (the suite: 200 epochs);
 * every numpy function of the dispatch table follows numpy, and its gradient
   passes gradcheck, on 500 random calls each (the suite: 15 each, derandomized;
-  tests/test_numpy_rules.py).
+  tests/test_numpy_rules.py);
+* compile agrees with eager autograd on 5,000 random programs, through the
+  numpy code and both SGD steps (the suite: 300; see tests/random_programs.py),
+  and every op of the engine has a line in the programs' table.
 
 Prints one line per check and exits 1 if any fails.
 """
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from tinygrad_sine import Value, no_grad  # noqa: E402
 from tinygrad_sine.nn import SineNet  # noqa: E402
@@ -95,10 +99,22 @@ def numpy_rules_on_500_random_calls_each() -> str:
     return f"{len(rules.ROWS)} numpy functions, 500 random calls each"
 
 
+def compile_agrees_on_5000_random_programs() -> str:
+    import random_programs
+
+    missing = random_programs.missing_ops()
+    assert not missing, f"ops with no line in tests/random_programs.py's OPS: {missing}"
+    result = random_programs.run(range(5000))
+    return (f"{result['programs']:,} programs agree four ways ({result['refused']} refused by "
+            f"compile, {result['on floats']:,} float steps), largest difference "
+            f"{result['worst']:.1e} of each array's scale (allowed {random_programs.TOLERANCE})")
+
+
 def main() -> int:
     failed = 0
     for check in (memory_flat_over_100k_steps, seeds_0_to_4_learn_sine,
-                  auto_and_manual_same_full_trajectory, numpy_rules_on_500_random_calls_each):
+                  auto_and_manual_same_full_trajectory, numpy_rules_on_500_random_calls_each,
+                  compile_agrees_on_5000_random_programs):
         start = time.perf_counter()
         try:
             result = f"ok    {check()}"

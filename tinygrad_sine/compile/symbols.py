@@ -118,6 +118,10 @@ class Sym:
             return Sym(text, x, _UNARY if text.startswith("-") else _ATOM, self.gen, num=x)
         return self._new(self.gen.constant(np.asarray(x)), np.asarray(x))
 
+    def _real(self) -> bool:
+        """Whether the value is real numbers (not a comparison's booleans)."""
+        return np.asarray(self.val).dtype.kind == "f"
+
     def _is(self, number) -> bool:
         return self.expr == repr(number) or self.expr == repr(float(number))
 
@@ -140,9 +144,9 @@ class Sym:
                 return out
         if a.num is not None and b.num is not None:  # Python would refuse 1.0 / 0.0 or give a
             a = a._new(f"np.float64({a.expr})", np.float64(a.val))  # complex; numpy: inf, nan
-        if sym in ("*", "/", "**") and b._is(1) and np.shape(val) == a.shape:
-            return a  # x * 1, x / 1, x ** 1
-        if sym == "*" and a._is(1) and np.shape(val) == b.shape:
+        if sym in ("*", "/", "**") and b._is(1) and np.shape(val) == a.shape and a._real():
+            return a  # x * 1, x / 1, x ** 1 (but 1.0 * (x > 0) stays: a mask is not a number)
+        if sym == "*" and a._is(1) and np.shape(val) == b.shape and b._real():
             return b
         if sym == "@":
             a, b, spread = a.solid(), b.solid(), False
