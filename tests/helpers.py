@@ -46,3 +46,19 @@ def run(args: list[str], stdin: str | None = None, cwd=None, timeout: int = 300)
 def cli(*args: str, stdin: str | None = None, cwd=None):
     """Run ``tinygrad-sine ARGS`` (as ``python -m tinygrad_sine``)."""
     return run(["-m", "tinygrad_sine", *args], stdin=stdin, cwd=cwd)
+
+
+def fake_dot(folder: Path, monkeypatch, script: str) -> Path:
+    """Put a ``dot`` program that runs the shell ``script`` first on PATH; return its folder.
+
+    Tests of how the project runs Graphviz (a failing ``dot``, a made-up
+    output, a slow one) use it: the code under test finds and runs it as it
+    would the real one.
+    """
+    bindir = folder / "fake-bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    program = bindir / "dot"
+    program.write_text("#!/bin/sh\n" + script + "\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return bindir

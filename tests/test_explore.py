@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import ROOT, cli
+from helpers import ROOT, cli, fake_dot
 
 from tinygrad_sine import Stepper, Value
 from tinygrad_sine.cli import main
@@ -119,18 +119,13 @@ def test_the_page_describes_the_graph_once_the_steppers_way(monkeypatch, require
 
 
 def test_graphviz_missing_or_failing_says_so_as_render_graph_does(tmp_path, monkeypatch):
-    import graphviz
-
     from viz.graph import GraphvizNotFound
 
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no dot program
     with pytest.raises(GraphvizNotFound, match="explore: cannot draw the graph: install"):
         explore(small_graph())
 
-    def fails(self, format=None, **_):
-        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"syntax error in line 1")
-
-    monkeypatch.setattr(graphviz.Digraph, "pipe", fails)
+    fake_dot(tmp_path, monkeypatch, "while read -r line; do :; done; echo 'syntax error in line 1' >&2; exit 1")
     with pytest.raises(RuntimeError, match="explore: .*dot failed: syntax error in line 1"):
         explore(small_graph())
 

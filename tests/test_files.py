@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, fake_dot
 from matplotlib.figure import Figure
 
 from tinygrad_sine import files
@@ -100,7 +100,8 @@ def test_render_graph_failing_midway_keeps_the_old_file(tmp_path, monkeypatch, s
     target = tmp_path / f"g{suffix}"
     target.write_text("the old drawing")
     if suffix == ".svg":  # no need for Graphviz here: dot's output is made up
-        monkeypatch.setattr("graphviz.Digraph.pipe", lambda self, format: b"<svg>new</svg>")
+        fake_dot(tmp_path.parent / f"{tmp_path.name}-bin", monkeypatch,
+                 "while read -r line; do :; done; echo '<svg>new</svg>'")
     monkeypatch.setattr(files, "_fsync", disk_full)  # fails after the bytes are written
     with pytest.raises(OSError, match="No space"):
         render_graph(a_loss(), target)
@@ -108,17 +109,12 @@ def test_render_graph_failing_midway_keeps_the_old_file(tmp_path, monkeypatch, s
     assert os.listdir(tmp_path) == [target.name]
 
 
-def dot_is_missing(monkeypatch):
-    import graphviz
-
-    def missing(self, format):
-        raise graphviz.ExecutableNotFound(("dot",))
-
-    monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+def dot_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-such-folder"))  # no dot program
 
 
 def test_the_dot_fallback_never_overwrites_a_different_file(tmp_path, monkeypatch):
-    dot_is_missing(monkeypatch)
+    dot_is_missing(monkeypatch, tmp_path)
     (tmp_path / "x.dot").write_text("someone's own notes")
     with pytest.raises(GraphvizNotFound, match="x-1.dot"):
         render_graph(a_loss(), tmp_path / "x.svg")

@@ -435,6 +435,14 @@ def _too_large(err, collapse: bool) -> str:
     """What to do about a graph that ``draw_graph`` refused (a ``GraphTooLarge``)."""
     fold = ("add --collapse to draw each layer as one box, or "
             if err.layers and not collapse else "")
+    reason = getattr(err, "reason", "nodes")
+    if reason == "time":  # dot was stopped at its time limit
+        return (f"Graphviz's dot did not finish the layout in time and was stopped; "
+                f"{fold or 'try --collapse, '}or see the graph as text: tinygrad-sine step, "
+                "then tree")
+    if reason == "layout":  # few nodes, but long edges: the layout would take minutes
+        return (f"the graph's layout is too large for dot ({err.nodes} boxes, but long "
+                f"edges); {fold}raise --max-nodes to try anyway")
     return (f"the graph has {err.nodes} nodes to draw, more than --max-nodes "
             f"{err.max_nodes}; {fold}raise --max-nodes")
 

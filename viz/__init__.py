@@ -5,6 +5,7 @@ Both libraries load on first use, inside the drawing functions, so that
 """
 
 from .animation import animate
+from .dot import DiagramTooSlow
 from .explore import explore
 from .graph import GraphTooLarge, GraphvizNotFound, draw_graph, render_graph
 from .learn import learn_data, learn_page
@@ -19,5 +20,5 @@ from .plots import (
 
 __all__ = ["SNAPSHOT_EPOCHS", "plot_snapshots", "plot_error_curve", "save_figures",
            "decision_grid", "plot_decision_regions",
-           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "explore",
-           "learn_page", "learn_data", "animate"]
+           "draw_graph", "render_graph", "GraphvizNotFound", "GraphTooLarge", "DiagramTooSlow",
+           "explore", "learn_page", "learn_data", "animate"]

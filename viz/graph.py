@@ -48,15 +48,21 @@ from tinygrad_sine.describe import (
 from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.value import Value
 
+from .dot import (  # noqa: F401  (INSTALL_HINT, DiagramTooSlow: part of viz.graph's names)
+    COMPACT,
+    COMPACT_FROM,
+    INSTALL_HINT,
+    DiagramTooSlow,
+    GraphTooLarge,
+    GraphvizNotFound,
+    layout_limit,
+    layout_size,
+    run_dot,
+)
+
 FORMATS = ("svg", "png", "pdf", "dot")
 MAX_NODES = 500  # draw_graph's default: dot gets slow past a few hundred boxes
 RANKDIR = "TB"  # the one default direction: the CLI, the stepper and draw_graph all use it
-INSTALL_HINT = (
-    "install Graphviz's `dot` program (Debian/Ubuntu: sudo apt-get install graphviz; "
-    "macOS: brew install graphviz; conda: conda install -c conda-forge graphviz; "
-    "others: https://graphviz.org/download/), or write a .dot file, which needs no Graphviz"
-)
-
 # (fill, border) per kind of node; light fills so that black text stays readable
 STYLE = {
     "parameter": ("#fde7b0", "#b7791f"),
@@ -74,27 +80,6 @@ SEED_COLOUR = "#6a1b9a"  # the seed's formulas
 FONT = "Helvetica"
 
 
-class GraphvizNotFound(RuntimeError):
-    """Graphviz (the ``dot`` program, or the Python package) is missing.
-
-    The message says how to install it.  A ``RuntimeError``, so ``except
-    RuntimeError`` catches it too.
-    """
-
-
-class GraphTooLarge(ValueError):
-    """``draw_graph`` refused a graph with more nodes than ``max_nodes``.
-
-    The message says what to do; ``nodes``, ``max_nodes`` and ``layers``
-    (how many SineNet layers ``collapse=True`` could fold) let a caller such
-    as the CLI say it in its own words.  A ``ValueError``.
-    """
-
-    def __init__(self, message: str, nodes: int, max_nodes: int, layers: int):
-        super().__init__(message)
-        self.nodes, self.max_nodes, self.layers = nodes, max_nodes, layers
-
-
 def _graphviz():
     """The ``graphviz`` package, imported on first use."""
     try:
@@ -108,17 +93,31 @@ def _graphviz():
 
 @functools.cache
 def _digraph_class():
-    """``graphviz.Digraph`` whose Jupyter display raises :class:`GraphvizNotFound` when
-    ``dot`` is missing (with the install hint), not graphviz's ``ExecutableNotFound``."""
+    """``graphviz.Digraph`` as draw_graph returns it: a repr that says what it is; ``pipe``
+    (Jupyter's display) and ``render("x.svg")`` run ``dot`` bounded in time and memory
+    (:func:`viz.dot.run_dot`), and a missing ``dot`` raises :class:`GraphvizNotFound` with
+    the install hint, not graphviz's ``ExecutableNotFound``."""
     gv = _graphviz()
 
     class Digraph(gv.Digraph):
         summary = "a graph"  # draw_graph sets what the diagram shows: root, boxes, edges
+        timeout = None  # and its timeout=: seconds dot may take (None: viz.dot.TIMEOUT)
 
         def __repr__(self) -> str:
             """What the diagram is and how to see it (the prompt shows this)."""
             return (f"<diagram of {self.summary}: Jupyter shows it inline; "
                     "elsewhere .render('graph.svg') writes it (.svg, .png, .pdf or .dot)>")
+
+        def pipe(self, format=None, *args, encoding=None, **kwargs):
+            """The diagram rendered by ``dot`` (what Jupyter's display calls), as
+            :func:`viz.dot.run_dot` runs it: bounded in time and memory.  With
+            graphviz's other arguments (renderer, engine …) graphviz's own ``pipe``."""
+            if args or kwargs.get("engine") not in (None, "dot") or any(
+                    v for k, v in kwargs.items() if k != "engine"):
+                return super().pipe(format, *args, encoding=encoding, **kwargs)
+            data = run_dot(self.source, format or self.format,
+                           "draw_graph: cannot show the diagram", self.timeout, self.summary)
+            return data.decode(encoding) if encoding else data
 
         def render(self, filename=None, *args, **kwargs):
             """``diagram.render("x.svg")`` writes x.svg (or .png, .pdf, .dot) as
@@ -128,13 +127,6 @@ def _digraph_class():
                     and Path(filename).suffix.lower().lstrip(".") in FORMATS):
                 return _write_diagram(self, Path(filename), "render")
             return super().render(filename, *args, **kwargs)
-
-        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-            try:
-                return super()._repr_mimebundle_(include, exclude, **kwargs)
-            except gv.ExecutableNotFound:
-                raise GraphvizNotFound(f"draw_graph: cannot show the diagram: {INSTALL_HINT}; "
-                                       "the diagram's .source holds its DOT text") from None
 
     return Digraph
 
@@ -297,7 +289,8 @@ def check_size(order: list[Value], max_nodes: int, collapse: bool = False) -> No
 def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
                highlight: Iterable = (), rankdir: str = RANKDIR, collapse: bool = False,
                max_nodes: int = MAX_NODES, shade: Iterable = (), grads: dict | None = None,
-               title: str | None = None, legend: bool = True, info: GraphInfo | None = None):
+               title: str | None = None, legend: bool = True, info: GraphInfo | None = None,
+               timeout: float | None = None):
     """The graph below ``root`` as a ``graphviz.Digraph`` (Jupyter shows it inline).
 
     ``highlight`` and ``shade`` are Values or names to mark with a red border
@@ -308,6 +301,17 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
     stepper shows gradients part way through backprop.  A graph with more
     than ``max_nodes`` value nodes is refused before Graphviz is involved, so
     a huge graph never turns into a ``dot`` run that does not finish.
+
+    Nodes are not all that costs: a node used far apart (a weight shared by
+    every step of an unrolled loop) makes long edges, and dot's work grows
+    with their length squared.  So the layout's size is estimated too
+    (:func:`viz.dot.layout_size`); past ``32 × max_nodes`` pieces of edges
+    the graph is refused as well (:class:`GraphTooLarge`, ``reason="layout"``),
+    and past 2,000 it is drawn in a cheaper style (straight edges, the inputs'
+    numbers at the arrow heads, dot's effort capped: :data:`viz.dot.COMPACT`).
+    ``timeout`` is the seconds ``dot`` may take when the diagram is shown or
+    rendered (default ``viz.dot.TIMEOUT``, 20 s); then it is stopped and
+    :class:`viz.dot.DiagramTooSlow` says what to do.
     ``info`` is ``describe(root)`` when the caller has it already (a
     Stepper's ``.info``): the boxes' ids are then the stepper's own.
 
@@ -382,6 +386,7 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
         if id(node) not in in_cluster:
             add_value(dot, node)
     # Edges, in argument order: each input into the op, the op into its result.
+    edges = []  # (tail, head, number of the input or None)
     for node in order:
         key = id(node)
         if ident[key].startswith("layer"):  # folded into a collapsed layer's box
@@ -391,20 +396,48 @@ def draw_graph(root: Value, *, show_data: bool = True, show_grad: bool = True,
             # not the formula's letters, which could be read as nodes named a or b.
             several = len(node.parents) > 1
             for i, parent in enumerate(node.parents, 1):
-                dot.edge(ident[id(parent)], f"op{pos[key]}", label=str(i) if several else None)
-            dot.edge(f"op{pos[key]}", ident[key])
-    for k, layer in enumerate(layers):  # a collapsed layer takes its input, named on the edge
-        dot.edge(ident[id(layer.x)], f"layer{k}", label=f"<{_html(info.name(layer.x))}>")
+                edges.append((ident[id(parent)], f"op{pos[key]}", str(i) if several else None))
+            edges.append((f"op{pos[key]}", ident[key], None))
+    into_layers = [(ident[id(layer.x)], f"layer{k}", f"<{_html(info.name(layer.x))}>")
+                   for k, layer in enumerate(layers)]  # a collapsed layer's input, named
+    pairs = [(t, h) for t, h, _ in edges + into_layers]
+    size = layout_size(pairs, labelled=any(label for *_, label in edges + into_layers))
+    compact = size > COMPACT_FROM
+    if compact:  # dot's effort capped; labels at the arrow heads do not double the ranks
+        size = layout_size(pairs, labelled=False)
+        dot.graph_attr.update(COMPACT)
+    _check_layout(size, max_nodes, len(set(ident.values())),
+                  0 if collapse else len(info.layers))
+    for tail, head, label in edges + into_layers:
+        dot.edge(tail, head, **({} if label is None else
+                                {"headlabel" if compact else "label": label}))
     if legend:
         with dot.subgraph(name="cluster_legend") as c:
             c.attr(label="", color="white")
             c.node("legend", _legend(bool(shaded), bool(marked), bool(info.quantities)),
                    shape="plaintext", style="")
-    drawn_ops = [n for n in order if n._op is not None and not ident[id(n)].startswith("layer")]
-    edges = sum(len(n.parents) + 1 for n in drawn_ops) + len(layers)
+    ovals = sum(1 for n in order if n._op is not None and not ident[id(n)].startswith("layer"))
     dot.summary = (f"{info.name(root)}: {_count(len(set(ident.values())), 'value box')}, "
-                   f"{_count(len(drawn_ops), 'op oval')}, {_count(edges, 'edge')}")
+                   f"{_count(ovals, 'op oval')}, {_count(len(edges) + len(into_layers), 'edge')}")
+    dot.timeout = timeout
     return dot
+
+
+def _check_layout(size: int, max_nodes: int, boxes: int, layers: int) -> None:
+    """Refuse a layout of ``size`` pieces (:func:`viz.dot.layout_size`) over the limit."""
+    limit = layout_limit(max_nodes)
+    if size <= limit:
+        return
+    fold = (f"pass collapse=True to draw each of its {layers} SineNet layers as one box, "
+            if layers else "")
+    raise GraphTooLarge(
+        f"draw_graph: the graph has only {boxes} value boxes, but nodes used far apart (a "
+        f"weight shared by every step of a loop, one leaf used many times) make long edges: "
+        f"about {size:,} pieces for dot to lay out, more than {limit:,} (32 × max_nodes="
+        f"{max_nodes}), which could take dot minutes; {fold}draw a smaller graph (fewer "
+        "steps, or a sub-expression as the root), read it as a text tree "
+        "(tinygrad_sine.show(root)), or raise max_nodes to try anyway",
+        boxes, max_nodes, layers, "layout")
 
 
 def render_graph(root: Value, path: str | Path, **options) -> Path:
@@ -455,16 +488,11 @@ def _pipe(dot, fmt: str, where: str) -> bytes:
 
     ``where`` starts the error messages: a missing ``dot`` raises
     :class:`GraphvizNotFound` with the install hint, a failing one a
-    ``RuntimeError`` with what it printed.
+    ``RuntimeError`` with what it printed, one past the diagram's time limit
+    :class:`DiagramTooSlow` (see :func:`viz.dot.run_dot`).
     """
-    gv = _graphviz()
-    try:
-        return dot.pipe(format=fmt)
-    except gv.ExecutableNotFound:
-        raise GraphvizNotFound(f"{where}: {INSTALL_HINT}") from None
-    except gv.CalledProcessError as err:
-        stderr = (err.stderr or b"").decode("utf-8", "replace").strip()
-        raise RuntimeError(f"{where}: dot failed: {stderr}") from None
+    return run_dot(dot.source, fmt, where, getattr(dot, "timeout", None),
+                   getattr(dot, "summary", "the graph"))
 
 
 def _free_dot_name(path: Path, source: str) -> Path:
