@@ -12,7 +12,11 @@
   tests/test_numpy_rules.py);
 * compile agrees with eager autograd on 5,000 random programs, through the
   numpy code and both SGD steps (the suite: 300; see tests/random_programs.py),
-  and every op of the engine has a line in the programs' table.
+  and every op of the engine has a line in the programs' table;
+* tutorial section 10's spiral run (2-24-3 tanh MLP, cross-entropy, full batch,
+  η = 0.5/180, 3000 epochs) for seeds 0-3: the accuracy each reaches, and the
+  same run by examples/classify.py's hand-derived numpy backprop, step for step
+  (the suite: 40 epochs of the example).
 
 Prints one line per check and exits 1 if any fails.
 """
@@ -99,6 +103,40 @@ def numpy_rules_on_500_random_calls_each() -> str:
     return f"{len(rules.ROWS)} numpy functions, 500 random calls each"
 
 
+def spiral_accuracy_over_four_seeds() -> str:
+    """Tutorial section 10's run (2-24-3 tanh MLP, summed cross-entropy, full batch,
+    η = 0.5/180, 3000 epochs) for seeds 0-3 of the weights and of the spiral's noise; each
+    run again with examples/classify.py's hand-derived numpy backprop, step for step."""
+    import importlib.util
+
+    from tinygrad_sine.nn import MLP
+    from tinygrad_sine.sine import spiral_data
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "classify.py"
+    spec = importlib.util.spec_from_file_location("classify", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    accuracies = []
+    for seed in range(4):
+        x, labels = spiral_data(seed=seed)
+        t = np.eye(3)[labels]
+        net = MLP(2, [24], 3, activation="tanh", seed=seed)
+        weights = [p.data.copy() for p in net.parameters()]
+        train(net, data=(x, labels), loss="cross_entropy", epochs=3000, eta=0.5 / 180,
+              batch_size=180, interval=3000, seed=seed)
+        accuracy = float(np.mean(net(x).data.argmax(axis=1) == labels))
+        for _ in range(3000):  # the same run by hand: w ← w − η ∂w with the derived formulas
+            _, grads = example.backprop_by_hand(x, t, *weights)
+            weights = [w - 0.5 / 180 * grads[name]
+                       for w, name in zip(weights, ("w1", "b1", "w2", "b2"))]
+        for p, w in zip(net.parameters(), weights):
+            np.testing.assert_allclose(p.data, w, rtol=1e-8, atol=1e-10)
+        assert accuracy > 0.95, (seed, accuracy)
+        accuracies.append(accuracy)
+    shown = ", ".join(f"{a:.3f}" for a in accuracies)
+    return f"accuracy {shown} (seeds 0-3); the hand-derived runs agree"
+
+
 def compile_agrees_on_5000_random_programs() -> str:
     import random_programs
 
@@ -114,7 +152,7 @@ def main() -> int:
     failed = 0
     for check in (memory_flat_over_100k_steps, seeds_0_to_4_learn_sine,
                   auto_and_manual_same_full_trajectory, numpy_rules_on_500_random_calls_each,
-                  compile_agrees_on_5000_random_programs):
+                  compile_agrees_on_5000_random_programs, spiral_accuracy_over_four_seeds):
         start = time.perf_counter()
         try:
             result = f"ok    {check()}"

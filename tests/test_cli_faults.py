@@ -80,8 +80,8 @@ def test_the_step_prompt_answers_a_10000_digit_count_in_one_line():
     assert result.returncode == 0, result.stderr
     errors = [line for line in result.stdout.splitlines() if line.startswith("error:")]
     assert len(errors) == 2 and all(len(line) < 120 for line in errors), errors
-    assert "the step count must be a whole number from 1 to 25" in errors[0]
-    assert "does not exist; the steps are 0–25" in errors[1]
+    assert "the step count must be a whole number from 1 to 29" in errors[0]  # 30 steps
+    assert "does not exist; the steps are 0–29" in errors[1]
 
 
 @pytest.mark.parametrize("command, width", [("graph", "2000"), ("step", "2000"),

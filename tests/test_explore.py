@@ -205,7 +205,9 @@ def test_train_writes_explore_html_beside_graph_svg(tmp_path, capsys, require_do
     page = tmp_path / "explore.html"
     assert f"written: {page}" in capsys.readouterr().out
     assert (tmp_path / "graph.svg").is_file()
-    assert len(steps_in(page.read_text(encoding="utf-8"))["steps"]) == 26
+    steps = steps_in(page.read_text(encoding="utf-8"))["steps"]
+    assert len(steps) == 30  # 13 forward, 13 backward, then an update of each of the 4 weights
+    assert [s["phase"] for s in steps[26:]] == ["update"] * 4 and "η = 0.1" in steps[26]["text"]
 
 
 def test_an_installed_package_carries_the_pages_script_and_styles():

@@ -44,8 +44,9 @@ def seed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("explore")
     result = cli("explore", "--out", str(folder / "step.html"))
     assert result.returncode == 0, result.stderr
-    loss, _ = _seed_step(build_parser().parse_args(["explore"]))  # the same defaults
-    return (folder / "step.html").as_uri(), Stepper(loss)
+    args = build_parser().parse_args(["explore"])  # the same defaults
+    loss, _ = _seed_step(args)
+    return (folder / "step.html").as_uri(), Stepper(loss, eta=args.eta)
 
 
 class Opened:
@@ -205,7 +206,7 @@ def test_screenshots_at_a_forward_and_a_backward_step(opened, seed, tmp_path):
     page = opened("#step=5")
     page.page.screenshot(path=tmp_path / "forward-step-5.png")
     page.page.keyboard.press("End")
-    for _ in range(4):
+    for _ in range(8):  # from the last update step back to backward step 21
         page.page.keyboard.press("ArrowLeft")
     shows_step(page, seed[1], 21)
     page.page.screenshot(path=tmp_path / "backward-step-21.png")

@@ -204,3 +204,17 @@ def test_a_page_for_xor_maps_the_output_and_each_hidden_unit_over_the_plane():
     assert data["inputs"] == 2 and data["plane"]["n"] == PLANE
     assert len(data["units"]["values"][0]) == 3
     assert data["samples"]["t"] == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_a_diverged_runs_page_opens_where_it_went_wrong(require_dot):
+    with pytest.warns(RuntimeWarning, match="stopped"):
+        with np.errstate(all="ignore"):  # it overflows: that is the point
+            history = train(SineNet(seed=0), eta=60, epochs=50, interval=5)
+    d = history.diverged
+    data = page_data(learn_page(history))
+    assert data["epochs"][data["start"]] == max(e for e in data["epochs"] if e <= d.epoch)
+    step = data["steps"][str(data["epochs"][data["start"]])]
+    assert "Where the run went wrong" in step and d.message.split(":")[0] in step
+    inner = json.loads(re.search(r'id="steps-data">(.*?)</script>', step, re.S).group(1))
+    assert inner["start"] == d.step is not None
+    assert data["notes"][data["start"]] == f"train stopped: {d.message}"

@@ -167,3 +167,23 @@ def test_jupyters_srcdoc_frame_runs_the_page(tab, run):
     frame.click("#next")
     assert frame.evaluate("document.body.dataset.epoch") == "1"
     tab.check_quiet()
+
+
+def test_a_diverged_run_opens_at_its_epoch_and_the_step_that_overflowed(browser, tmp_path):  # noqa: F811
+    from viz.learn import learn_page
+
+    with pytest.warns(RuntimeWarning):
+        with np.errstate(all="ignore"):  # it overflows: that is the point
+            history = train(SineNet(seed=0), eta=60, epochs=50, interval=5)
+    d = history.diverged
+    learn_page(history, tmp_path / "diverged.html")
+    page = Opened(browser, (tmp_path / "diverged.html").as_uri()).load()
+    try:
+        assert shown(page)["epoch"] == d.epoch
+        inner = page.page.frames[1]
+        inner.wait_for_function(f"document.body.dataset.step === '{d.step}'")
+        assert d.node in inner.inner_text("#text")
+        page.page.screenshot(path=tmp_path / "diverged.png")
+        page.check_quiet()
+    finally:
+        page.page.close()

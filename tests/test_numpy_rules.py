@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -42,6 +42,7 @@ from tinygrad_sine.numpy_dispatch import FUNCTIONS, UFUNCS
 REAL = (-2.0, 2.0)  # the numbers drawn: small enough for exp and for central differences
 POSITIVE = (0.25, 2.0)  # log's domain, and a power's base
 AWAY_FROM_ZERO = "away from zero"  # a divisor: |x| in [0.5, 2]
+GRID = "multiples of 1/8"  # for kinks and ties: two numbers are equal or far apart (≫ eps)
 
 
 @dataclass
@@ -54,17 +55,19 @@ class Call:
     extra: tuple = ()
     kwargs: dict = field(default_factory=dict)
     weights_seed: int = 0
+    packed: bool = False  # the arrays go in as one list (np.concatenate, np.stack)
 
     def plain(self) -> list:
         forms = {"number": float, "list": np.ndarray.tolist}
-        return [forms.get(k, np.asarray)(a) for a, k in zip(self.arrays, self.kinds)]
+        args = [forms.get(k, np.asarray)(a) for a, k in zip(self.arrays, self.kinds)]
+        return [args] if self.packed else args
 
     def run(self, func: Callable, values: list[Value]):
         """``func`` on the arguments, the Value ones taken from ``values`` (in order)."""
         given, it = [], iter(values)
-        for arg, kind in zip(self.plain(), self.kinds):
+        for arg, kind in zip(self.plain()[0] if self.packed else self.plain(), self.kinds):
             given.append(next(it) if kind == "value" else arg)
-        return func(*given, *self.extra, **self.kwargs)
+        return func(*([given] if self.packed else given), *self.extra, **self.kwargs)
 
     def __repr__(self) -> str:  # hypothesis prints it for a failing example
         args = ", ".join(f"{k} {a.shape}: {a.tolist()!r}" for a, k in zip(self.arrays, self.kinds))
@@ -86,6 +89,8 @@ class Row(NamedTuple):
 def _numbers(domain) -> st.SearchStrategy:
     if domain == AWAY_FROM_ZERO:
         return st.floats(0.5, 2.0) | st.floats(-2.0, -0.5)
+    if domain == GRID:
+        return st.integers(-16, 16).map(lambda k: k / 8)
     return st.floats(*domain, allow_subnormal=False)
 
 
@@ -154,12 +159,14 @@ def transposition(draw) -> Call:
 
 @st.composite
 def reshaping(draw) -> Call:
-    """``np.reshape``: to a shape of the same size (one -1 now and then), or an int."""
+    """``np.reshape``: to a shape of the same size (one -1 now and then), an int, a list, or
+    numpy ints."""
     shape = draw(SHAPE)
     size = math.prod(shape)
     factors = [d for d in range(1, size + 1) if size % d == 0] or [0]
     d = draw(st.sampled_from(factors))
-    targets = [(size,), size, shape[::-1], (1, *shape), (*shape, 1), (d, size // d if d else 3)]
+    targets = [(size,), size, shape[::-1], (1, *shape), (*shape, 1), (d, size // d if d else 3),
+               list(shape), tuple(np.int64(n) for n in shape)]
     if size:
         targets += [-1, (d, -1), (-1, d)]
     target = draw(st.sampled_from(targets))
@@ -203,6 +210,98 @@ def size_of(draw) -> Call:
     return Call([draw(_array(shape))], ["value"], extra)
 
 
+@st.composite
+def distinct_reduction(draw, spread: bool = False) -> Call:
+    """``np.max``/``np.min``/``np.var``/``np.std``: as ``reduction``, with no two numbers equal
+    (a tie shares the gradient, as PyTorch: not central differences' half for three or more).
+    ``spread``: at least two numbers per output, or none (the std of one number is 0, and
+    its gradient 0/0 = nan, as in PyTorch)."""
+    shape = draw(SHAPE)
+    axis, keepdims = _axis(draw, len(shape)), draw(st.booleans())
+    if spread:
+        try:
+            axes = range(len(shape)) if axis is None else np.atleast_1d(axis)
+            per_output = math.prod(shape[a] for a in axes)
+        except (IndexError, TypeError):
+            per_output = 0  # a refused axis: numpy refuses, so must a Value
+        assume(per_output != 1)
+    x = draw(hnp.arrays(np.float64, shape, elements=_numbers(GRID), unique=True))
+    seed = draw(st.integers(0, 2**16))
+    if draw(st.booleans()):
+        return Call([x], ["value"], (axis,), {"keepdims": keepdims}, seed)
+    return Call([x], ["value"], (), {"axis": axis, "keepdims": keepdims}, seed)
+
+
+# bounds for np.clip that a drawn number is never equal to (at a bound the gradient passes
+# whole, as PyTorch's clamp: central differences would see half)
+LO, HI = -0.7390851332151607, 0.5671432904097838
+
+
+@st.composite
+def clipping(draw) -> Call:
+    """``np.clip(a, lo, hi)``: both bounds, or one and None."""
+    shape = draw(SHAPE)
+    lo, hi = draw(st.sampled_from([(LO, HI), (None, HI), (LO, None)]))
+    return Call([draw(_array(shape, GRID))], ["value"], (lo, hi),
+                weights_seed=draw(st.integers(0, 2**16)))
+
+
+@st.composite
+def choosing(draw) -> Call:
+    """``np.where(cond, a, b)``: cond 0s and 1s (never a Value), the three broadcasting."""
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3,
+                                                    min_side=0, max_side=3)).input_shapes
+    cond = draw(hnp.arrays(np.float64, shapes[0], elements=st.sampled_from([0.0, 1.0])))
+    arrays = [cond] + [draw(_array(s)) for s in shapes[1:]]
+    kinds = _kinds(shapes[1:], draw)
+    return Call(arrays, ["number" if shapes[0] == () else "array", *kinds],
+                weights_seed=draw(st.integers(0, 2**16)))
+
+
+@st.composite
+def joining(draw, new_axis: bool) -> Call:
+    """``np.concatenate``/``np.stack``: 1-3 arrays, equal but along the joining axis (for
+    stack: all equal); now and then mismatched or an axis out of range (refused alike)."""
+    shape = list(draw(hnp.array_shapes(min_dims=0 if new_axis else 1, max_dims=3, min_side=0,
+                                       max_side=3)))
+    ndim = len(shape) + new_axis
+    axis = draw(st.integers(-ndim - 1, ndim)) if draw(st.integers(0, 9)) == 0 else draw(
+        st.integers(-ndim, ndim - 1))
+    shapes = []
+    for _ in range(draw(st.integers(1, 3))):
+        s = list(shape)
+        if not new_axis and 0 <= axis % max(ndim, 1) < len(s) and -ndim <= axis < ndim:
+            s[axis] = draw(st.integers(0, 3))
+        shapes.append(tuple(s))
+    if draw(st.integers(0, 9)) == 0:
+        shapes[-1] = draw(SHAPE)  # most likely mismatched
+    arrays = [draw(_array(s)) for s in shapes]
+    kinds = _kinds([(1,)] * len(shapes), draw)  # Values and arrays (a number would be 0-d)
+    return Call(arrays, kinds, (axis,), packed=True, weights_seed=draw(st.integers(0, 2**16)))
+
+
+@st.composite
+def squeezing(draw) -> Call:
+    """``np.squeeze``: a shape with length-1 axes; axis None, one of them, a tuple, or (now
+    and then) an axis not of length 1 (refused alike)."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=2))
+    ones = [i - len(shape) if draw(st.booleans()) else i for i, n in enumerate(shape) if n == 1]
+    forms = [None, tuple(ones)] + ones + ([0] if shape else [])
+    axis = draw(st.sampled_from(forms))
+    extra = () if axis is None and draw(st.booleans()) else (axis,)
+    return Call([draw(_array(shape))], ["value"], extra, weights_seed=draw(st.integers(0, 2**16)))
+
+
+@st.composite
+def expanding(draw) -> Call:
+    """``np.expand_dims``: an int or a tuple of axes, negative too, now and then out of range."""
+    shape = draw(SHAPE)
+    ndim = len(shape)
+    axis = draw(st.integers(-ndim - 2, ndim + 1) | st.tuples(
+        st.integers(-ndim - 2, ndim + 1), st.integers(-ndim - 2, ndim + 1)))
+    return Call([draw(_array(shape))], ["value"], (axis,), weights_seed=draw(st.integers(0, 2**16)))
+
+
 # ------------------------------------------------------------------ the table: one row each
 
 ROWS = [
@@ -232,6 +331,24 @@ ROWS = [
     Row(np.less_equal, elementwise(REAL, REAL), grad=False),
     Row(np.greater, elementwise(REAL, REAL), grad=False),
     Row(np.greater_equal, elementwise(REAL, REAL), grad=False),
+    Row(np.absolute, elementwise(AWAY_FROM_ZERO)),
+    Row(np.sqrt, elementwise(POSITIVE)),
+    Row(np.square, elementwise(REAL)),
+    Row(np.maximum, elementwise(GRID, GRID)),  # a tie: half each, as central differences see
+    Row(np.minimum, elementwise(GRID, GRID)),
+    Row(np.clip, clipping()),
+    Row(np.where, choosing()),
+    Row(np.max, distinct_reduction()),
+    Row(np.amax, distinct_reduction()),
+    Row(np.min, distinct_reduction()),
+    Row(np.amin, distinct_reduction()),
+    Row(np.var, reduction()),
+    Row(np.std, distinct_reduction(spread=True)),
+    Row(np.concatenate, joining(new_axis=False)),
+    Row(np.stack, joining(new_axis=True)),
+    Row(np.squeeze, squeezing()),
+    Row(np.expand_dims, expanding()),
+    Row(np.ravel, elementwise(REAL)),
 ]
 
 
@@ -272,10 +389,11 @@ def _check_call(func: Callable, call: Call, differentiate: bool) -> None:
 
     if got.data.size and not np.all(np.isfinite(got.data)):
         return  # not differentiable here (no such draw today: the domains keep away)
-    if got.data.size == 0 or any(v.data.size == 0 for v in values):
+    if got.data.size == 0 or (any(v.data.size == 0 for v in values) and not call.packed):
         for v, g in zip(values, grad(weighted(*values), values)):  # empty: zero, right shape
             assert g.shape == v.shape and not np.any(g.data), (name, v.shape, g.data)
         return
+    # (joined with others, an empty array gets an empty gradient and the rest theirs: gradcheck)
     assert gradcheck(weighted, [Value(v.data) for v in values])
 
 

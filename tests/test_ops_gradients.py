@@ -1,7 +1,7 @@
 """Every operation's gradient against central differences (``tinygrad_sine.gradcheck``).
 
 ``gradcheck`` builds the numerical Jacobian from the forward pass only, so it
-is an oracle independent of every ``backward`` in ``ops.py``.  Functions that
+is an oracle independent of every ``backward`` in ``ops/``.  Functions that
 return non-scalar Values are checked element by element (full Jacobian).
 
 Inputs come from ``np.random.default_rng`` with fixed seeds; where an op has

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -343,6 +344,91 @@ def test_seed_values_that_overflowed_say_not_finite_not_different():
         assert "DIFFERENT" not in line, line
         overflowed = "inf" in line or "nan" in line
         assert ("✗ not finite (nan/inf): cannot compare" in line) == overflowed, line
+
+
+# ---------------------------------------------------------------- the update steps
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(v) for v in re.findall(NUMBER, text)]
+
+
+def test_the_update_comes_after_backward_one_step_per_parameter_and_keeps_the_old_numbers():
+    net, loss = seed_graph()
+    plain, stepped = Stepper(loss), Stepper(loss, eta=0.1)
+    n = len(plain)
+    assert len(stepped) == n + 4
+    assert [st.text for st in stepped][:n] == [st.text for st in plain]  # numbers unchanged
+    updates = list(stepped)[n:]
+    assert [st.phase for st in updates] == ["update"] * 4
+    assert [st.node for st in updates] == net.parameters()  # w1, b1, w2, b2: the net's params
+    assert [st.index for st in updates] == list(range(n, n + 4))
+    assert "step 26 · update · w1 ← w1 − η·∂w1" in updates[0].text
+    assert "η = 0.1" in updates[0].text
+
+
+def test_the_update_shows_before_minus_eta_times_gradient_equals_after():
+    """The shown numbers work out by hand, and agree with the hand-derived gradients."""
+    net, loss = seed_graph()
+    manual = ManualSineNet.from_net(net)
+    manual.forward(X)
+    manual.backward(T)
+    by_hand = {id(layer.w): m.grad_w for layer, m in zip(net.layers, manual.layers)}
+    by_hand |= {id(layer.b): m.grad_b for layer, m in zip(net.layers, manual.layers)}
+    before = {id(p): p.data.copy() for p in net.parameters()}
+    s = Stepper(loss, eta=0.25)
+    for step in (u for u in s if u.phase == "update"):
+        p = step.node
+        line = next(x for x in step.text.splitlines() if x.startswith("  after"))
+        found = re.fullmatch(r"  after\s+\S+ = (.*) − (\S+) · (.*) = (.*)", line)
+        b, eta, g, a = (_numbers(part) for part in found.groups())
+        assert eta == [0.25]
+        worked = np.array(b) - 0.25 * np.array(g)  # by hand, from the numbers as shown
+        tol = 0.5 * 10.0 ** (np.floor(np.log10(np.abs(a))) - 3)  # half a unit, 4th digit
+        assert np.all(np.abs(worked - a) <= tol + 1e-15), line
+        want = before[id(p)] - 0.25 * by_hand[id(p)]
+        np.testing.assert_allclose(np.array(a), want.ravel(), rtol=5e-4)  # the true new value
+        np.testing.assert_allclose(s.updated(step.index)[p], want, rtol=1e-12)
+    assert all(np.array_equal(p.data, before[id(p)]) for p in net.parameters())  # never written
+
+
+def test_updated_gives_the_new_values_of_the_update_steps_done_so_far():
+    a, x = Value(2.0, label="a"), Value(3.0, label="x")  # by hand: a labelled leaf, an input
+    root = a * x
+    s = Stepper(root, eta=0.5)
+    assert [st.node for st in s if st.phase == "update"] == [a]  # x is data, not a parameter
+    assert s.updated() == {}
+    s.goto(-1)
+    assert s.current.phase == "update" and s.updated()[a] == 2.0 - 0.5 * 3.0  # ∂a = x = 3
+    assert a.data == 2.0
+    assert [s.goto("a").phase for _ in range(3)] == ["forward", "backward", "update"]
+
+
+def test_params_and_eta_are_checked():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    root = a * b
+    s = Stepper(root, eta=0.1, params=[b])
+    assert [st.node for st in s if st.phase == "update"] == [b]
+    with pytest.raises(ValueError, match="give eta="):
+        Stepper(root, params=[a])
+    with pytest.raises(ValueError, match=r"params\[0\] .* is not in this graph"):
+        Stepper(root, eta=0.1, params=[Value(1.0, label="z")])
+    with pytest.raises(ValueError, match=r"params\[0\] .* is not a leaf"):
+        Stepper(root, eta=0.1, params=[root])
+    with pytest.raises(ValueError, match="eta"):
+        Stepper(root, eta=-1.0)
+    with pytest.raises(TypeError, match=r"params\[0\] is a float"):
+        Stepper(root, eta=0.1, params=[1.0])
+
+
+def test_the_prompt_lists_and_walks_the_update_steps():
+    _, loss = seed_graph()
+    out = io.StringIO()
+    prompt(Stepper(loss, eta=0.1), io.StringIO("goto 29\nw\nl\n"), out, interactive=False)
+    text = out.getvalue()
+    assert "step 29 · update · b2 ← b2 − η·∂b2" in text
+    assert "step 29 of 0–29 · update · b2 ← b2 − η·∂b2 = " in text
+    assert "[29] update    b2 ← b2 − η·∂b2 = " in text
 
 
 def test_the_prompts_tree_and_the_page_show_the_steppers_gradients_not_grad():

@@ -1,7 +1,8 @@
 """What a Value and its methods accept, checked in one place.
 
 Numbers become float64 (``as_float64``); shapes, axes and ``keepdims`` are
-checked before numpy sees them (``shape_arg``, ``axis_arg``, ``keepdims_arg``);
+checked before numpy sees them (``shape_arg``, ``axis_arg``, ``keepdims_arg``,
+``bounds_arg``, ``real_arg``);
 rates, widths and tolerances are finite real numbers (``check_real``).  Each
 refusal is a TypeError or ValueError that names the operation, what was given
 and what to pass instead — never a bare numpy error from deep inside.
@@ -158,3 +159,30 @@ def keepdims_arg(keepdims, where: str) -> bool:
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"Value.{where}: keepdims must be True or False; got {keepdims!r}")
     return bool(keepdims)
+
+
+def real_arg(x, where: str, name: str) -> float:
+    """A finite real number (an op's fixed argument, like leaky_relu's slope) as a float."""
+    if not is_real(x):
+        raise TypeError(f"Value.{where}: {name} must be a number; got {type(x).__name__} {x!r}")
+    if not math.isfinite(float(x)):
+        raise ValueError(f"Value.{where}: {name} must be a finite number; got {x!r}")
+    return float(x)
+
+
+def bounds_arg(lo, hi, where: str) -> tuple:
+    """``(lo, hi)`` as floats (or None for no bound on a side), with lo ≤ hi."""
+    if lo is None and hi is None:
+        raise ValueError(f"Value.{where}: give lo, hi or both, e.g. v.{where}(-1.0, 1.0)")
+    for name, bound in (("lo", lo), ("hi", hi)):
+        if bound is not None and not is_real(bound):
+            raise TypeError(f"Value.{where}: {name} must be a number or None; got "
+                            f"{type(bound).__name__} {bound!r}")
+        if bound is not None and math.isnan(float(bound)):
+            raise ValueError(f"Value.{where}: {name} is nan; give a number or None")
+    lo = None if lo is None else float(lo)
+    hi = None if hi is None else float(hi)
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"Value.{where}: lo={lo!r} is greater than hi={hi!r}; "
+                         "swap them, or give lo ≤ hi")
+    return lo, hi

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import anomaly as _anomaly
 from . import value as _value
 from .arguments import as_float64
 from .ops import sum_to
@@ -278,7 +279,11 @@ def backward(root: Value, grad=None) -> None:
     Like PyTorch, gradients add up over repeated calls; unlike PyTorch, the
     graph is kept, so calling twice simply doubles every ``.grad``.
     """
-    _, grads = backprop(root, _seed(root, grad, "Value.backward"), where="Value.backward")
+    seed = _seed(root, grad, "Value.backward")
+    if _anomaly.is_active():  # inside detect_anomaly(): the walks checked for nan and inf
+        grads = _checked_backprop(root, seed, "Value.backward")
+    else:
+        _, grads = backprop(root, seed, where="Value.backward")
     for node, g in grads.items():  # one entry per node of the graph
         before = node._grad  # each g is an array of its own (see backprop): no copy needed
         node._grad = g if before is None else before + g
@@ -318,9 +323,23 @@ def grad(
             _, grads = backprop(output, seed, create_graph=True, where="grad")
         found = [grads.get(x) for x in inputs]
         return [Value(np.zeros_like(x.data)) if g is None else g for x, g in zip(inputs, found)]
-    _, grads = backprop(output, seed, where="grad")
+    if _anomaly.is_active():
+        grads = _checked_backprop(output, seed, "grad")
+    else:
+        _, grads = backprop(output, seed, where="grad")
     found = [grads.get(x) for x in inputs]
     return [Value(np.zeros_like(x.data) if g is None else g) for x, g in zip(inputs, found)]
+
+
+def _checked_backprop(root: Value, seed, where: str) -> dict:
+    """``backprop`` inside ``detect_anomaly()``: the forward values are checked first, then
+    the gradients; the first non-finite number raises ``AnomalyError`` naming its node."""
+    order = topo_order(root)
+    _anomaly.check_forward(order)
+    with np.errstate(all="ignore"):  # the check below says where, better than numpy's warning
+        order, grads = backprop(root, seed, where=where)
+    _anomaly.check_backward(order, grads)
+    return grads
 
 
 def is_grad_enabled() -> bool:

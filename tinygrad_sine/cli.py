@@ -3,8 +3,8 @@
     tinygrad-sine train [--epochs 2001 --eta 0.1 --n-mid 3 --seed 0 ...]
     tinygrad-sine check [--seed 0 --n-mid 3 --sample 10]
     tinygrad-sine graph [--seed 0 --sample 10 --out graph.svg --collapse --no-grad]
-    tinygrad-sine step  [--seed 0 --sample 10 --n-mid 3]
-    tinygrad-sine explore [--seed 0 --sample 10 --n-mid 3 --collapse --out step.html]
+    tinygrad-sine step  [--seed 0 --sample 10 --n-mid 3 --eta 0.1]
+    tinygrad-sine explore [--seed 0 --sample 10 --n-mid 3 --eta 0.1 --collapse --out step.html]
 
 Bad input ends with one line on standard error and exit status 2.
 """
@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,13 @@ def _step_args(parser) -> None:
                         help="spread of the initial weights (default 0.01, the seed's)")
 
 
+def _eta_arg(parser) -> None:
+    """η of the update steps that step and explore show after the backward pass."""
+    parser.add_argument("--eta", type=_positive_float, default=0.1,
+                        help="learning rate of the update steps after backward "
+                        "(default 0.1, the seed's)")
+
+
 def _drawing_args(parser) -> None:
     """How graph and explore draw the diagram."""
     parser.add_argument("--collapse", action="store_true", help="draw each layer as one box")
@@ -190,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "step of the seed's network.  Commands come from standard input, so a "
                        "pipe can drive it; type help at the prompt for the list.")
     _step_args(p)
+    _eta_arg(p)
     p.set_defaults(run=cmd_step)
 
     p = sub.add_parser("explore", help="write a page that steps through one training step "
@@ -198,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "self-contained HTML page that steps through its forward and backward "
                        "pass: the diagram, and each step's text as `step` prints it.")
     _step_args(p)
+    _eta_arg(p)
     p.add_argument("--out", type=_path, default=Path("step.html"),
                    help="the page to write, ending in .html (default step.html)")
     _drawing_args(p)
@@ -234,14 +244,18 @@ def cmd_train(args) -> int:
     start = time.perf_counter()
     def report(epoch, error, _history):
         print(progress_line(epoch, args.epochs, error), flush=True)
-        if not np.isfinite(error):  # stop now rather than print nan for the rest of the run
-            raise UsageError(f"training diverged: the error is {error} at epoch {epoch}; "
-                             "lower --eta (the post uses 0.1) or --wb-width")
 
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run says so once, above
+    # A diverging run stops at the first non-finite error and says once, below, what made it.
+    with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         history = train(net, epochs=args.epochs, eta=args.eta, interval=args.interval,
                         seed=args.seed, batch_size=args.batch_size, engine=engine,
                         callback=report, legacy_rng=args.legacy_rng)
+    if history.diverged is not None:
+        _write_divergence_page(net, history.diverged, args.out)
+        _write_learning(history, args.out, args.animate)  # it opens where the run went wrong
+        raise UsageError(f"training diverged: {history.diverged.message}; lower --eta "
+                         "(the post uses 0.1) or --wb-width")
     seconds = time.perf_counter() - start
     steps = args.epochs * -(-63 // args.batch_size)
     last = history.epochs[-1]
@@ -282,7 +296,7 @@ def cmd_train(args) -> int:
                   "per layer; draw it with tinygrad-sine graph --collapse --max-nodes N")
     if path is not None:
         print(f"Graph of one training step (sample 10, trained weights{folded}) written:", path)
-        _write_explore_page(net, args.out, collapse=bool(folded))
+        _write_explore_page(net, args.out, collapse=bool(folded), eta=args.eta)
     _write_learning(history, args.out, args.animate)
     return 0
 
@@ -319,17 +333,38 @@ def _progress(what: str):
     return show
 
 
-def _write_explore_page(net, out: Path, collapse: bool) -> None:
+def _write_divergence_page(net, diverged, out: Path) -> None:
+    """``out/explore.html`` at the step of a diverged run that made the first non-finite
+    number, opened at that step (the run's error is on standard error, in one line)."""
+    from viz.explore import explore
+    from viz.graph import GraphTooLarge, GraphvizNotFound
+
+    path = out / "explore.html"
+    title = (f"Where training diverged: {net!r}, epoch {diverged.epoch}, "
+             f"sample {diverged.sample}")
+    try:
+        with np.errstate(all="ignore"):  # its numbers overflow: that is what it shows
+            stepper = diverged.stepper(net)
+            collapse = len(stepper.info.order) > 500
+            explore(stepper, path, start=diverged.step, collapse=collapse, title=title)
+    except (GraphvizNotFound, GraphTooLarge) as err:
+        print(f"explore.html skipped: {err}")
+        return
+    step = "" if diverged.step is None else f", open at step {diverged.step}"
+    print(f"Page of the step that diverged written{step}:", path)
+
+
+def _write_explore_page(net, out: Path, collapse: bool, eta: float) -> None:
     """``out/explore.html``: the same training step, to step through in a browser."""
     from viz.explore import explore
     from viz.graph import GraphvizNotFound
 
-    from .stepper import training_step
+    from .stepper import Stepper, training_step
 
     loss = training_step(net, *_sample(10))  # a fresh graph: the page runs its own backprop
     path = out / "explore.html"
     try:
-        explore(loss, path, collapse=collapse,
+        explore(Stepper(loss, eta=eta), path, start=0, collapse=collapse,
                 title=f"One training step of {net!r} (sample 10, trained weights)")
     except GraphvizNotFound as err:
         print(f"explore.html skipped: {err}")
@@ -412,6 +447,14 @@ def _seed_step(args):
     return training_step(net, x, t), about
 
 
+def _seed_stepper(args):
+    """The Stepper over one training step, with its update steps at ``--eta``; a caption."""
+    from .stepper import Stepper
+
+    loss, about = _seed_step(args)
+    return Stepper(loss, eta=args.eta), about
+
+
 def cmd_graph(args) -> int:
     from viz.graph import GraphTooLarge, GraphvizNotFound, render_graph
 
@@ -456,8 +499,8 @@ def cmd_explore(args) -> int:
     _check_writable_folder(args.out.parent, "--out")
     try:
         with np.errstate(all="ignore"):  # huge weights: the page shows nan/inf, no warnings
-            loss, about = _seed_step(args)
-            explore(loss, args.out, collapse=args.collapse, rankdir=args.rankdir,
+            stepper, about = _seed_stepper(args)
+            explore(stepper, args.out, start=0, collapse=args.collapse, rankdir=args.rankdir,
                     max_nodes=args.max_nodes, title=f"One training step of {about}")
     except GraphvizNotFound as err:
         raise UsageError(str(err)) from None
@@ -470,18 +513,18 @@ def cmd_explore(args) -> int:
 
 def cmd_step(args) -> int:
     from .repl import prompt
-    from .stepper import Stepper
 
     if sys.stdin is None or sys.stdin.closed:  # e.g. tinygrad-sine step <&-
         raise UsageError("step reads its commands from standard input, which is closed; run "
                          "it at a terminal or pipe commands in, e.g. echo n | tinygrad-sine step")
     with np.errstate(all="ignore"):  # huge weights: the steps show nan/inf, no warnings
-        loss, about = _seed_step(args)
-        stepper = Stepper(loss)
+        stepper, about = _seed_stepper(args)
+        counts = {phase: sum(st.phase == phase for st in stepper)
+                  for phase in ("forward", "backward", "update")}
         print(f"Stepping through one training step of {about}")
-        print(f"{len(stepper)} steps: {len(stepper) // 2} forward, then "
-              f"{len(stepper) // 2} backward. Type n for the next step, help for the commands, "
-              "q to quit.")
+        print(f"{len(stepper)} steps: {counts['forward']} forward, {counts['backward']} "
+              f"backward, then {counts['update']} updates (η = {args.eta}). Type n for the next "
+              "step, help for the commands, q to quit.")
         return prompt(stepper)
 
 

@@ -43,6 +43,8 @@ from .manual import ManualMiddle, ManualOutput, ManualSineNet
 from .nn import layer_of
 from .notation import (  # noqa: F401  (re-exported: every view imports its words from here)
     adds_up,
+    box_data,
+    box_grad,
     format_index,
     formulas,
     local_gradients,
@@ -58,6 +60,9 @@ from .notation import (  # noqa: F401  (re-exported: every view imports its word
     shape_text,
     shown_elements,
     sum_digits,
+    update_digits,
+    update_lines,
+    update_rule,
     value_digits,
     values_read,
 )

@@ -2,7 +2,7 @@
 
 The oracle: for a small ``eps``, ∂f/∂xᵢ ≈ (f(x + eps·eᵢ) − f(x − eps·eᵢ)) / (2 eps),
 with an error of order eps².  It needs nothing but the forward pass, so it
-is independent of every ``backward`` in ``ops.py``.
+is independent of every ``backward`` in ``ops/``.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from . import anomaly as _anomaly
 from .arguments import check_real, is_int
 from .autograd import no_grad, topo_order
 from .hints import input_error, input_hint, target_hint
@@ -549,6 +550,9 @@ class SGD:
 
         A parameter with no gradient (not in the last graph) is left alone, as in PyTorch.
         """
+        if _anomaly.is_active():  # inside detect_anomaly(): every new value checked first
+            self._checked_step()
+            return
         eta, now = self.eta, _tick()  # one tick of the data-change clock for the whole step
         for p in self.params:
             g = p._grad  # read directly: ``p.grad`` would make zeros for a missing gradient
@@ -556,6 +560,19 @@ class SGD:
                 data = p._data  # what ``p.data -= eta * g`` does, without two property calls:
                 data -= eta * g  # in place for an array, a new number for a single one
                 p._data, p._version = data, now
+
+    def _checked_step(self) -> None:
+        """The step inside ``detect_anomaly()``: all new values are worked out and checked
+        before any is stored, so an update that overflows changes no parameter."""
+        new = []
+        for p in self.params:
+            if p._grad is not None:
+                with np.errstate(all="ignore"):
+                    value = p._data - self.eta * p._grad
+                _anomaly.check_update(p, p._grad, self.eta, value)
+                new.append((p, value))
+        for p, value in new:
+            p.data = value
 
     def zero_grad(self) -> None:
         """Clear every parameter's ``.grad`` before the next backward pass."""

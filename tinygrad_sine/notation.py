@@ -174,7 +174,8 @@ def op_parts(node: Value) -> tuple[str, str, list[str]]:
     ``axis``) that the math uses.  An op whose docstring is missing or not in
     that form gives ``""`` for the part it lacks (the views then fall back to
     the op's name and its ``backward``); an op whose ``backward`` takes
-    ``*args`` gets names ``x1``, ``x2`` … for the inputs it does not name.
+    ``*args`` gets names ``x1``, ``x2`` … for the inputs it does not name, and
+    its static arguments the names in the op's ``arguments`` (``("axis",)``).
     """
     if node._op is None:
         return "", "", []
@@ -221,9 +222,10 @@ def _names_for(op, n_inputs: int, n_args: int) -> tuple[str, ...]:
     params = _parameters_of(op) or ()
     named = [p.name for p in params[2:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     wanted = n_inputs + n_args
-    if len(named) < wanted:
+    if len(named) < wanted:  # backward(g, y, *xs): inputs x1, x2 …; args as the op names them
         inputs = [f"x{i + 1}" for i in range(n_inputs)]
-        extra = [f"arg{i + 1}" for i in range(n_args)]
+        given = tuple(getattr(op, "arguments", ()) or ())[-n_args:] if n_args else ()
+        extra = [*given, *(f"arg{i + 1}" for i in range(len(given), n_args))]
         named += (inputs + extra)[len(named):]
     return tuple(named[:wanted])
 
@@ -274,6 +276,8 @@ def op_arguments(node: Value) -> list[str]:
             shown.append(name)
         elif name == "index":
             shown.append(format_index(value))
+        elif isinstance(value, np.ndarray):  # a fixed array, like where's cond: a preview
+            shown.append(f"{name}={_index_part(value)}")
         elif name in ("shape", "axes") and isinstance(value, tuple):
             shown.append(str(value))
         elif isinstance(value, (float, np.floating)):
@@ -420,3 +424,62 @@ def _as_shown(values, digits: int) -> np.ndarray:
 
 def _summed_to(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g if g.shape == shape else sum_to(g, shape)  # undo broadcasting, as autograd does
+
+
+# ------------------------------------------------------------ the update, and the boxes' rows
+
+
+def update_rule(name: str) -> str:
+    """Gradient descent's update of parameter ``name``: ``"w1 ← w1 − η·∂w1"``."""
+    return f"{name} ← {name} − η·∂{name}"
+
+
+def update_digits(before, grad, eta_text: str, digits: int = 4) -> int:
+    """The fewest significant digits (at least ``digits``) at which the shown
+    ``before − η · ∂w`` is the shown ``after``, worked as decimals from the numbers as
+    shown (``eta_text`` is η as shown), to within half a unit of the last digit of
+    ``after``.  Checked on the elements a preview shows, like :func:`sum_digits`."""
+    eta = Decimal(eta_text)
+    with np.errstate(all="ignore"):
+        after = np.asarray(before) - float(eta_text) * np.asarray(grad)
+    pairs = list(zip(shown_elements(before), shown_elements(grad), shown_elements(after)))
+    for p in range(digits, 17):
+        if all(adds_up(number(b, p), str(-_EXACT.multiply(eta, Decimal(number(g, p)))),
+                       number(a, p), digits)
+               for b, g, a in pairs if np.isfinite([b, g, a]).all()):
+            return p
+    return 17
+
+
+def update_lines(name: str, before, grad, eta: float, after, width: int = 60,
+                 digits: int = 4) -> tuple[str, list[str]]:
+    """A parameter's update step in words: ``(title, lines)``.
+
+    The lines show the rule, the value before, the gradient, and the sum
+    ``before − η · ∂w = after`` with as many digits as it takes for the shown
+    numbers to work out (see :func:`update_digits`).
+    """
+    eta_text = number(eta)
+    p = update_digits(before, grad, eta_text, digits)
+    b, g, a = (preview(v, width, p) for v in (before, grad, after))
+    rule = update_rule(name)
+    lines = [f"  update     {rule}   (gradient descent, η = {eta_text})",
+             f"  before     {name} = {b}",
+             f"  gradient   ∂{name} = {g}",
+             f"  after      {name} = {b} − {eta_text} · {g} = {a}"]
+    return f"{rule} = {preview(after, 30, p)}", lines
+
+
+def box_grad(grad, heard: int = 1, expected: int = 1) -> str:
+    """A box's gradient row as backprop reaches it: ``"grad —"`` before, then the running
+    total with how many of its contributions have arrived (``"grad 0.5 (1 of 2 so far)"``),
+    then the final value."""
+    if grad is None:
+        return "grad —"
+    so_far = f"  ({heard} of {expected} so far)" if heard < expected else ""
+    return f"grad {preview(grad)}{so_far}"
+
+
+def box_data(data, updated: bool = False) -> str:
+    """A box's value row; after the parameter's update step, its new value."""
+    return f"{'new data' if updated else 'data'} {preview(data)}"

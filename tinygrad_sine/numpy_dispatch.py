@@ -62,6 +62,11 @@ UFUNCS = {
     np.sin: _method("sin"),
     np.cos: _method("cos"),
     np.tanh: _method("tanh"),
+    np.absolute: _method("abs"),  # np.abs
+    np.sqrt: _method("sqrt"),
+    np.square: _method("square"),
+    np.maximum: _method("maximum"),
+    np.minimum: _method("minimum"),
     # Comparisons (``ndarray == v``, ``np.less(v, 1)``): numpy booleans, no node (see Value).
     np.equal: _method("__eq__"),
     np.not_equal: _method("__ne__"),
@@ -155,6 +160,71 @@ def _dot(a, b, out=None):
     return dot(a, b)
 
 
+def _reduction(name: str):
+    """``np.max``, ``np.var`` …: the Value method ``name`` over ``axis``, numpy's signature."""
+
+    def call(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, initial=None,
+             where=None, mean=None, correction=None):
+        _refuse(name, dtype=dtype, out=out, initial=initial, where=where, mean=mean)
+        if ddof != 0 or correction not in (None, 0):
+            raise TypeError(
+                f"np.{name} on a Value: only ddof=0 is supported (divide by n, as numpy's "
+                f"default); for n - 1, write ((v - v.mean()) ** 2).sum() / (n - 1)")
+        return getattr(_lift(a, name), name)(axis, keepdims)
+
+    call.__name__ = name
+    return call
+
+
+def _max_min(name: str):
+    """``np.max``/``np.amax`` and ``np.min``/``np.amin`` (no dtype or ddof in their signature)."""
+    reduce = _reduction(name)
+
+    def call(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        return reduce(a, axis, out=out, keepdims=keepdims, initial=initial, where=where)
+
+    return call
+
+
+def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs):
+    _refuse("clip", out=out, **{k: True for k in kwargs})
+    lo = min if a_min is None else a_min
+    hi = max if a_max is None else a_max
+    if isinstance(lo, Value) or isinstance(hi, Value):
+        raise TypeError("np.clip on a Value: the bounds must be numbers (or None), not Values; "
+                        "for a bound that is a Value use maximum(v, lo) and minimum(v, hi)")
+    return _lift(a, "clip").clip(lo, hi)
+
+
+def _where(condition, x=None, y=None):
+    if x is None or y is None:
+        raise TypeError("np.where on a Value needs three arguments (cond, a, b); np.where(cond) "
+                        "alone gives indices: use np.where(v.data > 0) for those")
+    return _functions.where(condition, x, y)
+
+
+def _join(name: str):
+    def call(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+        _refuse(name, out=out, dtype=dtype, casting=None if casting == "same_kind" else casting)
+        return getattr(_functions, name)(arrays, axis)
+
+    call.__name__ = name
+    return call
+
+
+def _squeeze(a, axis=None):
+    return _lift(a, "squeeze").squeeze(axis)
+
+
+def _expand_dims(a, axis):
+    return _lift(a, "expand_dims").expand_dims(axis)
+
+
+def _ravel(a, order="C"):
+    _refuse("ravel", order=None if order == "C" else order)
+    return _lift(a, "flatten").flatten()
+
+
 def _size(a, axis=None):
     return np.size(a.data, axis)
 
@@ -167,13 +237,28 @@ FUNCTIONS = {
     np.transpose: _transpose,
     np.reshape: _reshape,
     np.dot: _dot,
+    np.max: _max_min("max"),
+    np.amax: _max_min("max"),
+    np.min: _max_min("min"),
+    np.amin: _max_min("min"),
+    np.var: _reduction("var"),
+    np.std: _reduction("std"),
+    np.clip: _clip,
+    np.where: _where,
+    np.concatenate: _join("concatenate"),
+    np.stack: _join("stack"),
+    np.squeeze: _squeeze,
+    np.expand_dims: _expand_dims,
+    np.ravel: _ravel,
     np.shape: lambda a: a.shape,
     np.ndim: lambda a: len(a.shape),
     np.size: _size,
 }
 
-_METHODS = ("exp, log, sin, cos, tanh, sigmoid, relu, identity, sum, mean, reshape, "
-            "transpose, broadcast_to, dot, T, [index], + − * / ** @")
+_METHODS = ("exp, log, sin, cos, tanh, sigmoid, relu, identity, abs, sqrt, square, maximum, "
+            "minimum, clip, leaky_relu, sum, mean, max, min, var, std, logsumexp, softmax, "
+            "log_softmax, reshape, transpose, broadcast_to, squeeze, expand_dims, flatten, dot, "
+            "T, [index], + − * / ** @")
 
 
 # Functions that make no node (they read the shape, or compare): not listed as operations.
@@ -218,3 +303,6 @@ def array_function(func, types, args, kwargs):
     if call is None:
         raise _unsupported(f"numpy.{func.__name__}")
     return call(*args, **kwargs)
+
+
+from . import functions as _functions  # noqa: E402  (it imports value, which imports this module)

@@ -44,8 +44,9 @@ def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | Non
     if interactive and infile is sys.stdin:
         _line_editing()
 
-    def say(text: str) -> None:
-        print(text, file=out, flush=True)
+    def say(text: str) -> None:  # one write: a terminal shows the whole step at once
+        out.write(text + "\n")
+        out.flush()
 
     while True:
         if interactive and infile is sys.stdin:
@@ -100,7 +101,7 @@ def _command(s: Stepper, word: str, arg: str) -> str:
         return s.where()
     if word == "tree":
         step = s.current
-        backward = step is not None and step.phase == "backward"
+        backward = step is not None and step.phase != "forward"  # backward, or the update
         return show_text(s.root, show_grad=backward, grads=s.grads())
     if word == "show":
         if not arg:

@@ -7,9 +7,12 @@ samples shuffled every epoch.
 
 from __future__ import annotations
 
+import copy
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import isfinite
 
 import numpy as np
 
@@ -97,6 +100,7 @@ class History:
     frames: list[Frame] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     model: object = None  # a copy of the network as training began, to draw frames with
+    diverged: Divergence | None = None  # where the run went wrong, if it did (train stopped)
 
     @property
     def final_error(self) -> float:
@@ -122,6 +126,58 @@ class History:
         from viz.learn import learn_page
 
         return learn_page(self)._repr_html_()
+
+
+@dataclass(repr=False)
+class Divergence:
+    """Where a training run's error stopped being finite, and the first number that did.
+
+    ``train`` stops at the first sample whose error is ``nan`` or ``inf``,
+    replays the run from its first weights under
+    :func:`~tinygrad_sine.detect_anomaly`, and records here the step where
+    the first non-finite number was made (the same step, or an earlier one
+    whose overflow the error absorbed for a while):
+
+    * ``epoch``, ``sample`` (the data index of the batch's first sample),
+      ``samples`` (the batch's data indices) and ``x``, ``t`` (its rows);
+    * ``message``: one line, ``"epoch 1, sample 24: multiply in E = …
+      overflowed at y2 = …"``, with ``phase`` (``"forward"``, ``"backward"``
+      or ``"update"``) and ``node`` (the node's name in that step's graph);
+    * ``weights``: the parameters just before that step (``net.parameters()``
+      order) and ``eta``; :meth:`stepper` rebuilds the step, and ``step`` is
+      the number of the step about that node in it, so
+      ``viz.explore(d.stepper(net), start=d.step)`` opens there;
+    * ``stopped_epoch``, ``stopped_sample`` and ``error``: where the error
+      itself turned non-finite, and its value.
+    """
+
+    epoch: int
+    sample: int
+    samples: tuple[int, ...]
+    x: np.ndarray
+    t: np.ndarray
+    message: str
+    phase: str | None  # None when the replay found no op to name (see message)
+    node: str | None
+    step: int | None
+    weights: list[np.ndarray]
+    eta: float
+    stopped_epoch: int
+    stopped_sample: int
+    error: float
+    loss: Callable = squared_error  # the run's loss(y, t)
+
+    def stepper(self, net):
+        """The training step where it went wrong, on a copy of ``net`` at ``weights``,
+        as a :class:`~tinygrad_sine.Stepper` with the update steps (``net`` is not changed)."""
+        from .stepper import Stepper
+
+        twin = _copy_at(net, self.weights)
+        with np.errstate(all="ignore"):  # its numbers overflow: that is what it shows
+            return Stepper(step_graph(twin, self.x, self.t, self.loss), eta=self.eta)
+
+    def __repr__(self) -> str:
+        return f"Divergence({self.message})"
 
 
 def progress_line(epoch: int, epochs: int, error: float) -> str:
@@ -269,6 +325,8 @@ def train(
         step = _manual_step(net, eta)
     else:
         step = (_auto_step if engine == "auto" else _compiled_step)(net, eta, loss_fn)
+    # kept to replay the run if it diverges: the first weights and the shuffler's state
+    replay = _Replay(net, x_all, t_all, eta, batch_size, copy.deepcopy(rng), loss_fn)
 
     sync = getattr(step, "sync", lambda: None)  # the compiled and manual steps hold the weights
     try:
@@ -286,7 +344,13 @@ def train(
                 if record or frame is not None:
                     total += err
                     ys.append(y)
-            if frame is not None:
+                if not isfinite(err):  # stop, and find the first number that was not finite
+                    history.diverged = replay.find(epoch, start, err)
+                    break
+            if history.diverged is not None:  # the epoch's line shows the error that stopped it
+                seen = order[:start + len(idx)] if record else idx
+                total, ys, record = (total if record else err), (ys if record else [y]), True
+            if frame is not None:  # (a run stopped part way: the error that stopped it)
                 frame.error = total / n
                 history.frames.append(frame)
             if record:
@@ -295,12 +359,18 @@ def train(
                 history.epochs.append(epoch)
                 history.errors.append(error)
                 outputs = np.concatenate([np.asarray(y).reshape(-1, sizes[-1]) for y in ys])
-                history.snapshots[epoch] = (x_all[order, 0], outputs[:, 0])
+                visited = seen if history.diverged else order
+                history.snapshots[epoch] = (x_all[visited, 0], outputs[:, 0])
                 if classify:
-                    right = outputs.argmax(axis=1) == t_all[order].argmax(axis=1)
+                    right = outputs.argmax(axis=1) == t_all[visited].argmax(axis=1)
                     history.accuracies.append(float(right.mean()))
                 if callback is not None:
                     callback(epoch, error, history)
+            if history.diverged is not None:
+                warnings.warn(f"train: stopped: {history.diverged.message} "
+                              "(history.diverged has the details)", RuntimeWarning,
+                              stacklevel=2)
+                break
     finally:  # at the end, and on an exception (a callback stopping the run, Ctrl-C)
         sync()
     return history
@@ -308,12 +378,83 @@ def train(
 
 def _copy_of(net):
     """A copy of ``net`` to draw frames with, or None if it cannot be copied."""
-    import copy
-
     try:
         return copy.deepcopy(net)
     except Exception:  # a network holding something uncopyable: the page draws less
         return None
+
+
+def step_graph(net, x, t, loss: Callable = squared_error) -> Value:
+    """The graph of one training step, ``loss(net(x), t)``, as ``train`` builds it; ``x``
+    and ``t`` are leaves labelled ``x`` and ``t`` and marked as inputs (data fed in)."""
+    from .describe import set_role
+
+    x = set_role(Value(x, label="x"), "input")
+    t = set_role(Value(t, label="t"), "input")
+    return loss(net(x), t)
+
+
+def _copy_at(net, weights: list[np.ndarray]):
+    """A copy of ``net`` (same layers and names) holding ``weights``."""
+    twin = copy.deepcopy(net)
+    for p, w in zip(twin.parameters(), weights):
+        p.data = w
+    return twin
+
+
+class _Replay:
+    """The run again, from its first weights, to find where it stopped being finite."""
+
+    def __init__(self, net, x, t, eta: float, batch_size: int, rng, loss: Callable):
+        self.net, self.x, self.t, self.eta, self.batch_size = net, x, t, eta, batch_size
+        self.loss = loss
+        self.weights = [p.data.copy() for p in net.parameters()]
+        self.rng = rng  # a copy of the shuffler, before the first epoch's draw
+
+    def find(self, epoch: int, start: int, error: float) -> Divergence:
+        """The first step (up to sample position ``start`` of ``epoch``) that made a
+        non-finite number, run as ``engine="auto"`` under ``detect_anomaly``."""
+        from .anomaly import AnomalyError, detect_anomaly
+        from .stepper import Stepper
+
+        twin = _copy_at(self.net, self.weights)
+        sgd, rng, n = SGD(twin.parameters(), self.eta), self.rng, len(self.x)
+        stop_order = None
+        with detect_anomaly():
+            for e in range(epoch + 1):
+                order = rng.permutation(n)
+                stop_order = order
+                for s in range(0, n if e < epoch else start + 1, self.batch_size):
+                    idx = order[s:s + self.batch_size]
+                    before = [p.data.copy() for p in twin.parameters()]
+                    sgd.zero_grad()
+                    loss = step_graph(twin, self.x[idx], self.t[idx], self.loss)
+                    try:
+                        loss.backward()
+                        sgd.step()
+                    except AnomalyError as err:
+                        twin = _copy_at(self.net, before)
+                        with np.errstate(all="ignore"):
+                            stepper = Stepper(step_graph(twin, self.x[idx], self.t[idx],
+                                                         self.loss), eta=self.eta)
+                        found = [st.index for st in stepper if st.phase == err.phase
+                                 and stepper.info.name(st.node) == err.name]
+                        return self._divergence(e, idx, f"{err}", err.phase, err.name,
+                                                found[0] if found else None, before, epoch,
+                                                stop_order[start], error)
+        idx = stop_order[start:start + self.batch_size]
+        return self._divergence(
+            epoch, idx, f"the error is {error}, and a replay found no op that made a "
+            "non-finite number (the engines' numbers differ in the last digits)",
+            None, None, None, before, epoch, stop_order[start], error)
+
+    def _divergence(self, epoch, idx, what, phase, node, step, weights, stopped_epoch,
+                    stopped_sample, error) -> Divergence:
+        sample = int(idx[0])
+        return Divergence(epoch, sample, tuple(int(i) for i in idx), self.x[idx].copy(),
+                          self.t[idx].copy(), f"epoch {epoch}, sample {sample}: {what}",
+                          phase, node, step, weights, self.eta, stopped_epoch,
+                          int(stopped_sample), float(error), self.loss)
 
 
 def _loss_function(loss) -> tuple[Callable, str]:

@@ -10,6 +10,11 @@
     >>> s.goto(-1).text.splitlines()[1]
     '  gradient arriving  ∂a = 4   (total of 2 contributions, from mul#1)'
 
+With ``eta=`` (a training step) the backward pass is followed by the update,
+one step per parameter: ``w1 ← w1 − η·∂w1``, with the numbers before and
+after.  The stepper works the new values out and keeps them
+(``s.updated()``); it never assigns ``.data``.
+
 The backward steps replay the same loop as ``autograd.backprop`` — reverse
 topological order, each op's ``backward`` on the gradient arriving at its
 output, ``sum_to`` to undo broadcasting, contributions added up per parent —
@@ -35,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arguments import is_int
+from .arguments import check_real, is_int
 from .autograd import _seed, check_unchanged, checked_gradients
 from .compare import GradientRow, format_table
 from .describe import (
@@ -49,6 +54,8 @@ from .describe import (
     set_role,
     shape_text,
     sum_digits,
+    update_lines,
+    update_rule,
     value_digits,
     values_read,
 )
@@ -60,7 +67,7 @@ _DIGITS = 4  # significant digits of a number, at least (see describe.number)
 
 @dataclass(frozen=True, repr=False)
 class Step:
-    """One step: ``phase`` is ``"forward"`` or ``"backward"``; ``text`` explains it.
+    """One step: ``phase`` is ``"forward"``, ``"backward"`` or ``"update"``; ``text`` explains it.
 
     ``title`` is the one-line summary the prompt's ``list`` shows; ``seed``
     the seed's quantities at this node (δ, ∂w, ∂b, ∂y), if any.  A Step's
@@ -68,7 +75,7 @@ class Step:
     """
 
     index: int
-    phase: str
+    phase: str  # "forward", "backward" or "update"
     node: Value
     text: str
     title: str  # the one-line summary `list` shows
@@ -112,6 +119,16 @@ class Stepper:
     every running total are shown to as many digits as it takes for each
     shown total to be the shown previous total plus the shown contribution.
 
+    ``eta`` (η, the learning rate) adds the update after backward: one step
+    per parameter, ``w1 ← w1 − η·∂w1``, showing η, the value before, the
+    gradient and the value after, in the order the forward pass meets them.
+    The parameters are ``params`` when given (leaves of the graph), else the
+    leaves that :func:`~tinygrad_sine.describe.describe` calls parameters:
+    those an ``nn`` layer made, those marked with ``set_role(v, "parameter")``,
+    and in a graph built by hand every labelled leaf but ``x``, ``t``, ``x1`` …
+    (what the diagrams colour as parameters).  The forward and backward steps
+    keep their numbers; the update steps come after them.
+
     ``grad`` seeds the backward pass for a root with more than one element
     (as in ``root.backward(grad)``).  The stepper starts *before* the first
     step; ``next()`` moves to step 0.  The gradients reached so far are the
@@ -123,14 +140,19 @@ class Stepper:
     Public API: ``len(s)``, ``s[i]``, iteration (``Step`` records with
     ``.index``, ``.phase``, ``.node``, ``.text``, ``.title``, ``.seed``),
     ``position``, ``current``, ``next``, ``prev``, ``goto``, ``where``,
-    ``visited``, ``grad``, ``grads`` (keyed by Value), ``formulas``,
+    ``visited``, ``grad``, ``grads`` (keyed by Value), ``updated``, ``formulas``,
     ``formulas_table``, ``render``; ``info`` is the graph's
-    :class:`~tinygrad_sine.describe.GraphInfo` and ``root`` its root.
+    :class:`~tinygrad_sine.describe.GraphInfo`, ``root`` its root, ``eta``
+    its η (None without updates) and ``params`` the parameters it updates.
     """
 
-    def __init__(self, root: Value, grad=None):
+    def __init__(self, root: Value, grad=None, *, eta: float | None = None,
+                 params=None):
         self.root = root
         self.info: GraphInfo = describe(root)
+        self.eta = None if eta is None else check_real(
+            eta, "Stepper", "eta (the learning rate)", positive=True, example="0.1")
+        self.params: list[Value] = self._parameters(params)
         self._seed = _seed(root, grad, "Stepper")
         self._seed_given = grad is not None
         self._nodes = {id(n): n for n in self.info.order}
@@ -138,6 +160,10 @@ class Stepper:
         self._arrivals: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._steps: list[Step] = [self._forward_step(i, n) for i, n in enumerate(self.info.order)]
         self._backward_steps()
+        # id(parameter) -> (its update step, its new value)
+        self._updates: dict[int, tuple[int, np.ndarray]] = {}
+        if self.eta is not None:
+            self._update_steps()
         self._pos = -1
 
     # ------------------------------------------------------------ building the steps
@@ -246,6 +272,44 @@ class Stepper:
         return Step(index, "backward", node, "\n".join([head, *lines]),
                     f"backward  {summary}", seed)
 
+    def _parameters(self, params) -> list[Value]:
+        """The leaves the update steps change: ``params``, or the graph's parameters."""
+        if params is None:
+            if self.eta is None:
+                return []
+            return [n for n in self.info.order if self.info.kind(n) == "parameter"]
+        if self.eta is None:
+            raise ValueError("Stepper: params= says what the update steps change; give eta= "
+                             "(the learning rate) too, e.g. Stepper(loss, eta=0.1, params=[w])")
+        found, members = [], {id(n) for n in self.info.order}
+        for i, p in enumerate([params] if isinstance(params, Value) else list(params)):
+            if not isinstance(p, Value):
+                raise TypeError(f"Stepper: params[{i}] is a {type(p).__name__}, not a Value; "
+                                "pass the leaves to update, e.g. net.parameters()")
+            if id(p) not in members or p._op is not None:
+                what = "is not in this graph" if id(p) not in members else "is not a leaf"
+                raise ValueError(f"Stepper: params[{i}] ({self._label(p)}) {what}; the update "
+                                 "steps change leaves the root depends on")
+            if all(q is not p for q in found):
+                found.append(p)
+        return found
+
+    def _label(self, v: Value) -> str:
+        return self.info.name(v) if id(v) in self.info.names else repr(v.label)
+
+    def _update_steps(self) -> None:
+        """One step per parameter after backward: ``w ← w − η·∂w``, worked out, not stored."""
+        final = self.grads(len(self._steps) - 1)
+        for p in self.params:
+            index, name, g = len(self._steps), self.info.name(p), final[p]
+            with np.errstate(all="ignore"):  # a diverging step shows its inf and nan
+                after = p.data - self.eta * g
+            self._updates[id(p)] = (index, after)
+            title, lines = update_lines(name, p.data, g, self.eta, after, _WIDTH, _DIGITS)
+            head = f"step {index} · update · {update_rule(name)}"
+            self._steps.append(Step(index, "update", p, "\n".join([head, *lines]),
+                                    f"update    {title}"))
+
     # ------------------------------------------------------------ looking at the steps
     def __repr__(self) -> str:
         return f"<Stepper over {self.info.name(self.root)}, {len(self)} steps; {self.where()}>"
@@ -285,6 +349,17 @@ class Stepper:
                     break
                 found[key] = total
         return {self._nodes[key]: total.copy() for key, total in found.items()}  # yours to change
+
+    def updated(self, index: int | None = None) -> dict[Value, np.ndarray]:
+        """``parameter -> its new value`` for the update steps done by step ``index``
+        (default: the current step); empty before the first update step, and without eta.
+
+        The parameters' own ``.data`` is never changed: a training loop makes
+        the update (``SGD.step()``); here you watch it.
+        """
+        index = self._pos if index is None else index
+        return {self._nodes[key]: after.copy() for key, (at, after) in self._updates.items()
+                if at <= index}
 
     def grad(self, node: Value | str) -> np.ndarray | None:
         """The gradient of ``node`` (a Value or a name) at the current step; None if none yet."""
@@ -392,7 +467,7 @@ class Stepper:
         from viz.graph import render_graph
 
         step = self.current
-        backward = step is not None and step.phase == "backward"
+        backward = step is not None and step.phase != "forward"  # backward, or the update
         drawing = dict(highlight=[step.node] if step else [], shade=self.visited(),
                        show_grad=backward, grads=self.grads() if backward else None)
         drawing.update(options)

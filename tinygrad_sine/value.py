@@ -1,7 +1,7 @@
 """``Value``: a number or a numpy array that remembers how it was computed.
 
 Every arithmetic operation on Values returns a new Value whose ``parents``
-are its inputs and whose ``op`` names the operation (see ``ops.py``).  The
+are its inputs and whose ``op`` names the operation (see the ``ops`` package).  The
 result is a graph that ``backward`` (``autograd.py``) walks in reverse.
 
 Design choices a reader may want to know:
@@ -29,7 +29,7 @@ import inspect
 import numpy as np
 
 from . import ops
-from .arguments import as_float64, axis_arg, keepdims_arg, shape_arg
+from .arguments import as_float64, axis_arg, bounds_arg, keepdims_arg, real_arg, shape_arg
 
 # Whether operations record a graph: switched by ``no_grad()`` / ``enable_grad()``
 # (autograd.py).  A context variable, so each thread and each asyncio task has
@@ -77,7 +77,8 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
     except (ValueError, IndexError, TypeError) as err:
         shapes = ("shape " if len(parents) == 1 else "shapes ") + " and ".join(
             str(p.shape) for p in parents)
-        names = list(inspect.signature(op.forward).parameters)[len(parents):]
+        names = list(getattr(op, "arguments", ()) or
+                     list(inspect.signature(op.forward).parameters)[len(parents):])
         extra = ", ".join(f"{n}={a!r}" for n, a in zip(names, args))
         extra = f" ({extra})" if extra else ""
         raise ValueError(
@@ -148,7 +149,7 @@ def _lift(x, where: str = "apply") -> Value:
 
 
 def apply(op, *inputs, args: tuple = ()) -> Value:
-    """Apply an operation class from ``ops.py`` (or your own ``Op`` subclass) to inputs.
+    """Apply an operation class from ``ops`` (or your own ``Op`` subclass) to inputs.
 
     Inputs may be Values, numbers or arrays; ``args`` are the op's fixed
     extra arguments (an axis, a shape …).  This is how to add an operation:
@@ -614,6 +615,39 @@ class Value:
         """A new node equal to this one (the seed's output activation)."""
         return _apply(ops.Identity, (self,))
 
+    def abs(self):
+        """|x| elementwise, also ``abs(v)`` (ops.Abs: ∂x = ∂y · sign x, 0 at x = 0)."""
+        return _apply(ops.Abs, (self,))
+
+    __abs__ = abs
+
+    def sqrt(self):
+        """√x elementwise (ops.Sqrt: ∂x = ∂y / (2y))."""
+        return _apply(ops.Sqrt, (self,))
+
+    def square(self):
+        """x² elementwise (ops.Square: ∂x = ∂y · 2x)."""
+        return _apply(ops.Square, (self,))
+
+    def maximum(self, other):
+        """The larger of two, elementwise (ops.Maximum; a tie gives each side half of ∂y)."""
+        return _apply(ops.Maximum, (self, _lift(other, "maximum")))
+
+    def minimum(self, other):
+        """The smaller of two, elementwise (ops.Minimum; a tie gives each side half of ∂y)."""
+        return _apply(ops.Minimum, (self, _lift(other, "minimum")))
+
+    def clip(self, lo=None, hi=None):
+        """Each number held to [lo, hi], like ``np.clip`` (ops.Clip: ∂y passes where lo ≤ x ≤ hi).
+
+        ``lo`` and ``hi`` are numbers; one of them may be None (no bound on that side).
+        """
+        return _apply(ops.Clip, (self,), bounds_arg(lo, hi, "clip"))
+
+    def leaky_relu(self, slope: float = 0.01):
+        """x where x > 0, else slope · x (ops.LeakyRelu; 0.01 and ∂ = slope at 0, as PyTorch)."""
+        return _apply(ops.LeakyRelu, (self,), (real_arg(slope, "leaky_relu", "slope"),))
+
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims: bool = False):
         """Σ over ``axis`` (all axes when None), like ``ndarray.sum`` (ops.Sum)."""
@@ -625,7 +659,50 @@ class Value:
         return _apply(ops.Mean, (self,),
                       (axis_arg(axis, "mean", self.ndim), keepdims_arg(keepdims, "mean")))
 
+    def max(self, axis=None, keepdims: bool = False):
+        """The largest number over ``axis``, like ``ndarray.max`` (ops.Max; ties share ∂y)."""
+        return _apply(ops.Max, (self,), (axis_arg(axis, "max"), keepdims_arg(keepdims, "max")))
+
+    def min(self, axis=None, keepdims: bool = False):
+        """The smallest number over ``axis``, like ``ndarray.min`` (ops.Min; ties share ∂y)."""
+        return _apply(ops.Min, (self,), (axis_arg(axis, "min"), keepdims_arg(keepdims, "min")))
+
+    def var(self, axis=None, keepdims: bool = False):
+        """The variance over ``axis``, dividing by n as ``ndarray.var`` does (ops.Var)."""
+        return _apply(ops.Var, (self,), (axis_arg(axis, "var"), keepdims_arg(keepdims, "var")))
+
+    def std(self, axis=None, keepdims: bool = False):
+        """The standard deviation over ``axis``, dividing by n as ``ndarray.std`` (ops.Std)."""
+        return _apply(ops.Std, (self,), (axis_arg(axis, "std"), keepdims_arg(keepdims, "std")))
+
+    def logsumexp(self, axis=None, keepdims: bool = False):
+        """ln Σ eˣ over ``axis``, with no overflow for large x (ops.Logsumexp: ∂x = ∂y e^(x−y))."""
+        return _apply(ops.Logsumexp, (self,),
+                      (axis_arg(axis, "logsumexp"), keepdims_arg(keepdims, "logsumexp")))
+
+    def softmax(self, axis=-1):
+        """eˣ / Σ eˣ along ``axis`` (the last by default), without overflow (ops.Softmax)."""
+        return _apply(ops.Softmax, (self,), (axis_arg(axis, "softmax"),))
+
+    def log_softmax(self, axis=-1):
+        """x − ln Σ eˣ along ``axis`` (the last by default), without overflow (ops.LogSoftmax)."""
+        return _apply(ops.LogSoftmax, (self,), (axis_arg(axis, "log_softmax"),))
+
     # ------------------------------------------------------------ shapes
+    def squeeze(self, axis=None):
+        """Drop length-1 axes: those in ``axis``, or all of them (ops.Squeeze)."""
+        return _apply(ops.Squeeze, (self,), (axis_arg(axis, "squeeze"),))
+
+    def expand_dims(self, axis):
+        """A new length-1 axis at ``axis`` (an int or a tuple), like ``np.expand_dims``."""
+        if axis is None:
+            raise TypeError("Value.expand_dims: axis must be an int or a tuple of ints; got None")
+        return _apply(ops.ExpandDims, (self,), (axis_arg(axis, "expand_dims"),))
+
+    def flatten(self):
+        """All the numbers in one row (row-major), like ``ndarray.flatten`` (ops.Flatten)."""
+        return _apply(ops.Flatten, (self,))
+
     def reshape(self, *shape):
         """``v.reshape(2, 3)`` or ``v.reshape((2, 3))``; one axis may be -1."""
         return _apply(ops.Reshape, (self,), (shape_arg(shape, "reshape"),))

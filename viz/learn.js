@@ -137,13 +137,17 @@
     return out;
   }
 
+  // A pixel position kept to a range SVG can draw (a diverging run's numbers are huge;
+  // the panel's clip shows the curve leaving it).
+  function clamp(px) { return Math.max(-1e4, Math.min(1e4, px)); }
+
   // A polyline through (xs[i], ys[i]); a null or non-finite y breaks the line.
   function path(p, xs, ys, attributes, parent) {
     let d = "", pen = false;
     for (let i = 0; i < xs.length; i++) {
       const v = ys[i];
       if (v === null || !Number.isFinite(v) || (p.log && v <= 0)) { pen = false; continue; }
-      d += (pen ? "L" : "M") + p.x(xs[i]).toFixed(1) + " " + p.y(v).toFixed(1);
+      d += (pen ? "L" : "M") + p.x(xs[i]).toFixed(1) + " " + clamp(p.y(v)).toFixed(1);
       pen = true;
     }
     const e = element("path", Object.assign({d: d, fill: "none"}, attributes), parent || p.layer);
@@ -280,9 +284,10 @@
       element("line", {x1: resid.left, x2: resid.right, y1: resid.y(0), y2: resid.y(0), class: "zero"}, resid.layer);
       r.forEach(function (v, i) {
         if (v === null) return;
-        element("line", {x1: resid.x(rx[i]), x2: resid.x(rx[i]), y1: resid.y(0), y2: resid.y(v),
-                         class: "stem"}, resid.layer);
-        element("circle", {cx: resid.x(rx[i]), cy: resid.y(v), r: 2.2, class: "stem"}, resid.layer);
+        element("line", {x1: resid.x(rx[i]), x2: resid.x(rx[i]), y1: resid.y(0),
+                         y2: clamp(resid.y(v)), class: "stem"}, resid.layer);
+        element("circle", {cx: resid.x(rx[i]), cy: clamp(resid.y(v)), r: 2.2, class: "stem"},
+                resid.layer);
       });
     });
   }
@@ -300,7 +305,7 @@
       rule.setAttribute("x1", x); rule.setAttribute("x2", x);
       const e = errors[f];
       marker.style.display = e !== null && e > 0 ? "" : "none";
-      if (e !== null && e > 0) { marker.setAttribute("cx", x); marker.setAttribute("cy", p.y(e)); }
+      if (e !== null && e > 0) { marker.setAttribute("cx", x); marker.setAttribute("cy", clamp(p.y(e))); }
     });
   }
 

@@ -37,14 +37,20 @@ from __future__ import annotations
 
 import copy
 import html
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from tinygrad_sine.autograd import no_grad
-from tinygrad_sine.sine import History, progress_line, sine_data
+from tinygrad_sine.sine import (
+    LOSSES,
+    History,
+    _loss_function,
+    progress_line,
+    sine_data,
+    step_graph,
+)
 from tinygrad_sine.value import Value
 
 from .page import Page, fill, html_page, write_page
@@ -273,12 +279,8 @@ def _net_name(history: History) -> str:
 
 def _start_frame(history: History, epochs: list[int], start) -> int:
     """The frame the page opens at: ``start``'s, or where the run diverged, else 0."""
-    if start is None:
-        start = getattr(history, "diverged_epoch", None)
-        if start is None:
-            start = next(
-                (e for e, err in zip(history.epochs, history.errors) if not np.isfinite(err)), None
-            )
+    if start is None and history.diverged is not None:
+        start = history.diverged.epoch
     if start is None:
         return 0
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
@@ -287,10 +289,18 @@ def _start_frame(history: History, epochs: list[int], start) -> int:
     return before[-1] if before else 0
 
 
+def _start_epoch(history: History, epochs: list[int]) -> int:
+    return epochs[_start_frame(history, epochs, None)]
+
+
 def _page_data(history: History, c: Curves, lines: list[str]) -> dict:
     """What learn.js reads: numbers as integers with a scale per series (a small page)."""
     x, t = history.samples
     notes = [f"(frame {i + 1} of {len(c.epochs)})" for i in range(len(c.epochs))]
+    if history.diverged is not None:  # the frames from where it went wrong on say so
+        for i, epoch in enumerate(c.epochs):
+            if epoch >= _start_epoch(history, c.epochs):
+                notes[i] = f"train stopped: {history.diverged.message}"
     data = {
         "epochs": c.epochs,
         "lines": lines,
@@ -368,6 +378,8 @@ def _steps(history: History, epochs: list[int], count: int) -> tuple[dict, str]:
     try:
         for epoch in chosen:
             pages[str(epoch)] = _step_page(history, by_epoch[epoch])
+        if history.diverged is not None:  # the page opens here: the step that went wrong
+            pages[str(epochs[_start_frame(history, epochs, None)])] = _divergence_page(history)
     except GraphvizNotFound as err:
         return {}, f"no training step here: {err}"
     except GraphTooLarge as err:  # too many nodes even one box per layer, or too slow to lay out
@@ -409,36 +421,43 @@ def _step_page(history: History, frame) -> str:
     )
     title = f"Epoch {frame.epoch}: its first training step ({which}), at that epoch's weights"
     with np.errstate(all="ignore"):
-        stepper = _stepper(Stepper, _step_loss(history, model, x[batch], t[batch]), eta)
+        stepper = Stepper(_step_loss(history, model, x[batch], t[batch]), eta=eta)
         try:
             return explore(stepper, title=title)
         except GraphTooLarge:
             loss = _step_loss(history, model, x[batch], t[batch])
-            return explore(_stepper(Stepper, loss, eta), title=title, collapse=True)
+            return explore(Stepper(loss, eta=eta), title=title, collapse=True)
+
+
+def _divergence_page(history: History) -> str:
+    """The explorer page of the step where the run made its first non-finite number,
+    opened at the step about that node."""
+    from .explore import explore
+    from .graph import GraphTooLarge
+
+    d = history.diverged
+    title = f"Where the run went wrong: {d.message}"
+    with np.errstate(all="ignore"):  # its numbers overflow: that is what it shows
+        try:
+            return explore(d.stepper(history.model), start=d.step, title=title)
+        except GraphTooLarge:
+            return explore(d.stepper(history.model), start=d.step, title=title, collapse=True)
 
 
 def _step_loss(history: History, model, x: np.ndarray, t: np.ndarray) -> Value:
-    """The loss of one training step as ``train`` took it (squared error or cross-entropy)."""
-    from tinygrad_sine.describe import set_role
-    from tinygrad_sine.stepper import training_step
-
+    """The loss of one training step as ``train`` built it (``sine.step_graph``)."""
     name = history.settings.get("loss", "squared_error")
-    if name == "squared_error":
-        return training_step(model, x, t)
-    if name == "cross_entropy":
-        from tinygrad_sine.nn import _cross_entropy
-
-        return _cross_entropy(model(set_role(Value(x, label="x"), "input")), t)
-    raise _NoStep(f"no training step here: the page rebuilds the step for the squared error "
-                  f"and the cross-entropy only, not for your loss {name}")
+    if history.diverged is not None:
+        loss = history.diverged.loss  # the run's own loss function, kept
+    elif name in LOSSES:
+        loss, _ = _loss_function(name)
+    else:
+        raise _NoStep(f"no training step here: the page rebuilds the step for the losses "
+                      f"{', '.join(LOSSES)}, not for your loss {name}")
+    return step_graph(model, x, t, loss)
 
 
 class _NoStep(Exception):
     """The page cannot rebuild the training step (it says why instead)."""
 
 
-def _stepper(stepper_class, loss, eta):
-    """A Stepper over ``loss``, with the update steps ``w ← w − η·∂w`` where it has them."""
-    if eta is not None and "eta" in inspect.signature(stepper_class).parameters:
-        return stepper_class(loss, eta=eta)
-    return stepper_class(loss)

@@ -1,11 +1,12 @@
 """Make the figures that docs/tutorial.md shows, into this folder.
 
-    python docs/tutorial/make_figures.py        # neuron.svg, snapshots.png, error.png
+    python docs/tutorial/make_figures.py        # neuron.svg, snapshots.png, error.png, regions.png
 
 neuron.svg   section 2's one-neuron graph after E.backward() (viz.render_graph)
 snapshots.png, error.png
              section 6: the full training run, SineNet(seed=0), 2001 epochs,
              seed 0 (the figures `tinygrad-sine train --seed 0` writes)
+regions.png  section 10: the 2-24-3 tanh MLP after 3000 full-batch epochs on the spiral
 
 Needs Graphviz's `dot` for the diagram and matplotlib for the plots.
 """
@@ -39,8 +40,8 @@ def main(out: Path = HERE) -> list[Path]:
 
     matplotlib.use("Agg")
     from tinygrad_sine.nn import SineNet
-    from tinygrad_sine.sine import train
-    from viz import plot_error_curve, plot_snapshots, render_graph
+    from tinygrad_sine.sine import spiral_data, train
+    from viz import plot_decision_regions, plot_error_curve, plot_snapshots, render_graph
 
     written = [render_graph(neuron_graph(), out / "neuron.svg")]
     history = train(SineNet(seed=0), epochs=2001, seed=0, engine="compiled")
@@ -48,7 +49,23 @@ def main(out: Path = HERE) -> list[Path]:
                          ("error.png", plot_error_curve(history))):
         figure.savefig(out / name, dpi=80, bbox_inches="tight")
         written.append(out / name)
+    figure = plot_decision_regions(spiral_run(), *spiral_data(),
+                                   title="decision regions after 3000 epochs")
+    figure.savefig(out / "regions.png", dpi=80, bbox_inches="tight")
+    written.append(out / "regions.png")
     return written
+
+
+def spiral_run():
+    """Section 10's network, trained as the section trains it; returns the network."""
+    from tinygrad_sine.nn import MLP
+    from tinygrad_sine.sine import spiral_data, train
+
+    x, labels = spiral_data()
+    clf = MLP(2, [24], 3, activation="tanh", seed=0)
+    train(clf, data=(x, labels), loss="cross_entropy", epochs=3000, eta=0.5 / 180,
+          batch_size=180, interval=1000)
+    return clf
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ How it works, in four steps:
    ``0.5`` in ``0.5 * e``) is a constant, written into the code
    (``trace.py``).
 2. **Write the code** (``numpy_code.py``).  Every op's own ``forward`` and
-   ``backward`` (from ``ops.py``) run once more on *symbols*: stand-ins
+   ``backward`` (from ``ops``) run once more on *symbols*: stand-ins
    that answer ``+``, ``@``, ``np.exp`` … by writing the expression down
    instead of computing it.  So the generated lines are the ops' math, one
    line per node, named after the nodes' labels: ``u1 = x @ w1 + b1``,

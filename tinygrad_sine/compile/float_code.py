@@ -15,7 +15,7 @@ element, named after the node and the element's indices:
 How: every element is a :class:`F` (a scalar symbol that writes ``+``,
 ``*``, ``exp`` … down as text), a node's data becomes a numpy *object*
 array of them, and each op's own ``forward`` and ``backward`` from
-``ops.py`` run on those arrays: numpy does the indexing, broadcasting,
+``ops`` run on those arrays: numpy does the indexing, broadcasting,
 ``@`` and ``sum`` element by element, and every element comes out as a
 formula.  An op that cannot run that way (it branches on a number, say)
 raises :class:`NotUnrollable`, and ``compile`` uses the numpy generator.
@@ -38,8 +38,8 @@ from .numpy_code import INLINE
 from .symbols import _ADD, _ATOM, _MUL, _POW, _UNARY  # Python's precedence, for brackets
 
 # Names the generated code uses for itself; no node may take them.
-RESERVED = {"exp", "log", "tanh", "sin", "cos", "power", "math", "inf", "nan", "make", "sgd_step",
-            "weights"}
+RESERVED = {"exp", "log", "tanh", "sin", "cos", "sqrt", "abs", "power", "math", "inf", "nan",
+            "make", "sgd_step", "weights"}
 
 
 def exp(v: float) -> float:
@@ -54,6 +54,11 @@ def exp(v: float) -> float:
         return math.inf
 
 
+def sqrt(v: float) -> float:
+    """``math.sqrt``, but nan for a negative number (as numpy gives) instead of ValueError."""
+    return math.sqrt(v) if v >= 0 else math.nan
+
+
 def power(a: float, b: float) -> float:
     """``a ** b`` for a power that may not be a whole number: ``math.pow``, which raises
     ValueError for a negative ``a`` (Python's ``**`` would give a complex number; numpy and
@@ -62,7 +67,8 @@ def power(a: float, b: float) -> float:
 
 
 FUNCTIONS = {"exp": exp, "log": math.log, "tanh": math.tanh, "sin": math.sin,
-             "cos": math.cos, "power": power, "math": math, "inf": math.inf, "nan": math.nan}
+             "cos": math.cos, "sqrt": sqrt, "power": power, "math": math, "inf": math.inf,
+             "nan": math.nan}
 
 
 class NotUnrollable(Exception):
@@ -150,6 +156,9 @@ class F:
     def tanh(self): return self._call("tanh")
     def sin(self): return self._call("sin")
     def cos(self): return self._call("cos")
+    def sqrt(self): return self._call("sqrt")
+    def __abs__(self): return self._call("abs")  # Python's own abs() on a float
+    def conjugate(self): return self  # a real number (numpy's var asks for it)
 
     def __bool__(self):  # a Python decision on a number: the trace cannot write it
         raise NotUnrollable("a decision on a number")

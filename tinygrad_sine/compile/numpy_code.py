@@ -38,6 +38,7 @@ class Generator:
         self.op_functions = {}  # (kind, op) -> the name of its forward or backward in the code
         self.namespace["_index_add"] = ops.IndexAdd.forward
         self.taken = {"np", "_index_add", fname}
+        self.pending, self._temporaries = [], {}  # lines an op's forward asks for (ops.let)
         order = trace.order
         persistent_ids = {id(p) for p in persistent}
         self.persistent = persistent
@@ -74,14 +75,21 @@ class Generator:
         self.namespace[name] = array
         return name
 
+    def temporary(self, base: str) -> str:
+        """A fresh name for a value an op's forward names with ``ops.let`` (``m``, ``e`` …)."""
+        return self._fresh(base, self._temporaries, numbered=False)
+
     def _forward_sym(self, node, parent_syms):
+        """The node's forward as an expression, and the lines it needs first (``ops.let``)."""
+        self.pending = []
         try:
             out = node._op.forward(*parent_syms, *node._args)
             if isinstance(out, Sym):
-                return out
+                return out, self.pending
         except Exception:  # an op numpy cannot write as a formula: call its forward
             pass
-        return self._call_op("forward", node._op.forward, parent_syms, node)
+        self.pending = []
+        return self._call_op("forward", node._op.forward, parent_syms, node), []
 
     def _call_op(self, kind: str, func, syms, node):
         """A call of the op's own ``forward`` or ``backward`` (``kind``) in the generated code:
@@ -214,18 +222,31 @@ class Generator:
         order, name, named = self.trace.order, self.name, self.named
         keep = {id(o) for o in (self.trace.loss, *self.trace.outputs)}
         uses = self.trace.uses()
-        fwd, expr = [], {}
+        fwd, expr, inlined = [], {}, set()
         for node in order:
             i = id(node)
             if node._op is None:
                 expr[i] = self.sym[i]
                 continue
             parents = [expr[id(p)] for p in node.parents]
-            sym = self._forward_sym(node, parents)
+            temporaries = dict(self._temporaries)
+            sym, first = self._forward_sym(node, parents)
+            written = "\n".join([*first, sym.expr])
+            repeated = [p for p in node.parents if id(p) in inlined and p._op is not None
+                        and written.count(expr[id(p)].expr) > 1]
+            if repeated:  # a formula that uses an input twice: that input gets its own line
+                self.taken -= {line.split(" = ")[0] for line in first}  # the let names, afresh
+                self._temporaries = temporaries
+                for p in dict.fromkeys(repeated):
+                    fwd.append(f"{name[id(p)]} = {expr[id(p)].expr}")
+                    expr[id(p)] = named[id(p)]
+                sym, first = self._forward_sym(node, [expr[id(p)] for p in node.parents])
+            fwd.extend(first)
             inline = (node.label is None and uses.get(i) == 1 and i not in keep
                       and name[i] not in used_in_backward and len(sym.expr) <= INLINE)
             if inline:
                 expr[i] = sym
+                inlined.add(i)
             else:  # (a number spread over a shape is written at its shape: np.full)
                 fwd.append(f"{name[i]} = {sym.solid().expr}")
                 expr[i] = named[i]

@@ -3,7 +3,7 @@
 A *symbol* (:class:`Sym`) answers ``+``, ``@``, ``np.exp``, ``.sum()`` … by
 writing the expression down (and computing its value on the traced inputs
 alongside, for shapes).  Running an op's own ``forward`` and ``backward``
-from ``ops.py`` on symbols therefore writes that op's math as code; the
+from ``ops`` on symbols therefore writes that op's math as code; the
 generator in ``numpy_code.py`` does that node by node.
 """
 
@@ -187,7 +187,7 @@ class Sym:
             return out
         return self._new(f"-{self.wrap(_UNARY)}", -self.val, _UNARY, self.spread)
 
-    # methods that ops.py calls on arrays or Values
+    # methods that the ops call on arrays or Values
     def _method_or_np(self, name, args: str, val, view=False):
         self = self.solid()
         if isinstance(self.val, (np.ndarray, np.generic)):
@@ -221,8 +221,17 @@ class Sym:
     def mean(self, axis=None, keepdims=False):
         return self._reduce("mean", axis, keepdims)
 
-    def max(self, axis=None, keepdims=False):  # the shift of a stable softmax (ops.losses)
+    def max(self, axis=None, keepdims=False):
         return self._reduce("max", axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return self._reduce("min", axis, keepdims)
+
+    def var(self, axis=None, keepdims=False):
+        return self._reduce("var", axis, keepdims)
+
+    def std(self, axis=None, keepdims=False):
+        return self._reduce("std", axis, keepdims)
 
     def _reduce(self, name, axis, keepdims):
         val = getattr(np, name)(self.val, axis=axis, keepdims=keepdims)
@@ -251,6 +260,14 @@ class Sym:
     def cos(self): return self._call("cos")
     def tanh(self): return self._call("tanh")
 
+    def _let(self, base: str) -> Sym:
+        """``ops.let``: this expression on a line of its own (``gen.pending``), used by name."""
+        if self.expr.isidentifier() or self.num is not None:
+            return self  # a name or a number already
+        name = self.gen.temporary(base)
+        self.gen.pending.append(f"{name} = {self.expr}")
+        return Sym(name, self.val, _ATOM, self.gen, self.spread)
+
     def __getitem__(self, index):
         self = self.solid()
         idx = index if isinstance(index, tuple) else (index,)
@@ -276,9 +293,12 @@ class Sym:
         name = func.__name__
         if name in ("ndim", "shape", "size"):
             return getattr(self, name)
-        if name in ("sum", "mean"):
-            return self._reduce(name, kwargs.get("axis", args[1] if len(args) > 1 else None),
-                                kwargs.get("keepdims", args[2] if len(args) > 2 else False))
+        if name in _REDUCTIONS:
+            return self._of(args[0])._reduce(
+                _REDUCTIONS[name], kwargs.get("axis", args[1] if len(args) > 1 else None),
+                kwargs.get("keepdims", args[2] if len(args) > 2 else False))
+        if name in _WRITTEN_AS_CALLS:
+            return self._np_call(func, args, kwargs)
         if name == "reshape":
             return self.reshape(args[1])
         if name == "transpose":
@@ -287,6 +307,31 @@ class Sym:
         if name == "broadcast_to":
             return self.broadcast_to(args[1])
         raise TypeError(f"compile: numpy.{name} is not written as code")
+
+    def _np_call(self, func, args, kwargs):
+        """``np.where(c, a, b)``, ``np.concatenate([a, b], axis=1)`` …: written as the call."""
+        def text(x):
+            if isinstance(x, (list, tuple)) and any(isinstance(e, Sym) for e in x):
+                return "[" + ", ".join(text(e) for e in x) + "]"
+            if isinstance(x, Sym) or isinstance(x, np.ndarray):
+                return self._of(x).solid().expr
+            return _lit(x, self.gen.constant)
+
+        def value(x):
+            if isinstance(x, (list, tuple)):
+                return type(x)(value(e) for e in x)
+            return x.val if isinstance(x, Sym) else x
+
+        parts = [text(a) for a in args] + [f"{k}={text(v)}" for k, v in kwargs.items()]
+        val = func(*[value(a) for a in args], **{k: value(v) for k, v in kwargs.items()})
+        return self._new(f"np.{func.__name__}({', '.join(parts)})", val)
+
+
+# numpy's reductions a symbol writes as its method (np.amax(x, 1) → x.max(axis=1))
+_REDUCTIONS = {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min",
+               "amin": "min", "var": "var", "std": "std"}
+# numpy functions a symbol writes as the call itself
+_WRITTEN_AS_CALLS = {"where", "clip", "concatenate", "stack", "squeeze", "expand_dims"}
 
 
 _FOLD = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,

@@ -16,7 +16,7 @@ backward pass it is handed numpy arrays and does numpy arithmetic.  When a
 graph of the gradients is wanted (``grad(..., create_graph=True)``) it is
 handed ``Value`` nodes, and the same lines build new graph nodes — which is
 what makes second derivatives possible.  The few helpers below (``sin``,
-``cos``, ``log``, ``broadcast_to``, ``scatter_add``) are the only places
+``cos``, ``log``, ``broadcast_to``, ``scatter_add``, ``let``) are the only places
 that need to know which of the two they were given.
 
 A gradient returned by ``backward`` may still have the *output's* broadcast
@@ -50,6 +50,16 @@ def scatter_add(g, shape, index):
     if isinstance(g, _ARRAY_TYPES):
         return IndexAdd.forward(g, shape, index)
     return g._scatter_add(shape, index)
+
+
+def let(name: str, x):
+    """``x`` itself: a value an op's forward formula uses twice, given a name.
+
+    To numpy it changes nothing.  The numpy code generator (``compile``)
+    writes it once on a line of its own, ``m = …``, and then uses ``m``,
+    instead of writing (and computing) the expression twice.
+    """
+    return x if isinstance(x, _ARRAY_TYPES) else x._let(name)
 
 
 def _exp_overflows(x) -> bool:
@@ -152,6 +162,7 @@ class Op:
     """
 
     name = ""
+    arguments: tuple[str, ...] = ()  # names of the static args, for a backward(g, y, *xs)
     hint = "cannot be used here: check the shapes and values of the inputs"
 
     @staticmethod
@@ -171,7 +182,45 @@ _BROADCAST_HINT = (
 
 # The operations, one module per family (imported last: they use the helpers above).
 from .arithmetic import Add, Div, Matmul, Mul, Neg, Pow, PowValue, Sub  # noqa: E402, F401
-from .elementwise import Cos, Exp, Identity, Log, Relu, Sigmoid, Sin, Tanh  # noqa: E402, F401
+from .elementwise import (  # noqa: E402, F401
+    Abs,
+    Clip,
+    Cos,
+    Exp,
+    Identity,
+    LeakyRelu,
+    Log,
+    Maximum,
+    Minimum,
+    Relu,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Square,
+    Tanh,
+    Where,
+)
 from .losses import CrossEntropy, SquaredError  # noqa: E402, F401
-from .reductions import Mean, Sum  # noqa: E402, F401
-from .shape import BroadcastTo, GetItem, IndexAdd, Reshape, Transpose  # noqa: E402, F401
+from .reductions import (  # noqa: E402, F401
+    LogSoftmax,
+    Logsumexp,
+    Max,
+    Mean,
+    Min,
+    Softmax,
+    Std,
+    Sum,
+    Var,
+)
+from .shape import (  # noqa: E402, F401
+    BroadcastTo,
+    Concatenate,
+    ExpandDims,
+    Flatten,
+    GetItem,
+    IndexAdd,
+    Reshape,
+    Squeeze,
+    Stack,
+    Transpose,
+)
