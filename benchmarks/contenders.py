@@ -37,10 +37,10 @@ def _net(weights):
 
 def make_eager(weights, eta=ETA):
     """Tensor mode: the training loop of tinygrad_sine.sine (Value graph + backward())."""
-    from tinygrad_sine.sine import _auto_step
+    from tinygrad_sine.sine import _eager_step
 
     net = _net(weights)
-    step = _auto_step(net, eta)
+    step = _eager_step(net, eta)
     return (lambda x, t: step(x, t)[1]), net.parameters()
 
 

@@ -1,4 +1,4 @@
-"""The CLI speaks Python's vocabulary: --engine auto|manual|compiled (--compile an alias), and its
+"""The CLI speaks Python's vocabulary: --engine eager|manual|compiled (--compile and auto aliases), and its
 help says what each command writes."""
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def test_help_lists_the_three_engines_and_the_alias(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert done.value.code == 0
-    assert "{auto,manual,compiled}" in text and "--compile same as --engine compiled" in text
+    assert "{eager,manual,compiled,auto}" in text and "--compile same as --engine compiled" in text
+    assert "auto: an old name for eager (default eager)" in text
     assert "--legacy-rng" in text
 
 
@@ -45,3 +46,24 @@ def test_graph_help_names_every_format_it_writes(capsys):
         main(["graph", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert all(fmt in text for fmt in (".svg", ".png", ".pdf", ".dot"))
+
+
+def test_engine_eager_is_the_default_and_auto_is_its_old_name(tmp_path, monkeypatch, capsys):
+    default = _train([], tmp_path / "a", monkeypatch, capsys)
+    eager = _train(["--engine", "eager"], tmp_path / "b", monkeypatch, capsys)
+    auto = _train(["--engine", "auto"], tmp_path / "c", monkeypatch, capsys)
+    lines = [re.findall(r"^(Epoch:.*|Training .*)$", out, re.M) for out in (default, eager, auto)]
+    assert lines[0] == lines[1] == lines[2] and len(lines[0]) == 4
+    assert lines[0][0].endswith("engine eager")
+
+
+def test_train_takes_engine_eager_and_the_alias_auto_in_python():
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.sine import train
+
+    runs = [train(SineNet(seed=1), epochs=2, interval=1, seed=1, engine=name)
+            for name in ("eager", "auto")]
+    assert runs[0].settings["engine"] == runs[1].settings["engine"] == "eager"
+    assert runs[0].errors == runs[1].errors
+    with pytest.raises(ValueError, match="engine must be one of eager, manual, compiled"):
+        train(SineNet(seed=1), epochs=2, engine="automatic")

@@ -302,3 +302,38 @@ def test_the_self_check_names_the_users_op_when_its_code_differs_on_symbols():
     with pytest.raises(TraceError, match=r"your op TypeDependent \('twice'\)") as err:
         compile(lambda x: apply(TypeDependent, w * x).sum(), np.array([1.0, 2.0]))
     assert "bug" not in str(err.value)
+
+
+class ForgotReturn(ops.Op):
+    "y = 2x;  ∂x = 2 ∂y   (but its backward forgets to return)"
+
+    name = "forgot"
+    forward = staticmethod(lambda x: 2 * x)
+    backward = staticmethod(lambda g, y, x: None)
+
+
+class OneTooMany(ops.Op):
+    "y = 2x;  ∂x = 2 ∂y   (but its backward returns two gradients for one input)"
+
+    name = "one_too_many"
+    forward = staticmethod(lambda x: 2 * x)
+    backward = staticmethod(lambda g, y, x: (2 * g, g))
+
+
+@pytest.mark.parametrize(
+    "op, error, match",
+    [
+        (
+            ForgotReturn,
+            TypeError,
+            r"ForgotReturn.backward returned NoneType \(a missing return\?\)",
+        ),
+        (OneTooMany, ValueError, r"OneTooMany.backward returned 2 gradient\(s\) for 1 input"),
+    ],
+)
+def test_10_a_malformed_backward_is_refused_by_the_engines_own_error_naming_the_op(
+    op, error, match
+):
+    w = Value([1.0, 2.0], label="w")
+    with pytest.raises(error, match=match):
+        compile(lambda x: apply(op, w * x).sum(), np.ones(2))

@@ -256,7 +256,7 @@ def test_ctrl_c_in_the_middle_of_an_epoch_leaves_the_steps_done_so_far_in_the_ne
     from tinygrad_sine import sine
 
     nets = {}
-    for eng in ("auto", engine):
+    for eng in ("eager", engine):
         name = f"_{eng}_step"
         make = getattr(sine, name)
         monkeypatch.setattr(sine, name,
@@ -265,7 +265,7 @@ def test_ctrl_c_in_the_middle_of_an_epoch_leaves_the_steps_done_so_far_in_the_ne
         with pytest.raises(KeyboardInterrupt):  # step 70: the 7th of epoch 1, none recorded
             train(nets[eng], epochs=5, interval=1000, seed=4, engine=eng)
     start = SineNet(seed=4)
-    for p, q, s in zip(nets["auto"].parameters(), nets[engine].parameters(), start.parameters()):
+    for p, q, s in zip(nets["eager"].parameters(), nets[engine].parameters(), start.parameters()):
         assert not np.array_equal(p.data, s.data)
         np.testing.assert_allclose(q.data, p.data, rtol=0, atol=1e-12)
 

@@ -11,13 +11,19 @@ ends by checking there were no errors and no request but the page's own file.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
+import numpy as np
 import pytest
 from helpers import cli, missing
 
-from tinygrad_sine import Stepper
+from tinygrad_sine import Stepper, Value
 from tinygrad_sine.cli import _seed_step, build_parser
+from tinygrad_sine.manual import ManualMiddle, ManualOutput, ManualSineNet
+from tinygrad_sine.nn import SineNet
+from tinygrad_sine.sine import train
+from viz.explore import explore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -224,3 +230,136 @@ def test_jupyters_srcdoc_frame_runs_the_page(tab, seed):
     frame.click("#next")  # the buttons work in the sandbox (no history there: no error either)
     assert frame.evaluate("document.getElementById('text').textContent") == stepper[8].text
     tab.check_quiet()
+
+
+# ---------------------------------------------------------------- gradients in the boxes, the update
+
+NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
+
+
+def numbers(text: str) -> np.ndarray:
+    return np.array([float(v) for v in re.findall(NUMBER, text)])
+
+
+def box_rows(page: Opened) -> dict:
+    """Each box's gradient and value rows as the page shows them: ``{box: {class: (text,
+    state)}}``."""
+    return page.page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#diagram g.node')].map(g => [g.id, Object.fromEntries(
+            [...g.querySelectorAll('text.grad, text.data')].map(t => [t.getAttribute('class'),
+                [t.textContent, t.getAttribute('data-state')]]))]))""")
+
+
+def central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """∂f/∂x by central differences, element by element (the oracle, not the engine)."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += eps
+        down[i] -= eps
+        grad[i] = (f(up) - f(down)) / (2 * eps)
+    return grad
+
+
+@pytest.fixture
+def small_page(browser, tmp_path):
+    """f = Σ (tanh(a·b) + a): ∂a arrives twice, from the add and then from the mul."""
+    if shutil.which("dot") is None:
+        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+    a, b = Value(0.7, label="a"), Value(np.array([1.5, -0.4]), label="b")
+    root = ((a * b).tanh() + a).sum()
+    stepper = Stepper(root, eta=0.5)
+    explore(stepper, tmp_path / "small.html")
+    page = Opened(browser, (tmp_path / "small.html").as_uri())
+    yield page, stepper, a, b
+    page.check_quiet()
+    page.page.close()
+
+
+def test_boxes_show_the_running_total_then_the_final_gradient(small_page, tmp_path):
+    page, stepper, a, b = small_page
+    box = box_of(stepper, a)
+    arrivals = [at for at, _ in stepper.arrivals()[a]]
+    assert len(arrivals) == 2 and arrivals[0] < arrivals[1]  # from two backward steps
+    page.load(f"#step={arrivals[0] - 1}")  # before any contribution
+    assert box_rows(page)[box]["grad"] == ["grad —", ""]
+    page.load(f"#step={arrivals[0]}")  # the add's step: ∂a = Σ 1 over b's two elements = 2
+    text, state = box_rows(page)[box]["grad"]
+    assert text == "grad 2  (1 of 2 so far)" and state == "partial"
+    page.page.screenshot(path=tmp_path / "partial.png")
+    page.load(f"#step={arrivals[1]}")  # the mul's step: the final value
+    text, state = box_rows(page)[box]["grad"]
+    assert state == "final" and "so far" not in text
+
+    def f(av):
+        return float(np.sum(np.tanh(av * b.data) + av))
+
+    want = central_difference(f, np.array(a.data))
+    np.testing.assert_allclose(numbers(text), want, rtol=5e-4)  # 4 digits shown
+    assert numbers(text)[0] != 2.0  # the mul's contribution came on top
+    page.page.keyboard.press("End")  # the last update step: every box final, b's data new
+    rows = box_rows(page)
+    want_b = central_difference(lambda bv: float(np.sum(np.tanh(a.data * bv) + a.data)), b.data)
+    np.testing.assert_allclose(numbers(rows[box_of(stepper, b)]["grad"][0]), want_b, rtol=5e-4)
+    text, state = rows[box_of(stepper, b)]["data"]
+    assert state == "updated" and text.startswith("data ")
+    np.testing.assert_allclose(numbers(text), b.data - 0.5 * want_b, rtol=1e-3)
+    page.page.screenshot(path=tmp_path / "updated.png")
+    for name in ("partial.png", "updated.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_update_step_shows_before_minus_eta_gradient_equals_after(opened, seed, tmp_path):
+    """Checked against the hand-derived formulas of manual.py and the net's own weights."""
+    stepper = seed[1]
+    net_x = next(n for n in stepper.info.order if stepper.info.name(n) == "x").data
+    net_t = next(n for n in stepper.info.order if stepper.info.name(n) == "t").data
+    layers = stepper.info.layers
+    manual = ManualSineNet([ManualMiddle(layers[0].w.data, layers[0].b.data, 1),
+                            ManualOutput(layers[1].w.data, layers[1].b.data, 2)])
+    manual.forward(net_x)
+    manual.backward(net_t)
+    by_hand = {id(layers[0].w): manual.layers[0].grad_w, id(layers[0].b): manual.layers[0].grad_b,
+               id(layers[1].w): manual.layers[1].grad_w, id(layers[1].b): manual.layers[1].grad_b}
+    page = opened()
+    updates = [st for st in stepper if st.phase == "update"]
+    assert len(updates) == 4
+    for step in updates:
+        page.page.fill("#slider", str(step.index))
+        shown = page.state()
+        assert shown["step"] == step.index and shown["text"] == step.text
+        line = next(x for x in shown["text"].splitlines() if x.startswith("  after"))
+        found = re.fullmatch(r"  after\s+(\S+) = (.*) − (\S+) · (.*) = (.*)", line)
+        name, before, eta, grad_, after = found.groups()
+        p = step.node
+        assert name == stepper.info.name(p) and float(eta) == 0.1
+        b_, g_, a_ = numbers(before), numbers(grad_), numbers(after)
+        np.testing.assert_allclose(b_, p.data.ravel(), rtol=1e-3)  # the weights it had
+        np.testing.assert_allclose(g_, by_hand[id(p)].ravel(), rtol=1e-3)  # manual.py's ∂w
+        scale = 10.0 ** (np.floor(np.log10(np.abs(a_))) - 3)
+        assert np.all(np.abs(b_ - 0.1 * g_ - a_) <= 0.5 * scale + 1e-15), line  # as shown
+        np.testing.assert_allclose(a_, (p.data - 0.1 * by_hand[id(p)]).ravel(), rtol=1e-3)
+        text, state = box_rows(page)[box_of(stepper, p)]["data"]
+        assert state == "updated"  # the box shows the new value
+        np.testing.assert_allclose(numbers(text), a_, rtol=1e-3)
+    page.page.screenshot(path=tmp_path / "update-step.png")
+
+
+def test_the_divergence_page_opens_at_the_op_that_overflowed(browser, tmp_path):
+    if shutil.which("dot") is None:
+        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        history = train(SineNet(seed=0), epochs=20, eta=60, interval=10)
+    d = history.diverged
+    with np.errstate(all="ignore"):
+        explore(d.stepper(SineNet(seed=0)), tmp_path / "diverged.html", start=d.step)
+    page = Opened(browser, (tmp_path / "diverged.html").as_uri()).load()
+    try:
+        shown = page.state()
+        page.page.screenshot(path=tmp_path / "diverged.png")
+        page.check_quiet()
+    finally:
+        page.page.close()
+    assert shown["step"] == d.step and shown["text"].startswith(
+        f"step {d.step} · forward · E = squared_error(y2, t)")
+    assert "output     E scalar = inf" in shown["text"]

@@ -357,9 +357,25 @@ def test_snapshots_fall_back_to_the_nearest_recorded_epochs_and_show_the_last():
         return [ax.get_title() for ax in plot_snapshots(history).axes]
 
     # interval 300 records 0 and 300 only: 200 → 300, and 400 is past the end
-    assert titles(train(SineNet(seed=0), epochs=401, interval=300)) == [
-        "before training", "epoch 300"]
-    assert titles(train(SineNet(seed=0), epochs=3, interval=1)) == ["before training", "epoch 2"]
+    assert titles(train(SineNet(seed=0), epochs=401, interval=300)) == ["epoch 0", "epoch 300"]
+    assert titles(train(SineNet(seed=0), epochs=3, interval=1)) == ["epoch 0", "epoch 2"]
+
+
+def test_the_first_snapshot_is_titled_as_what_it_is_points_taken_during_epoch_0():
+    """Epoch 0's points are each taken before its own update, but after the updates of the
+    samples before it in that epoch: not "before training"."""
+    from viz.plots import plot_snapshots
+
+    history = train(SineNet(seed=0), epochs=2, interval=1, eta=0.5)
+    fig = plot_snapshots(history)
+    assert [ax.get_title() for ax in fig.axes] == ["epoch 0", "epoch 1"]
+    note = fig._suptitle.get_text()
+    assert "during that epoch" in note and "before that sample's own update" in note
+    # and it is true: epoch 0's snapshot is not the untrained net's output on those points
+    px, py = history.snapshots[0]
+    untrained = SineNet(seed=0)
+    before = untrained(Value(np.asarray(px).reshape(-1, 1))).data.ravel()
+    assert not np.allclose(np.asarray(py).ravel(), before)
 
 
 def test_squared_error_op_matches_the_composed_formula_and_central_differences():

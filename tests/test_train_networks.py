@@ -122,7 +122,7 @@ def test_the_compiled_engine_refuses_a_net_it_cannot_trace_and_says_why():
             return y * 2 if y.sum().item() > 0 else y  # a Python decision on a number
 
     with pytest.raises(ValueError, match=r"engine='compiled' cannot run .*Value\.item.*"
-                                         r"use engine='auto'"):
+                                         r"use engine='eager'"):
         train(Peeking(2, [3], 2, seed=0), data=(XOR_X, XOR_LABELS), loss="cross_entropy",
               epochs=1, engine="compiled")
 

@@ -159,10 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record and print every N epochs (default 200)")
     p.add_argument("--batch-size", type=_positive_int, default=1,
                    help="samples per update; the gradient is summed over them (default 1)")
-    p.add_argument("--engine", choices=("auto", "manual", "compiled"), default="auto",
-                   help="auto: the Value graph and backward(); manual: the hand-derived numpy "
-                   "backprop; compiled: the automatic step traced once and run as generated "
-                   "code (default auto)")
+    p.add_argument("--engine", choices=("eager", "manual", "compiled", "auto"), default="eager",
+                   help="eager: the Value graph and backward() at every step; manual: the "
+                   "hand-derived numpy backprop; compiled: the automatic step traced once and "
+                   "run as generated code; auto: an old name for eager (default eager)")
     p.add_argument("--compile", action="store_true", help="same as --engine compiled")
     p.add_argument("--wb-width", type=_positive_float, default=0.01,
                    help="spread of the initial weights (default 0.01)")
@@ -231,7 +231,9 @@ def cmd_train(args) -> int:
     if args.compile and args.engine == "manual":
         raise UsageError("--compile (same as --engine compiled) compiles the automatic engine; "
                          "drop --engine manual")
-    engine = "compiled" if args.compile else args.engine
+    from .sine import ENGINE_ALIASES
+
+    engine = "compiled" if args.compile else ENGINE_ALIASES.get(args.engine, args.engine)
     if args.batch_size > 63:
         raise UsageError(f"--batch-size {args.batch_size} is more than the 63 samples; "
                          "use --batch-size 63 for full-batch training")
@@ -262,7 +264,7 @@ def cmd_train(args) -> int:
     recorded = ("" if last == args.epochs - 1 else f" (recorded every {args.interval} "
                 f"epochs; training ran to epoch {args.epochs - 1})")
     faster = ""
-    if engine == "auto":  # say how to go faster, from a few compiled steps timed on a copy
+    if engine == "eager":  # say how to go faster, from a few compiled steps timed on a copy
         from .sine import compiled_seconds
 
         try:

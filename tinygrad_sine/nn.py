@@ -11,6 +11,12 @@ computes
 Nothing here computes a gradient by hand: ``E.backward()`` does it all, and
 ``compare.py`` checks the result against the seed's formulas.
 
+:class:`MLP` is the general network made of the same layers (any sizes,
+tanh/relu/sigmoid hidden layers, an identity output), and
+:func:`cross_entropy` the loss for classes beside the post's
+:func:`squared_error`: softmax cross-entropy as one node, whose gradient at
+the logits is δ = p − t.
+
 Names: a layer's nodes are labelled ``w<n>``, ``b<n>``, ``u<n>``, ``y<n>``
 with its number ``n``, so that diagrams and the stepper tell layers apart.
 ``SineNet`` numbers its layers 1, 2, … from the input side (the post's

@@ -480,6 +480,7 @@ def box_grad(grad, heard: int = 1, expected: int = 1) -> str:
     return f"grad {preview(grad)}{so_far}"
 
 
-def box_data(data, updated: bool = False) -> str:
-    """A box's value row; after the parameter's update step, its new value."""
-    return f"{'new data' if updated else 'data'} {preview(data)}"
+def box_data(data) -> str:
+    """A box's value row: ``"data [0.5, 2]"`` (after a parameter's update step the
+    explorer writes its new value here, in green)."""
+    return f"data {preview(data)}"

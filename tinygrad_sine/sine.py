@@ -23,7 +23,8 @@ from .nn import SGD, SineNet, _cross_entropy, check_seed, class_targets, squared
 from .record import FRAMES, Frame, Recorder
 from .value import Value
 
-ENGINES = ("auto", "manual", "compiled")
+ENGINES = ("eager", "manual", "compiled")
+ENGINE_ALIASES = {"auto": "eager"}  # the old name: it meant eager autodiff, not "chosen for you"
 LOSSES = ("squared_error", "cross_entropy")
 
 
@@ -206,7 +207,7 @@ def train(
     interval: int = 200,
     seed: int = 0,
     batch_size: int = 1,
-    engine: str = "auto",
+    engine: str = "eager",
     callback: Callable[[int, float, History], None] | None = None,
     data: tuple | None = None,
     legacy_rng: bool = False,
@@ -260,11 +261,12 @@ def train(
     before its own update, like the error).  The recorded error is the
     loss summed over the epoch's samples divided by their number.
 
-    ``engine="auto"`` uses the ``Value`` graph and ``backward()``;
+    ``engine="eager"`` (the default; ``"auto"`` is an old alias for it) runs
+    the ``Value`` graph and ``backward()`` at every step, as PyTorch's eager mode does;
     ``engine="compiled"`` traces the same step once with
     :func:`~tinygrad_sine.compile.compile` and then runs the generated code,
     the update inside it (``compile(...).sgd``; on Python floats for the
-    seed's small net: same numbers as ``"auto"`` to ~1e-15, ~10× faster);
+    seed's small net: same numbers as ``"eager"`` to ~1e-15, ~10× faster);
     ``engine="manual"`` trains a :class:`~tinygrad_sine.manual.ManualSineNet`
     copy with the hand-derived formulas and writes its weights back into
     ``net`` at each recorded epoch (before the callback) and at the end, or
@@ -284,13 +286,14 @@ def train(
         raise TypeError(f"train: net must be a network with __call__ and parameters() "
                         f"(SineNet(seed=0), MLP(2, [24], 3), or your own), "
                         f"got {type(net).__name__}")
+    engine = ENGINE_ALIASES.get(engine, engine) if isinstance(engine, str) else engine
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be one of {', '.join(ENGINES)}; got {engine!r}")
     loss_fn, loss_name = _loss_function(loss)
     if engine == "manual" and not (isinstance(net, SineNet) and loss_name == "squared_error"):
         raise ValueError(f"train: engine='manual' runs the post's hand-derived formulas, which "
                          f"exist for a SineNet with the squared error only, not {net!r} with "
-                         f"{loss_name}; use engine='auto' or 'compiled'")
+                         f"{loss_name}; use engine='eager' or 'compiled'")
     epochs, interval, batch_size = (
         _whole(name, val, "train") for name, val in
         (("epochs", epochs), ("interval", interval), ("batch_size", batch_size)))
@@ -324,7 +327,7 @@ def train(
     if engine == "manual":
         step = _manual_step(net, eta)
     else:
-        step = (_auto_step if engine == "auto" else _compiled_step)(net, eta, loss_fn)
+        step = (_eager_step if engine == "eager" else _compiled_step)(net, eta, loss_fn)
     # kept to replay the run if it diverges: the first weights and the shuffler's state
     replay = _Replay(net, x_all, t_all, eta, batch_size, copy.deepcopy(rng), loss_fn)
 
@@ -554,7 +557,7 @@ def _training_data(net, data, loss_name: str) -> tuple[np.ndarray, np.ndarray, t
     return x.astype(np.float64), np.asarray(t, dtype=np.float64), sizes
 
 
-def _auto_step(net, eta: float, loss=squared_error):
+def _eager_step(net, eta: float, loss=squared_error):
     """One SGD step on the Value graph: forward, E.backward(), w ← w − η ∂w."""
     sgd = SGD(net.parameters(), eta)
 
@@ -592,7 +595,7 @@ class _compiled_step:
                 compiled = compile(self.loss, x, t, wrt=self.net.parameters())
             except TraceError as err:
                 raise ValueError(f"train: engine='compiled' cannot run {self.net!r}: {err}; "
-                                 "use engine='auto'") from None
+                                 "use engine='eager'") from None
             self.fused = compiled.sgd(self.eta)
         e, (y,) = self.fused(x, t)
         return y, e

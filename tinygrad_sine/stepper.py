@@ -350,6 +350,19 @@ class Stepper:
                 found[key] = total
         return {self._nodes[key]: total.copy() for key, total in found.items()}  # yours to change
 
+    def arrivals(self) -> dict[Value, list[tuple[int, np.ndarray]]]:
+        """``node -> [(step, running total), …]``: each contribution to the node's gradient,
+        in the order they arrive, with the backward step that sent it and the total after it
+        (the last total is the final gradient).  The root's one entry is its starting gradient.
+        """
+        return {self._nodes[key]: [(at, total.copy()) for at, total in found]
+                for key, found in self._arrivals.items()}
+
+    def update_values(self) -> dict[Value, tuple[int, np.ndarray]]:
+        """``parameter -> (its update step, its new value)``; empty without eta."""
+        return {self._nodes[key]: (at, after.copy()) for key, (at, after) in
+                self._updates.items()}
+
     def updated(self, index: int | None = None) -> dict[Value, np.ndarray]:
         """``parameter -> its new value`` for the update steps done by step ``index``
         (default: the current step); empty before the first update step, and without eta.

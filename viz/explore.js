@@ -1,7 +1,7 @@
 // The explorer page's script (viz/explore.py inlines it into each page).
 //
 // The page holds the diagram as SVG and the steps as JSON: for each step its
-// text, its phase ("forward" or "backward"), the node's name, the id of the
+// text, its phase ("forward", "backward" or "update"), the node's name, the id of the
 // node's box in the SVG and the id of the op's oval (null for a leaf, or for
 // a node folded into a collapsed layer's box); and for each box and oval the
 // name its tooltip shows (a collapsed layer's: the layer).  This script only moves
@@ -30,6 +30,31 @@
     if (!edgesInto.has(head)) edgesInto.set(head, []);
     edgesInto.get(head).push(edge);
     title.remove(); // "v1->op2" would be a puzzling tooltip
+  }
+
+  // The rows that change from step to step: each box's gradient (the running total while
+  // contributions arrive, then the final value) and a parameter's value after its update.
+  // For each, Python listed [step, text, state] wherever it changes, in step order.
+  const rows = [];
+  for (const [box, classes] of Object.entries(data.rows || {})) {
+    const g = document.getElementById(box);
+    if (g === null) continue;
+    for (const [className, changes] of Object.entries(classes)) {
+      const element = g.querySelector("text." + className);
+      if (element !== null) rows.push({element: element, changes: changes});
+    }
+  }
+
+  function showRows(index) {
+    for (const row of rows) {
+      let shown = row.changes[0];
+      for (const change of row.changes) {
+        if (change[0] > index) break;
+        shown = change;
+      }
+      row.element.textContent = shown[1];
+      row.element.setAttribute("data-state", shown[2]);
+    }
   }
 
   let current = -1; // the step shown; the click handlers below read it
@@ -84,6 +109,7 @@
     document.body.dataset.phase = step.phase;
     document.body.dataset.step = String(index);
     showText(step.text);
+    showRows(index);
     slider.value = String(index);
     counter.textContent = "step " + index + " of 0–" + last + " · " + step.phase;
     prevButton.disabled = index === 0;

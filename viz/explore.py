@@ -31,9 +31,11 @@ the page stays right whatever the labels and step texts say.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from tinygrad_sine.autograd import topo_order
+from tinygrad_sine.describe import box_data, box_grad
 from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
@@ -59,7 +61,7 @@ _BODY = """<header>
              aria-label="step">
       <div id="phases">
         <span class="forward" style="flex: {{forward}}">forward →</span>
-        <span class="backward" style="flex: {{backward}}">← backward</span>
+        <span class="backward" style="flex: {{backward}}">← backward</span>{{update}}
       </div>
     </div>
     <button id="next" type="button" title="next step (→)">Next ▶</button>
@@ -78,7 +80,10 @@ _BODY = """<header>
     <p id="legend">{{kinds}}<br><span class="key current">current</span>
     <span class="key visited">done in this phase</span>
     <span class="key edge forward">value, forward</span>
-    <span class="key edge backward">gradient, back</span></p>
+    <span class="key edge backward">gradient, back</span><br>
+    <span class="key row partial">gradient so far</span>
+    <span class="key row final">final gradient</span>
+    <span class="key row updated">new value</span></p>
   </aside>
 </main>"""
 
@@ -105,11 +110,20 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
     than one element, as in ``Stepper(root, grad)``; ``start`` is the step the
     page opens at (default 0; the address's ``#step=N`` wins over it).
 
+    A Stepper made with ``eta=`` brings its update steps: after backward,
+    one step per parameter, ``w1 ← w1 − η·∂w1``.
+
+    Every box shows its gradient as it stands at the step: ``grad —`` until
+    backprop reaches it, then the running total with how many of its
+    contributions have arrived (``grad 0.5  (1 of 2 so far)``), then the
+    final value; after a parameter's update step its box shows the new value.
+    The words are ``describe.box_grad`` and ``box_data``'s, the numbers the
+    stepper's (a collapsed layer's box follows its output ``y``).
+
     ``draw_options`` go to :func:`draw_graph` (``collapse``, ``rankdir``,
     ``max_nodes``, ``show_data`` …; ``rankdir`` is ``"TB"`` as everywhere, a
-    tall diagram beside the text panel), with two defaults of the page's own:
-    ``show_grad=False`` (the gradients as they stand at each step are in the
-    panel; the boxes would show only the final ones) and ``legend=False``
+    tall diagram beside the text panel; ``show_grad=False`` leaves the
+    gradient rows out), with one default of the page's own: ``legend=False``
     (the page has its own legend, beside the text, so the diagram fits
     wider).  ``title`` becomes the page's heading instead of a title in the
     diagram.  A graph over ``max_nodes`` is refused with :class:`viz.GraphTooLarge`, as
@@ -126,14 +140,18 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
     else:
         raise TypeError("explore: expected the Value at the top of a graph (or a Stepper), "
                         f"got {type(root).__name__}")
-    options = {"rankdir": "TB", "show_grad": False, "legend": False, **draw_options}
+    options = {"rankdir": "TB", "show_grad": True, "legend": False, **draw_options}
     title = options.pop("title", None)
     if stepper is None:  # refuse a graph over max_nodes before the stepper works through it
         check_size(topo_order(root), options.get("max_nodes", MAX_NODES),
                    options.get("collapse", False))
         stepper = Stepper(root, grad)
     top = stepper.root
+    collapse = options.get("collapse", False)
+    if options["show_grad"]:  # drawn with the final gradients: the boxes are wide enough for them
+        options.setdefault("grads", stepper.grads(_last_backward(stepper)))
     dot = draw_graph(top, info=stepper.info, **options)  # one describe: the ids are the steps'
+    rows = _box_rows(stepper, collapse, options["show_grad"], options.get("show_data", True))
     start = 0 if start is None else start
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(stepper):
         raise ValueError(f"explore: start must be a step number from 0 to {len(stepper) - 1}, "
@@ -141,25 +159,96 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
     title = str(title or f"Backprop step by step: {stepper.info.name(top)}")
     body = fill(_BODY, {
         "title": html.escape(title),
-        "svg": _svg(dot),
+        "svg": _tag_rows(_svg(dot), rows),
         "kinds": _kinds(),
         "text": html.escape(stepper[start].text),  # shown as it is, before the script runs
         "last": str(len(stepper) - 1),
         "start": str(start),
         "forward": str(sum(s.phase == "forward" for s in stepper)),
         "backward": str(sum(s.phase == "backward" for s in stepper)),
+        "update": _update_span(stepper),
     })
     page = ExplorePage(html_page(
         title, body, assets=ASSETS, attributes={"data-phase": "forward"}, data_id="steps-data",
-        data=_step_data(stepper, options.get("collapse", False), start)))
+        data=_step_data(stepper, collapse, start, rows)))
     if path is not None:
         write_page(page, path, "explore")
     return page
 
 
-def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
+def _last_backward(stepper: Stepper) -> int:
+    """The number of the last backward step (the gradients are final there)."""
+    return max(st.index for st in stepper if st.phase != "update")
+
+
+def _update_span(stepper: Stepper) -> str:
+    """The timeline's part for the update steps, if there are any."""
+    n = sum(st.phase == "update" for st in stepper)
+    return f'<span class="update" style="flex: {n}">update</span>' if n else ""
+
+
+def _box_rows(stepper: Stepper, collapse: bool, show_grad: bool, show_data: bool) -> dict:
+    """What each box's gradient and value rows say, and from which step on.
+
+    ``{box id: {"grad": [[step, text, state], …], "data": […]}}``, where the
+    first entry (step -1) is the text before any step changes it and
+    ``state`` is ``"partial"`` (a running total), ``"final"``, ``"updated"``
+    or ``""``; the script shows, at step k, each row's last entry at or
+    before k.  ``"drawn"`` is the text the SVG holds (how the row is found).
+    """
+    info, boxes = stepper.info, box_ids(stepper.info, collapse)
+    shown = {box: node for node in info.order if (box := boxes[id(node)]).startswith("v")}
+    if collapse:  # a layer's box shows its output y's rows, named
+        shown.update({f"layer{k}": layer.y for k, layer in enumerate(info.layers)})
+    final = stepper.grads(_last_backward(stepper))
+    arrivals = stepper.arrivals()
+    updates = {id(p): (at, after) for p, (at, after) in stepper.update_values().items()}
+    rows = {}
+    for box, node in shown.items():
+        prefix = "" if box.startswith("v") else f"{info.name(node)} "
+        entry = {}
+        if show_grad:
+            heard = arrivals.get(node, [])
+            grad = [[-1, prefix + box_grad(None), ""]]
+            grad += [[at, prefix + box_grad(total, k, len(heard)),
+                      "final" if k == len(heard) else "partial"]
+                     for k, (at, total) in enumerate(heard, 1)]
+            entry["grad"] = {"drawn": prefix + box_grad(final.get(node)), "changes": grad}
+        if show_data and id(node) in updates:
+            at, after = updates[id(node)]
+            entry["data"] = {"drawn": box_data(node.data),
+                             "changes": [[-1, box_data(node.data), ""],
+                                         [at, box_data(after), "updated"]]}
+        if entry:
+            rows[box] = entry
+    return rows
+
+
+def _tag_rows(svg: str, rows: dict) -> str:
+    """The SVG with ``class="grad"`` / ``class="data"`` on the text of the rows that
+    change, found inside each box's group by the exact text drawn there."""
+    def tag_box(group: re.Match) -> str:
+        wanted = rows.get(group.group(1))
+        if not wanted:
+            return group.group(0)
+        left = dict(wanted)
+
+        def tag_text(text: re.Match) -> str:
+            for cls, row in list(left.items()):
+                if html.unescape(text.group(2)) == row["drawn"]:
+                    del left[cls]
+                    return f'<text class="{cls}"{text.group(1)}>{text.group(2)}</text>'
+            return text.group(0)
+
+        return re.sub(r"<text([^>]*)>(.*?)</text>", tag_text, group.group(0))
+
+    return re.sub(r'<g id="([^"]+)" class="node">.*?</g>', tag_box, svg, flags=re.S)
+
+
+def _step_data(stepper: Stepper, collapse: bool, start: int, rows: dict) -> dict:
     """What the script needs: per step its text, phase, node name, box id and op id;
-    per box and oval the tooltip's name (a collapsed layer's box: the layer, not one node)."""
+    per box and oval the tooltip's name (a collapsed layer's box: the layer, not one node);
+    per box the rows that change from step to step (:func:`_box_rows`)."""
     info = stepper.info
     boxes = box_ids(info, collapse)
     position = {id(n): i for i, n in enumerate(info.order)}
@@ -182,7 +271,9 @@ def _step_data(stepper: Stepper, collapse: bool, start: int) -> dict:
             # an op drawn as its own oval (not folded into a collapsed layer's box)
             "op": f"op{i}" if node._op is not None and box == f"v{i}" else None,
         })
-    return {"steps": steps, "titles": titles, "start": start}
+    changing = {box: {cls: row["changes"] for cls, row in entry.items()}
+                for box, entry in rows.items()}
+    return {"steps": steps, "titles": titles, "start": start, "rows": changing}
 
 
 def _kinds() -> str:

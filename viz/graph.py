@@ -38,6 +38,8 @@ from tinygrad_sine.autograd import topo_order
 from tinygrad_sine.describe import (
     GraphInfo,
     SeedLayer,
+    box_data,
+    box_grad,
     describe,
     find_seed_layers,
     grad_getter,
@@ -181,9 +183,9 @@ def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool,
     rows = [f'<FONT POINT-SIZE="13"><B>{_html(title)}</B></FONT>',
             _small(f"{info.kind(node)} · {shape_text(node)}", "#666666")]
     if show_data:
-        rows.append(_small(f"data {preview(node.data)}"))
+        rows.append(_small(box_data(node.data)))
     if show_grad:
-        rows.append(_small("grad " + ("—" if grad is None else preview(grad))))
+        rows.append(_small(box_grad(grad)))
     return _table(rows + _seed_rows(info, node, grad, show_grad))
 
 
@@ -199,8 +201,7 @@ def _layer_label(layer: SeedLayer, info: GraphInfo, show_data: bool, show_grad: 
     if show_data:
         rows.append(_small(f"{n(layer.y)} data {preview(layer.y.data)}"))
     if show_grad:
-        g = grad_of(layer.y)
-        rows.append(_small(f"{n(layer.y)} grad " + ("—" if g is None else preview(g))))
+        rows.append(_small(f"{n(layer.y)} {box_grad(grad_of(layer.y))}"))
     for node in layer.members:  # the formulas at the nodes folded into this box, each once
         rows += _seed_rows(info, node, grad_of(node), show_grad)
     return _table(rows)

@@ -64,11 +64,16 @@ def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
         ax.plot(x, t, linestyle="dashed", color="tab:gray",
                 label="sin" if history.data is None else "target")
         ax.scatter(px, py, s=12, color="tab:blue", label="prediction")
-        ax.set_title("before training" if epoch == 0 else f"epoch {epoch}")
+        ax.set_title(f"epoch {epoch}")  # 0 too: its points come during epoch 0, not before it
         ax.set_xlabel("x (rescaled)")
     axes[0].set_ylabel("y")
     axes[0].legend(loc="upper left", fontsize="small")
+    fig.suptitle(SNAPSHOT_NOTE, fontsize="small")
     return fig
+
+
+SNAPSHOT_NOTE = ("each point is the prediction for its sample during that epoch, "
+                 "just before that sample's own update (as the post plots them)")
 
 
 def plot_error_curve(history: History):

@@ -22,7 +22,11 @@ How it works, in four steps:
    and constants) are not computed, and arithmetic on two plain numbers is
    done once while writing (½ · 2 = 1, so the seed's δ reads ``sub1``).
 3. **Check.**  The code is run on the example inputs and its gradients are
-   compared with eager autograd's; a difference is a bug and raises.
+   compared with eager autograd's (computed first, so an op whose
+   ``backward`` is malformed is refused by the engine's own error, naming
+   it).  A difference raises: a ``TraceError`` naming your own ops when the
+   graph has some (their code ran on symbols, and may do something else
+   there), else an ``AssertionError`` (a bug of compile, to report).
 4. **Replay.**  A call checks the inputs (as ``Value(...)`` does) and the
    inputs' and parameters' shapes (new shapes are traced afresh) and runs
    the code: plain numpy, no Value nodes.

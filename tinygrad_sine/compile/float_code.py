@@ -19,6 +19,9 @@ array of them, and each op's own ``forward`` and ``backward`` from
 ``@`` and ``sum`` element by element, and every element comes out as a
 formula.  An op that cannot run that way (it branches on a number, say)
 raises :class:`NotUnrollable`, and ``compile`` uses the numpy generator.
+A power that is not a whole number is written ``power(x, 0.5)``: Python's
+``**`` would turn a negative ``x`` into a complex number, where numpy gives
+nan; ``power`` refuses it instead, and that step runs in numpy.
 
 The weights live in the generated closure as floats between steps (see
 ``fused.py``): no array is built, read or written on a step at all.

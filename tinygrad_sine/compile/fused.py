@@ -10,10 +10,14 @@ seed's 1-3-1 net up to a batch of 16, a 1-8-1 net up to 4) the step is code
 on Python floats (``float_code.py``) and the weights stay floats inside it
 between calls, so the parameters' ``.data`` is only brought up to date by
 ``write_back()`` (or on leaving a ``with fused:`` block, or when a call
-raises).  After a write-back the next call reads ``.data`` afresh, so
-changes made to it in between are seen.  For larger shapes the step is the
-numpy code of ``compile`` followed by ``p.data -= η g``, and ``.data`` is
-always current.
+raises).  An assignment to a parameter's ``.data`` between two calls (a
+reset, a loaded checkpoint) is seen by the data-change clock (one integer
+compared per call): the next call reads the weights again, and neither it
+nor ``write_back()`` overwrites what was assigned (an in-place write such
+as ``w.data[0] = 1`` is not seen: assign a new array).  For larger shapes
+the step is the numpy code of ``compile`` followed by ``p.data -= η g``,
+and ``.data`` is always current.  A loss with no parameters gives its
+loss and updates nothing, as ``SGD([])`` does.
 
 A Ctrl-C during a float step writes back the weights as they are: before
 the update lines, the last step's; after them, this step's.  The update
@@ -173,8 +177,16 @@ class FusedSGD:
         if live is not None:
             args = live.unpack(inputs)
             if args is not None:
-                return self._run(live, args, inputs)
-            self.write_back()  # other shapes or kinds of input: find the code for them
+                try:  # (what _run does, written out: a call less on every step's path)
+                    return live.step(*args)
+                except (ArithmeticError, ValueError):
+                    pass  # Python floats refuse what numpy allows: this step in numpy, below
+                except BaseException:
+                    self.write_back()
+                    raise
+            self.write_back()  # (or other shapes or kinds of input: find the code for them)
+            if args is not None:
+                return self._numpy_step(inputs)
         elif self._numpy_shapes is not None and float64_shapes(inputs) == self._numpy_shapes:
             return self._numpy_step(inputs)  # as last time: numpy code (it checks the rest)
         program, data, final = self._float_program(inputs)
