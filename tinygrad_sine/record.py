@@ -104,21 +104,47 @@ class Recorder:
         frames: int,
         loss: Callable[[Value, np.ndarray], Value],
     ):
-        self.net, self.x, self.t, self.loss = net, x, t, loss
+        self.x, self.t, self.loss = x, t, loss
         self.params = list(net.parameters())
         size = max(sum(p.data.size for p in self.params), 1) * 8
         frames = min(frames, max(FRAME_BYTES // size, 2)) if frames > 0 else 0
         self.epochs = set(frame_epochs(epochs, interval, frames))
+        self.twin = _copy(net) if self.epochs else None  # the gradients are worked out on it
 
     def wants(self, epoch: int) -> bool:
         return epoch in self.epochs
 
     def frame(self, epoch: int, batch: np.ndarray) -> Frame:
-        """The network now (call it before the epoch's first update); ``error`` comes later."""
+        """The network now (call it before the epoch's first update); then :meth:`finish`."""
         weights = tuple(np.array(p.data, dtype=np.float64, copy=True) for p in self.params)
+        nan = np.full(len(weights), np.nan)
+        return Frame(epoch, weights, nan, nan.copy(), np.array(batch, copy=True))
+
+    def finish(self, frame: Frame, error: float) -> Frame:
+        """``frame`` with the epoch's ``error`` and the sizes of its weights and gradients.
+
+        Called after the epoch, so that a loss that fails is refused by the
+        training step itself, with the batch it was given; the gradients are
+        worked out on a copy of the network holding the frame's weights.
+        """
+        frame.error = error
+        frame.weight_sizes = np.array([np.mean(np.abs(w)) for w in frame.weights])
+        if self.twin is None:  # a network that cannot be copied: no gradient sizes (nan)
+            return frame
+        params = list(self.twin.parameters())
+        for p, w in zip(params, frame.weights):
+            p.data = w
         with np.errstate(all="ignore"):  # a diverging run: nan sizes, said by train itself
-            error = self.loss(self.net(Value(self.x, label="x")), self.t) / len(self.x)
-            grads = grad(error, self.params)
-            grad_sizes = np.array([np.mean(np.abs(g.data)) for g in grads])
-            weight_sizes = np.array([np.mean(np.abs(w)) for w in weights])
-        return Frame(epoch, weights, grad_sizes, weight_sizes, np.array(batch, copy=True))
+            mean_error = self.loss(self.twin(self.x), self.t) / len(self.x)  # as train calls it
+            grads = grad(mean_error, params)
+        frame.grad_sizes = np.array([np.mean(np.abs(g.data)) for g in grads])
+        return frame
+
+
+def _copy(net):
+    import copy
+
+    try:
+        return copy.deepcopy(net)
+    except Exception:  # something in the net that cannot be copied
+        return None

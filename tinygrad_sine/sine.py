@@ -354,8 +354,7 @@ def train(
                 seen = order[:start + len(idx)] if record else idx
                 total, ys, record = (total if record else err), (ys if record else [y]), True
             if frame is not None:  # (a run stopped part way: the error that stopped it)
-                frame.error = total / n
-                history.frames.append(frame)
+                history.frames.append(recorder.finish(frame, total / n))
             if record:
                 sync()  # the net's Values get the weights before anyone looks at them
                 error = total / n

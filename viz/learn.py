@@ -112,10 +112,10 @@ def learn_data(history: History) -> Curves:
         for frame in frames:
             for p, w in zip(params, frame.weights):
                 p.data = w
-            resids.append(_first(model(Value(x))) - t[:, 0])
+            resids.append(_first(model(x)) - t[:, 0])  # arrays in, as train feeds it
             if not inputs:
                 continue
-            outs.append(_first(model(Value(grid.reshape(len(grid), -1)))))
+            outs.append(_first(model(grid.reshape(len(grid), -1))))
             if last is not None:  # the last hidden layer: what the output layer was fed
                 hidden = np.asarray(last.x.data)
                 w, b = np.asarray(last.w.data), np.asarray(last.b.data)
