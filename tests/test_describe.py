@@ -58,10 +58,20 @@ def exact_sum_is_shown(b: str, p: str, t: str) -> bool:
     float sum of the parts is the total."""
     with localcontext() as ctx:
         ctx.prec = 1000
-        if abs(Decimal(b) + Decimal(p) - Decimal(t)) <= tolerance(t):
+        if abs(Decimal(b) + Decimal(p) - Decimal(t)) <= tolerance(t) and keeps_places(b, p, t):
             return True
     floats = [float(x) for x in (b, p, t)]
     return [repr(x) for x in floats] == [b, p, t] and floats[0] + floats[1] == floats[2]
+
+
+def keeps_places(b: str, p: str, t: str) -> bool:
+    """A rounded total shows every decimal place that both parts show: 3.00001 plus
+    −0.00009831 is 2.99991, not 2.9999 (which is within half a unit of its own last
+    digit, but drops the digit the parts show).  A short total is exact: no places lost."""
+    if tolerance(t) < Decimal(5) * Decimal(10) ** (Decimal(t).as_tuple().exponent - 1):
+        return True  # fewer than 4 significant digits: exact
+    place = [Decimal(x).as_tuple().exponent for x in (b, p, t)]
+    return place[2] <= max(place[0], place[1])
 
 
 def numbers_in(text: str) -> list[str]:
@@ -141,6 +151,48 @@ def test_sums_add_up_as_shown_for_any_contributions(weights):
         total = total + a * w
     total.label = "f"
     assert check_sums_add_up_as_shown(Stepper(total)) == len(weights) - 1
+
+
+def _two_contributions(first: float, second: float) -> tuple[Stepper, Value]:
+    """A node ``n`` that hears ``first`` (from ``n · c1``), then ``second`` (from ``n · c2``)."""
+    n = Value(0.5, label="n")
+    f = n * Value(second, label="c2") + n * Value(first, label="c1")  # c2's product: last
+    f.label = "f"
+    return Stepper(f), n
+
+
+def test_a_running_total_of_very_different_contributions_keeps_the_digits_its_parts_show():
+    # the issue's case: 3.00001, then −0.00009831, was shown as a total of 2.9999
+    s, n = _two_contributions(-0.00009831, 3.00001)
+    totals = re.findall(rf"running total of ∂n \(\d of 2\): ({NUMBER})", "\n".join(
+        st.text for st in s))
+    parts = re.findall(rf"→ n gets ({NUMBER})", "\n".join(st.text for st in s))
+    assert len(totals) == len(parts) == 2
+    assert Decimal(parts[0]) == Decimal("-0.00009831") and Decimal(parts[1]) == Decimal("3.00001")
+    assert totals[1] == "2.99991"  # 3.00001 − 0.00009831 = 2.99991169, by hand
+    arriving = next(st.text for st in s if st.phase == "backward" and st.node is n)
+    assert f"∂n = {totals[1]}   (total of 2" in arriving
+    assert check_sums_add_up_as_shown(s) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1e-3, 1e3), st.integers(-9, 1), st.floats(-1, 1).filter(lambda m: abs(m) > .01),
+       st.booleans())
+def test_running_totals_keep_their_parts_digits_whatever_the_sizes(big, exponent, mantissa,
+                                                                    small_first):
+    """Contributions many powers of ten apart, either first: each shown total is the
+    shown previous total plus the shown contribution at the total's last digit, keeps
+    the places the parts show, and rounds the true total correctly."""
+    small = mantissa * 10.0**exponent
+    first, second = (small, big) if small_first else (big, small)
+    s, n = _two_contributions(first, second)
+    assert check_sums_add_up_as_shown(s) == 1
+    text = "\n".join(st.text for st in s)
+    shown = re.findall(rf"running total of ∂n \(2 of 2\): ({NUMBER})", text)[0]
+    true = Decimal(first) + Decimal(second)  # exact sum of the two floats
+    with localcontext() as ctx:
+        ctx.prec = 1000
+        assert abs(true - Decimal(shown)) <= tolerance(shown) + Decimal(4 * math.ulp(float(true)))
 
 
 def test_number_keeps_four_digits_and_never_rounds_to_a_number_that_looks_exact():

@@ -120,7 +120,9 @@ def sum_digits(contributions: list[np.ndarray], digits: int = 4) -> int:
     each ``Tk`` as shown must be the shown ``T(k−1)`` plus the shown ``ck``, added
     as decimals, to within half a unit of the last digit of ``Tk`` (exactly, for
     a number shown with fewer than ``digits`` digits: :func:`number` shows those
-    only when they are exact).  Checked on the elements a preview shows.  Where
+    only when they are exact), and ``Tk`` shows every decimal place that both
+    parts show: 3.00001 plus −0.00009831 is 2.99991, not 2.9999 (see
+    :func:`adds_up`).  Checked on the elements a preview shows.  Where
     contributions nearly cancel, even 17 digits may not do: then every number
     is shown as the shortest text that reads back as the same float, so the
     float sum of the shown parts is the shown total.
@@ -133,9 +135,16 @@ def sum_digits(contributions: list[np.ndarray], digits: int = 4) -> int:
         triples += zip(shown_elements(total), shown_elements(c), shown_elements(new))
         total = new
     for p in range(digits, 17):
-        if all(adds_up(number(a, p), number(b, p), number(t, p), digits) for a, b, t in triples):
-            return p
+        if all(adds_up(number(a, p), number(b, p), number(t, p), digits)
+               and all(_place(number(v, p)) <= _place(number(v, digits)) for v in (a, b, t))
+               for a, b, t in triples):  # and no number shows fewer places than at `digits`
+            return p                   # (3.00001 at 5 digits is 3.0000: wait for 6)
     return 17
+
+
+def _place(text: str) -> int:
+    """The power of ten of the last digit ``text`` shows: -5 for ``"3.00001"``."""
+    return Decimal(text).as_tuple().exponent if np.isfinite(float(text)) else 0
 
 
 _EXACT = decimal.Context(prec=1000)  # decimal sums of shown numbers, without rounding
@@ -145,12 +154,20 @@ def adds_up(a: str, b: str, total: str, digits: int = 4) -> bool:
     """Whether the shown ``a + b`` is the shown ``total``, to the digits ``total`` shows.
 
     A total with fewer than ``digits`` significant digits claims to be exact
-    (see :func:`number`), so it must match up to float noise.
+    (see :func:`number`), so it must match up to float noise.  A rounded total
+    keeps the last decimal place of the coarser part (the place both parts
+    show): ``3.00001 + -9.831e-05`` is ``2.99991``; ``2.9999`` is within half
+    a unit of its own last digit, but drops a digit that the parts show.
+
+    >>> adds_up("3.00001", "-9.831e-05", "2.9999"), adds_up("3.00001", "-9.831e-05", "2.99991")
+    (False, True)
     """
     if not all(np.isfinite([float(a), float(b), float(total)])):
         return True  # nan and inf are shown as they are
     t = Decimal(total)
     if _significant(total) >= digits:
+        if _place(total) > max(_place(a), _place(b)):  # the total drops a place both parts show
+            return False
         tolerance = Decimal(5).scaleb(t.as_tuple().exponent - 1)  # half a unit, last digit
     else:
         tolerance = Decimal(4 * math.ulp(float(total)))
