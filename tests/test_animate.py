@@ -71,3 +71,13 @@ def test_train_animate_writes_learn_gif_and_learn_html_and_says_so(tmp_path):
     assert progress[-1].endswith("frame 9 of 9") and 1 < len(progress) <= 5
     assert (tmp_path / "learn.gif").read_bytes()[:6] == b"GIF89a"
     assert (tmp_path / "learn.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_still_is_one_frame_as_a_picture(history, tmp_path):
+    from PIL import Image
+
+    from viz.animation import still
+
+    path = still(history, tmp_path / "last.png", dpi=20)
+    with Image.open(path) as picture:
+        assert picture.format == "PNG" and picture.size == (200, 112)

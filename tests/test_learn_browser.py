@@ -187,3 +187,28 @@ def test_a_diverged_run_opens_at_its_epoch_and_the_step_that_overflowed(browser,
         page.check_quiet()
     finally:
         page.page.close()
+
+
+def test_the_embedded_steps_update_is_before_minus_eta_times_gradient(tab, run):
+    history = run[2]
+    frame = next(f for f in history.frames if f.epoch == 20)
+    tab.load("#epoch=20")
+    inner = tab.page.frames[1]
+    inner.wait_for_function("document.body.dataset.step === '0'")
+    last = inner.get_attribute("#slider", "max")
+    inner.fill("#slider", last)  # the last step: b2's update
+    inner.wait_for_function(f"document.body.dataset.step === '{last}'")
+    text = inner.evaluate("document.getElementById('text').textContent")
+    assert "update · b2 ← b2 − η·∂b2" in text and "η = 0.1" in text
+    found = re.search(r"after\s+b2 = \[(\S+)\] − 0\.1 · \[(\S+)\] = \[(\S+)\]", text)
+    before, gradient, after = (float(v) for v in found.groups())
+    last_digit = 10.0 ** -len(found.group(3).split(".")[1])  # the numbers work out as shown
+    assert abs(before - 0.1 * gradient - after) <= last_digit
+    w1, b1, w2, b2 = frame.weights
+    assert before == pytest.approx(b2[0], rel=5e-4)  # the recorded weights, to the digits shown
+    # ∂b2 = δ = y − t for the epoch's first sample, from the recorded weights in numpy
+    (i,) = frame.batch
+    x, t = history.samples
+    y = (1 / (1 + np.exp(-(x[i] @ w1 + b1)))) @ w2 + b2
+    assert gradient == pytest.approx(float(y[0] - t[i, 0]), rel=5e-4)
+    tab.check_quiet()

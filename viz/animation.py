@@ -102,6 +102,24 @@ def animate(
     return path
 
 
+def still(history: History, path: str | Path, *, epoch: int | None = None,
+          dpi: int = 80) -> Path:
+    """One frame of the animation as a picture (``.png``, ``.svg`` …): the frame at
+    ``epoch`` (the last recorded one at or before it), by default the last frame."""
+    curves = learn_data(history)
+    frame = len(curves.epochs) - 1
+    if epoch is not None:
+        frame = max([i for i, e in enumerate(curves.epochs) if e <= epoch] or [0])
+    fig, update, moving = _draw(history, curves)
+    update(frame)
+    for artist in moving:
+        artist.set_animated(False)
+    path = Path(path)
+    make_folder(path.parent, "still: path's folder")
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:] or "png",
+                                                      dpi=dpi))
+
+
 def _chosen(count: int, frames: int) -> list[int]:
     """``frames`` frame numbers out of ``count``, evenly, the first and the last included."""
     if count <= frames:
