@@ -64,7 +64,7 @@ from ..autograd import backprop
 from ..value import Value
 from .fused import FusedSGD
 from .numpy_code import Generator
-from .trace import TraceError, _differs, _Trace, float64_shapes
+from .trace import TraceError, _differs, _Trace, float64_shapes, user_ops
 
 __all__ = ["compile", "CompiledFunction", "TraceError", "FusedSGD"]
 
@@ -75,8 +75,8 @@ __all__ = ["compile", "CompiledFunction", "TraceError", "FusedSGD"]
 class _Program:
     """The code for one set of input shapes."""
 
-    def __init__(self, trace: _Trace, persistent, wrt, fname):
-        gen = Generator(trace, persistent, wrt, fname)
+    def __init__(self, trace: _Trace, persistent, wrt, fname, called=frozenset()):
+        gen = Generator(trace, persistent, wrt, fname, called)
         with np.errstate(all="ignore"):  # the symbols' values: a diverging trace says nothing
             self.source = gen.source(fname)
         self.signature = trace.signature(frozenset(map(id, persistent)))
@@ -109,9 +109,7 @@ class CompiledFunction:
             name == "np" or name.startswith("_")) else "compiled_step"
         trace, self.persistent = self._trace_twice(example_inputs)
         self.params = self._wrt(wrt, self.persistent)
-        eager = _eager_gradients(trace)
-        program = _Program(trace, self.persistent, self.params, self.fname)
-        self._verify(program, trace, eager)
+        program = self._verified(trace, _eager_gradients(trace))
         self._programs = {program.key: program}
         self.source = program.source
 
@@ -148,8 +146,31 @@ class CompiledFunction:
                     f"the parameters found are: {', '.join(_describe(q) for q in persistent)}")
         return wrt
 
-    def _verify(self, program, trace, eager: dict):
-        """Run the new code on the traced inputs; its gradients must be eager autograd's."""
+    def _verified(self, trace, eager: dict) -> _Program:
+        """The code for ``trace``, checked: run on the traced inputs, its loss and gradients
+        must be eager autograd's.
+
+        If they are not and the graph has ops of your own, the code is written again
+        calling those ops' own ``forward`` and ``backward`` (on arrays, as eager
+        autograd does) instead of writing them out: an op whose code does something
+        else on compile's symbols (it looks at the type of its inputs, say) then
+        gives eager's numbers too.  A difference left is a ``TraceError`` naming
+        your ops, or, with none in the graph, an ``AssertionError``: a bug of compile.
+        """
+        program = _Program(trace, self.persistent, self.params, self.fname)
+        what = self._difference(program, trace, eager)
+        mine = user_ops(trace)
+        if what is None:
+            return program
+        if mine:
+            called = frozenset(op for op, _ in mine)
+            program = _Program(trace, self.persistent, self.params, self.fname, called)
+            if self._difference(program, trace, eager) is None:
+                return program
+        _differs(what, trace, program.source)
+
+    def _difference(self, program, trace, eager: dict) -> str | None:
+        """What of the program's results differs from eager autograd's (None: nothing)."""
         with np.errstate(all="ignore"):
             loss, grads = program.run(*[v.data for v in trace.inputs],
                                       *[p.data for p in self.persistent])[:2]
@@ -159,11 +180,10 @@ class CompiledFunction:
                 same = np.shape(g) == p.shape and np.allclose(g, want, rtol=1e-9, atol=1e-12,
                                                               equal_nan=True)
             if not same:
-                _differs(f"gradient for {_describe(p)}", trace, program.source)
+                return f"gradient for {_describe(p)}"
         with np.errstate(all="ignore"):
             same = np.allclose(loss, trace.loss.data, rtol=1e-12, atol=0, equal_nan=True)
-        if not same:
-            _differs("loss", trace, program.source)
+        return None if same else "loss"
 
     def __call__(self, *inputs):
         data = inputs  # float64 arrays pass straight through; anything else is converted
@@ -204,9 +224,7 @@ class CompiledFunction:
                 f"compile: for inputs of shapes {shapes} fn uses other parameters than for the "
                 "example inputs (its control flow depends on the shapes); compile it "
                 "separately for each case")
-        eager = _eager_gradients(trace)
-        program = _Program(trace, self.persistent, self.params, self.fname)
-        self._verify(program, trace, eager)
+        program = self._verified(trace, _eager_gradients(trace))
         self._programs[program.key] = program
         return program
 

@@ -47,7 +47,7 @@ import numpy as np
 from .. import value as _value
 from ..value import Value
 from .float_code import FUNCTIONS, FloatGenerator, NotUnrollable
-from .trace import _FLOAT64, _differs, float64_shapes
+from .trace import _FLOAT64, _differs, float64_shapes, user_ops
 
 FLOAT_LIMIT = 300  # numbers in the graph (all nodes' sizes added) up to which floats are used
 
@@ -259,16 +259,23 @@ class FusedSGD:
                                                     self.params)
                         except (SyntaxError, RecursionError, MemoryError):  # too deep for
                             program = None  # Python's parser: numpy code does it in lines
-                if program is not None and self._checked(program, numpy_program, data) is None:
+                checked = None if program is None else self._checked(program, numpy_program,
+                                                                      data)
+                if checked == "later":
                     self._unchecked[key] = program  # an overflow: cannot tell yet
                     return None, data, False
+                if checked == "never":  # an op of yours does something else on floats
+                    program = None
             if program is not None:
                 self._sources[key] = self.source = program.source
         self._floats[key] = program
         return program, data, True
 
-    def _checked(self, program: _FloatProgram, numpy_program, data):
-        """The float step must give the numpy code's loss and updated weights; else a bug."""
+    def _checked(self, program: _FloatProgram, numpy_program, data) -> str:
+        """Whether the float step gives the numpy code's loss and updated weights: "yes",
+        "later" (an overflow: cannot tell now), or "never" (it does not, and the graph has ops
+        of your own, whose code ran on the float code's symbols: numpy code, then; with none,
+        the difference is a bug of float_code.py and raises)."""
         params = [np.array(p.data, dtype=np.float64) for p in self.compiled.persistent]
         with np.errstate(all="ignore"):
             out = numpy_program.run(*data, *params)
@@ -276,7 +283,7 @@ class FusedSGD:
             try:
                 loss, _ = program.step(*program.unpack(data))
             except (ArithmeticError, ValueError):  # cannot tell now: numpy code for these shapes
-                return None
+                return "later"
             floats = program.weights()
             updated = {id(p): g for p, g in zip(self.params, out[1])}
             want = np.concatenate([np.ravel(w - self.eta * updated[id(p)]) if id(p) in updated
@@ -285,10 +292,12 @@ class FusedSGD:
             same = np.allclose(loss, out[0], rtol=1e-9, atol=1e-12, equal_nan=True) and (
                 np.allclose(floats, want, rtol=1e-9, atol=1e-12, equal_nan=True))
         program.step = program.weights = None
-        if not same:
-            _differs("SGD step on Python floats (float_code.py)", numpy_program.trace,
-                     program.source)
-        return program
+        if same:
+            return "yes"
+        if user_ops(numpy_program.trace):
+            return "never"
+        _differs("SGD step on Python floats (float_code.py)", numpy_program.trace,
+                 program.source)
 
     def __repr__(self):
         return f"<FusedSGD eta={self.eta} of {self.compiled!r}>"

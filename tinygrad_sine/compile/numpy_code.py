@@ -33,7 +33,8 @@ class Generator:
     read afresh on each call, ``wrt`` those whose gradients are returned.
     """
 
-    def __init__(self, trace, persistent: list, wrt: list, fname: str):
+    def __init__(self, trace, persistent: list, wrt: list, fname: str, called=frozenset()):
+        self.called = called  # ops whose own forward and backward the code calls (see compile)
         self.trace, self.consts, self.namespace = trace, {}, {"np": np}
         self.op_functions = {}  # (kind, op) -> the name of its forward or backward in the code
         self.namespace["_index_add"] = ops.IndexAdd.forward
@@ -83,6 +84,8 @@ class Generator:
         """The node's forward as an expression, and the lines it needs first (``ops.let``)."""
         self.pending = []
         try:
+            if node._op in self.called:
+                raise TypeError("called, not written")
             out = node._op.forward(*parent_syms, *node._args)
             if isinstance(out, Sym):
                 return out, self.pending
@@ -115,6 +118,8 @@ class Generator:
         is a constant of the code.  Anything else symbols cannot write raises,
         and the caller writes a call of the op's backward instead.
         """
+        if node._op in self.called:
+            raise TypeError("called, not written")
         local = node._op.backward(g, y, *inputs, *node._args)
         local = list(local) if isinstance(local, (tuple, list)) else [local]
         if len(local) != len(node.parents):
@@ -238,7 +243,7 @@ class Generator:
                 self.taken -= {line.split(" = ")[0] for line in first}  # the let names, afresh
                 self._temporaries = temporaries
                 for p in dict.fromkeys(repeated):
-                    fwd.append(f"{name[id(p)]} = {expr[id(p)].expr}")
+                    fwd.append(f"{name[id(p)]} = {expr[id(p)].solid().expr}")
                     expr[id(p)] = named[id(p)]
                 sym, first = self._forward_sym(node, [expr[id(p)] for p in node.parents])
             fwd.extend(first)

@@ -140,33 +140,34 @@ class _Trace:
         return uses
 
 
-def user_ops(trace: _Trace) -> list[str]:
-    """The ops of the graph that are not the engine's own (``ops.py``): the user's, by class."""
+def user_ops(trace: _Trace) -> list[tuple]:
+    """The ops of the graph that are not the engine's own (``ops``): ``(op, "Class ('name')")``."""
     found = {}
     for node in trace.order:
         op = node._op
         if op is not None and not getattr(op, "__module__", "").startswith("tinygrad_sine."):
-            found.setdefault(f"{op.__qualname__} ('{op.name}')", None)
-    return list(found)
+            found.setdefault(op, f"{op.__qualname__} ('{op.name}')")
+    return list(found.items())
 
 
 def _differs(what: str, trace: _Trace, source: str):
     """The self-check found the code's ``what`` differs from eager's: name the user's ops
-    when the graph has some (their code runs on symbols here), else it is a bug of compile."""
-    mine = user_ops(trace)
+    when the graph has some, else it is a bug of compile."""
+    mine = [shown for _, shown in user_ops(trace)]
     if mine:
         raise TraceError(
-            f"compile: the generated code's {what} differs from eager autograd's. The graph "
-            f"uses your op{'s' if len(mine) > 1 else ''} {', '.join(mine)}: compile runs each "
-            "op's forward and backward once on symbols that write the code down (see "
-            "help(tinygrad_sine.compile)), and an op whose forward or backward depends on "
-            "the type of what it is given, or on anything besides its arguments (a global, "
-            "a counter, random numbers), gives other numbers there. Make it a function of "
-            "its arguments only, written with operators and numpy functions, or call fn "
-            "eagerly")
+            f"compile: the generated code's {what} differs from eager autograd's, even with "
+            f"your op{'s' if len(mine) > 1 else ''} {', '.join(mine)} called as eager autograd "
+            "calls them. An op whose forward or backward depends on anything besides its "
+            "arguments (random numbers, a counter, a global that changes) gives other numbers "
+            "on every run, which compiled code cannot repeat: make it a function of its "
+            "arguments only, or call fn eagerly. If it is such a function, this is a bug of "
+            f"compile: please report it with the code:\n{source}"
+        )
     raise AssertionError(  # pragma: no cover - a bug in this module
         f"compile: the generated code's {what} differs from eager autograd's; "
-        f"please report this with the code:\n{source}")
+        f"please report this with the code:\n{source}"
+    )
 
 
 def _raw(x):
