@@ -291,6 +291,25 @@ def bench_inplace_check(table: Table, args) -> None:
                "(benchmarks/no_check.py)")
 
 
+def bench_anomaly(table: Table, args) -> None:
+    """detect_anomaly's cost when it is not used: the eager step with and without the reads
+    of its flag (``anomaly_cost.py``, in a process of its own); and inside a block, for
+    information."""
+    print("detect_anomaly: the eager step with and without its hooks …", flush=True)
+    out = subprocess.run([sys.executable, str(HERE / "anomaly_cost.py"), "--rounds",
+                          str(args.rounds), "--steps", str(args.steps)],
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"bench: anomaly_cost.py failed:\n{out.stderr}")
+    for row, us in json.loads(out.stdout).items():
+        table.add(f"eager step, detect_anomaly not used, {row}", us["off"],
+                  "the same step without its flag reads", us["bare"], 1.05)
+        table.add(f"eager step inside detect_anomaly(), {row}", us["checking"],
+                  "the same step outside it", us["off"])
+    table.note("detect_anomaly's hooks: one read of its flag per backward() and per SGD.step() "
+               "(benchmarks/anomaly_cost.py)")
+
+
 def import_time(module: str) -> float:
     """Cumulative µs of ``import module`` in a fresh interpreter (``-X importtime``)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -322,7 +341,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=2000,
                         help="batch-1 steps per round (default 2000)")
     parser.add_argument("--json", type=Path, help="also write the table here as JSON")
-    parts_all = ("steps", "seed", "fused", "inplace", "chain", "import")
+    parts_all = ("steps", "seed", "fused", "inplace", "anomaly", "chain", "import")
     parser.add_argument("--only", choices=parts_all, action="append",
                         help="run only these parts (repeatable)")
     args = parser.parse_args(argv)
@@ -344,6 +363,8 @@ def main(argv=None) -> int:
         bench_float_limit(table, args)
     if "inplace" in parts:
         bench_inplace_check(table, args)
+    if "anomaly" in parts:
+        bench_anomaly(table, args)
     if "chain" in parts:
         from bench_chain import bench_chain
 

@@ -13,8 +13,9 @@ nothing here touches the process that times the other rows):
 * ``_apply`` no longer stamps ``_version`` on a new node nor reads the clock
   for ``_born`` (it writes a constant 0: a node made under ``no_grad`` still
   gets ``None``);
-* ``backprop`` no longer compares versions (the ``create_graph`` branch, which
-  the step does not take, keeps its check);
+* ``_local_gradients`` (backprop's call of an op's ``backward``) no longer
+  compares versions (the ``create_graph`` branch, which the step does not
+  take, keeps its check);
 * ``SGD.step`` no longer ticks the clock nor stamps ``_version``.
 
 Each edit is a text replacement that must match exactly once, so a change in
@@ -48,15 +49,15 @@ EDITS = [
         ("    out._version = 0\n", ""),
         ("        out._born = _data_changes\n", "        out._born = 0\n"),
     ]),
-    (autograd, "backprop", [
-        ("        if node._version > born:  # the output changed since the op made it\n"
+    (autograd, "_local_gradients", [
+        ("    if node._version > born:  # the output changed since the op made it\n"
+         "        raise _data_changed(node, where)\n", ""),
+        ("        if a._version > born or b._version > born:\n"
          "            raise _data_changed(node, where)\n", ""),
-        ("            if a._version > born or b._version > born:\n"
-         "                raise _data_changed(node, where)\n", ""),
-        ("            if a._version > born:\n"
-         "                raise _data_changed(node, where)\n", ""),
-        ("            _check_parents(node, where)\n            local = op.backward(g, node._data,",
-         "            local = op.backward(g, node._data,"),
+        ("        if a._version > born:\n"
+         "            raise _data_changed(node, where)\n", ""),
+        ("        _check_parents(node, where)\n        local = op.backward(g, node._data,",
+         "        local = op.backward(g, node._data,"),
     ]),
     (nn.SGD, "step", [
         ("eta, now = self.eta, _tick()", "eta = self.eta"),

@@ -47,19 +47,8 @@ import operator
 
 import numpy as np
 
-from tinygrad_sine import (
-    TraceError,
-    Value,
-    apply,
-    compile,
-    concatenate,
-    grad,
-    maximum,
-    minimum,
-    ops,
-    stack,
-    where,
-)
+from tinygrad_sine import TraceError, Value, apply, compile, grad, ops
+from tinygrad_sine.functions import concatenate, maximum, minimum, stack, where
 from tinygrad_sine.nn import squared_error
 
 TOLERANCE = 1e-12  # relative to each array's largest number (at least 1): see above
@@ -279,34 +268,44 @@ def _cross_entropy(rng, pool):
 
 def _where(rng, pool):
     i = _pick(rng, pool)
-    cond = rng.random(SHAPES[rng.integers(len(SHAPES))]) < 0.5  # fixed booleans, broadcast
-    j = _pick(rng, pool, lambda v: _broadcasts(v.shape, pool[i].shape))
-    if rng.random() < 0.5:
-        return lambda nodes: where(cond, nodes[i], nodes[j])
-    c = _constant(rng, pool[i].shape)
-    return lambda nodes: where(cond, c, nodes[i])
+    shape = SHAPES[rng.integers(len(SHAPES))]
+    if not _broadcasts(shape, pool[i].shape):
+        shape = pool[i].shape
+    cond = rng.random(shape) < 0.5  # fixed booleans (a comparison would be refused in fn)
+    j = _pick(rng, pool, lambda v: _broadcasts(v.shape, np.broadcast_shapes(shape, pool[i].shape)))
+    if rng.random() < 0.3:
+        c = _constant(rng, pool[i].shape)
+        return lambda nodes: where(cond, c, nodes[i])
+    return lambda nodes: where(cond, nodes[i], nodes[j])
 
 
-def _expand_dims(rng, pool):
+def _concatenate(rng, pool):
+    i = _pick(rng, pool, lambda v: v.ndim >= 1)
+    if i is None:
+        return None
+    shape = pool[i].shape
+    axis = int(rng.integers(-len(shape), len(shape)))
+    j = _pick(rng, pool, lambda v: v.ndim == len(shape) and all(
+        a == b for k, (a, b) in enumerate(zip(v.shape, shape)) if k != axis % len(shape)))
+    c = np.round(rng.uniform(-1, 1, shape), 2)
+    n = 2 + int(rng.random() < 0.3)  # now and then a constant joined too
+    return lambda nodes: concatenate([nodes[i], nodes[j], c][:n], axis=axis)
+
+
+def _stack(rng, pool):
     i = _pick(rng, pool)
+    j = _pick(rng, pool, lambda v: v.shape == pool[i].shape)
     axis = int(rng.integers(-pool[i].ndim - 1, pool[i].ndim + 1))
-    return lambda nodes: nodes[i].expand_dims(axis)
+    return lambda nodes: stack([nodes[i], nodes[j]], axis=axis)
 
 
-def _joined(name: str):
-    """concatenate or stack of two nodes of one shape (maybe the same node twice)."""
-
-    def make(rng, pool):
-        i = _pick(rng, pool, lambda v: v.ndim >= 1)
-        if i is None:
-            return None
-        j = _pick(rng, pool, lambda v: v.shape == pool[i].shape)
-        top = pool[i].ndim + (name == "stack")
-        axis = int(rng.integers(-top, top))
-        join = concatenate if name == "concatenate" else stack
-        return lambda nodes: join([nodes[i], nodes[j]], axis=axis)
-
-    return make
+def _squeeze(rng, pool):
+    i = _pick(rng, pool, lambda v: 1 in v.shape)
+    if i is None:
+        return None
+    shape = pool[i].shape
+    axis = None if rng.random() < 0.5 else shape.index(1) - len(shape) * int(rng.integers(2))
+    return lambda nodes: nodes[i].squeeze(axis)
 
 
 # ------------------------------------------------------------------ the table: one line an op
@@ -343,28 +342,28 @@ OPS = [
     (ops.IndexAdd, special(_index_add)),
     (ops.SquaredError, special(_squared_error)),
     (ops.CrossEntropy, special(_cross_entropy)),
-    # the ops of issue 20
-    (ops.Abs, unary(lambda a: abs(a))),
+    (ops.Abs, unary(lambda a: a.abs())),
     (ops.Sqrt, unary(lambda a: (a * a + 0.25).sqrt())),
     (ops.Sqrt, unary(lambda a: a.sqrt())),  # a negative number: nan in every engine
     (ops.Square, unary(lambda a: a.square())),
-    (ops.Maximum, binary(lambda a, b: maximum(a, b))),
-    (ops.Minimum, binary(lambda a, b: minimum(a, b))),
+    (ops.Maximum, binary(maximum)),
+    (ops.Minimum, binary(minimum)),
     (ops.Clip, unary(lambda a: a.clip(-0.5, 0.75))),
+    (ops.Clip, unary(lambda a: a.clip(hi=0.25))),
     (ops.Where, special(_where)),
     (ops.LeakyRelu, unary(lambda a: a.leaky_relu(0.1))),
     (ops.Max, reduction(lambda a, axis, keep: a.max(axis=axis, keepdims=keep))),
     (ops.Min, reduction(lambda a, axis, keep: a.min(axis=axis, keepdims=keep))),
     (ops.Var, reduction(lambda a, axis, keep: a.var(axis=axis, keepdims=keep))),
-    (ops.Std, reduction(lambda a, axis, keep: (a * a + 0.1).std(axis=axis, keepdims=keep))),
-    (ops.Logsumexp, reduction(lambda a, ax, keep: a.logsumexp(axis=ax, keepdims=keep))),
+    (ops.Std, reduction(lambda a, axis, keep: (a * a + 1.0).std(axis=axis, keepdims=keep))),
+    (ops.Logsumexp, reduction(lambda a, axis, keep: a.logsumexp(axis=axis, keepdims=keep))),
     (ops.Softmax, along_axis(lambda a, axis: a.softmax(axis))),
     (ops.LogSoftmax, along_axis(lambda a, axis: a.log_softmax(axis))),
-    (ops.Squeeze, unary(lambda a: a.squeeze())),
-    (ops.ExpandDims, special(_expand_dims)),
+    (ops.Concatenate, special(_concatenate)),
+    (ops.Stack, special(_stack)),
+    (ops.Squeeze, special(_squeeze)),
+    (ops.ExpandDims, unary(lambda a: a.expand_dims(-1))),
     (ops.Flatten, unary(lambda a: a.flatten())),
-    (ops.Concatenate, special(_joined("concatenate"))),
-    (ops.Stack, special(_joined("stack"))),
     # custom ops
     (SquareBare, unary(lambda a: apply(SquareBare, a))),
     (MulTuple, binary(lambda a, b: apply(MulTuple, a, b))),

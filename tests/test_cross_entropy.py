@@ -155,6 +155,19 @@ def test_the_stepper_shows_delta_p_minus_t_at_the_logits():
     np.testing.assert_allclose(net.layers[-1].y.grad, p - np.eye(3)[[2, 0]], atol=1e-15)
 
 
+@pytest.mark.parametrize("reduction, formula", [("sum", "δ = p − t,  p = softmax(y2)"),
+                                                ("mean", "δ = (p − t) / n,  p = softmax(y2)")])
+def test_the_diagram_writes_delta_p_minus_t_at_the_logits_only(reduction, formula):
+    from viz.graph import draw_graph
+
+    net = MLP(2, [3], 3, seed=0)
+    E = cross_entropy(net(np.array([[0.5, -0.2], [0.1, 0.9]])), [2, 0], reduction=reduction)
+    lines = [line for line in draw_graph(E).source.splitlines() if "softmax" in line]
+    assert len(lines) == 1 and "<B>y2</B>" in lines[0] and formula in lines[0]
+    other = (net(np.ones((1, 2))) ** 2).sum()  # not a cross-entropy: no such row
+    assert "softmax" not in draw_graph(other).source
+
+
 def test_compiled_code_gives_the_eager_loss_and_gradients():
     net = MLP(2, [5], 3, seed=1)
     x, t = RNG.normal(size=(6, 2)), np.eye(3)[[0, 1, 2, 2, 1, 0]]

@@ -578,15 +578,11 @@ def test_values_first_and_second_order_agree_with_pytorch_float64(name):
 
 # ------------------------------------------------------------------ compile: both generators
 
-# ops whose float code (small shapes) writes each element; the others branch on numbers
-# (a max, a mask) and run as numpy code, as relu does
-FLOAT_CODE = {"sqrt", "square", "var axis=1", "std", "concatenate", "stack", "expand_dims",
-              "squeeze", "flatten"}
 COMPILED = {
     "abs": lambda h: h.abs(),
     "sqrt": lambda h: (h * h + 1.0).sqrt(),
     "square": lambda h: h.square(),
-    "maximum": lambda h: maximum(h, h[:, ::-1] * 0.5),
+    "maximum": lambda h: maximum(h, h * 0.5 - 0.1),
     "minimum": lambda h: minimum(h, 0.1),
     "clip": lambda h: h.clip(-0.3, 0.3),
     "clip hi only": lambda h: h.clip(hi=0.2),
@@ -629,7 +625,7 @@ def test_compiled_code_gives_eager_numbers_and_writes_the_ops_math(name):
     before = w.data.copy()
     with step.sgd(0.1) as fused:
         fused_loss, _ = fused(x1)
-        assert fused.source.startswith("def make(") is (name in FLOAT_CODE), fused.source[:40]
+        assert fused.source.startswith("def make("), fused.source[:40]  # on Python floats
     np.testing.assert_allclose(fused_loss, eager_loss.data, rtol=1e-12)
     np.testing.assert_allclose(w.data, before - 0.1 * eager_grad.data, rtol=1e-10, atol=1e-14)
 

@@ -117,52 +117,78 @@ def backprop(root: Value, seed, create_graph: bool = False,
     order = topo_order(root)
     grads = {root: seed}
     ndarray = np.ndarray
-    for node in reversed(order):
+    for node in reversed(order):  # the root first; a node only after every node that uses it
         op = node._op
         if op is None:
             continue  # a leaf: nothing to pass on
-        parents, born, args, g = node.parents, node._born, node._args, grads[node]
-        n = len(parents)
-        if node._version > born:  # the output changed since the op made it
-            raise _data_changed(node, where)
-        if create_graph:  # hand the op the nodes, so its arithmetic builds a graph
-            _check_parents(node, where)
-            local = op.backward(g, node, *parents, *args)
-        elif n == 2 and not args:  # spelled out for the common cases
-            a, b = parents
-            if a._version > born or b._version > born:
-                raise _data_changed(node, where)
-            local = op.backward(g, node._data, a._data, b._data)
-        elif n == 1 and not args:
-            (a,) = parents
-            if a._version > born:
-                raise _data_changed(node, where)
-            local = op.backward(g, node._data, a._data)
-        else:
-            _check_parents(node, where)
-            local = op.backward(g, node._data, *[p._data for p in parents], *args)
-        if type(local) is not tuple or len(local) != n:
-            local = checked_gradients(op, local, node)  # a bare array, a list, or an error
+        g = grads[node]
+        local = _local_gradients(op, g, node, create_graph, where)  # op.backward(g, y, *inputs)
+        parents = node.parents
         try:
-            for i in range(n):  # (quicker than zip(parents, local) for one or two inputs)
+            for i in range(len(parents)):  # (quicker than zip(parents, local) for 1 or 2 inputs)
                 parent, pg = parents[i], local[i]
                 if pg is None:  # "no gradient for this input", as in PyTorch: a zero
                     if parent not in grads:
                         grads[parent] = _zero_gradient(parent, create_graph)
                     continue
-                shape = parent._data.shape
-                if pg.shape != shape:
+                if pg.shape != parent._data.shape:
                     pg = _sum_back(op, pg, parent, node)  # undo broadcasting, for every op
                 if parent in grads:
-                    grads[parent] = grads[parent] + pg
-                elif type(pg) is ndarray and (pg is g or pg.base is not None or i and (
-                        pg is local[0] or i > 1 and any(pg is q for q in local[1:i]))):
-                    grads[parent] = pg.copy()  # g, a view, or one array for two inputs: a copy
+                    grads[parent] = grads[parent] + pg  # one more path to this parent: add
+                elif type(pg) is ndarray:
+                    grads[parent] = _own(pg, g, local, i)  # a copy if pg is shared
                 else:
-                    grads[parent] = pg
+                    grads[parent] = pg  # a number, or a Value (create_graph)
         except AttributeError:  # a gradient with no .shape: a float, a list
             raise _not_arrays(op, local) from None
     return order, grads
+
+
+def _local_gradients(op, g, node: Value, create_graph: bool, where: str) -> tuple:
+    """``op.backward(g, y, *inputs, *args)`` for ``node``: one gradient per input, checked.
+
+    First the check that no ``.data`` of the node or its inputs was assigned
+    since the op ran.  With ``create_graph`` the op is handed the nodes
+    themselves, so its arithmetic builds a graph; else their numbers, with
+    the calls spelled out for one and two inputs (the common cases: building
+    a list costs more than a small op's numpy work).
+    """
+    parents, born, args = node.parents, node._born, node._args
+    n = len(parents)
+    if node._version > born:  # the output changed since the op made it
+        raise _data_changed(node, where)
+    if create_graph:  # hand the op the nodes, so its arithmetic builds a graph
+        _check_parents(node, where)
+        local = op.backward(g, node, *parents, *args)
+    elif n == 2 and not args:
+        a, b = parents
+        if a._version > born or b._version > born:
+            raise _data_changed(node, where)
+        local = op.backward(g, node._data, a._data, b._data)
+    elif n == 1 and not args:
+        (a,) = parents
+        if a._version > born:
+            raise _data_changed(node, where)
+        local = op.backward(g, node._data, a._data)
+    else:
+        _check_parents(node, where)
+        local = op.backward(g, node._data, *[p._data for p in parents], *args)
+    if type(local) is not tuple or len(local) != n:
+        return _one_per_input(op, local, parents)  # a bare array, a list, or an error
+    return local
+
+
+def _own(pg: np.ndarray, g, local: tuple, i: int) -> np.ndarray:
+    """``pg``, or a copy where it may share memory with another node's gradient.
+
+    An op may pass ``g`` on (Add), a view of it (a reshape) or one array to
+    two inputs: each node's gradient is then made an array of its own, so
+    that adding to one never changes another.
+    """
+    if pg is g or pg.base is not None or i and (
+            pg is local[0] or i > 1 and any(pg is q for q in local[1:i])):
+        return pg.copy()
+    return pg
 
 
 def checked_gradients(op, local, node: Value) -> tuple:
@@ -173,9 +199,8 @@ def checked_gradients(op, local, node: Value) -> tuple:
     array (``None``: no gradient for that input, kept as ``None``) whose
     shape sums back to its input's shape (undoing broadcasting, with
     ``sum_to``); anything else is an error naming the op and the shapes.
-    ``backprop`` inlines the common case (a tuple of arrays of the right
-    shapes) for speed and calls this for the rest; the ``Stepper``, which
-    replays the same loop, calls it for every node.
+    ``backprop`` makes the same checks as it goes, node by node; the
+    ``Stepper``, which replays the same loop, calls this for every node.
     """
     parents = node.parents
     if type(local) is not tuple or len(local) != len(parents):

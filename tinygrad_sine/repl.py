@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from .files import safe_text
 from .show import show_text
 from .stepper import Stepper
 
@@ -45,7 +46,7 @@ def prompt(stepper: Stepper, infile: TextIO | None = None, outfile: TextIO | Non
         _line_editing()
 
     def say(text: str) -> None:  # one write: a terminal shows the whole step at once
-        out.write(text + "\n")
+        out.write(safe_text(text, xml=False) + "\n")  # a lone surrogate as its escape
         out.flush()
 
     while True:

@@ -26,6 +26,7 @@ from .describe import (  # noqa: F401  (re-exported: once defined here; grad_get
     seed_lines,
     shape_text,
 )
+from .files import safe_text
 from .value import Value
 
 _MAX_INDENT = 30  # levels of indentation drawn; deeper ones start with "⋯ "
@@ -110,5 +111,6 @@ def show(root: Value, *, show_data: bool = True, show_grad: bool = True,
     if file is not None and not callable(getattr(file, "write", None)):
         raise TypeError("show: file must be a text stream with a .write method (sys.stdout, an "
                         f"open file, io.StringIO()), got {type(file).__name__} {file!r}")
-    print(show_text(root, show_data=show_data, show_grad=show_grad),
+    # odd text in a name (a lone surrogate, which UTF-8 cannot print) as its escape
+    print(safe_text(show_text(root, show_data=show_data, show_grad=show_grad), xml=False),
           file=sys.stdout if file is None else file)

@@ -61,7 +61,28 @@ _tracing: contextvars.ContextVar = contextvars.ContextVar("tinygrad_sine_tracing
 
 def _apply(op, parents: tuple, args: tuple = ()) -> Value:
     """Run ``op`` forward on the parents' data and wrap the result in a new node."""
-    try:  # spelled out for the common cases: building a list or `*()` costs more than the op
+    data = _forward(op, parents, args)  # op.forward(*[p.data for p in parents], *args)
+    out = Value.__new__(Value)
+    out._data = data
+    out._version = 0
+    out._grad = None
+    out.label = None
+    if _recording():
+        out.parents, out._op, out._args = parents, op, args
+        out._born = _data_changes
+    else:  # no graph; `_born = None` tells backward() this was an op's result, not a leaf
+        out.parents, out._op, out._args = (), None, ()
+        out._born = None
+    return out
+
+
+def _forward(op, parents: tuple, args: tuple):
+    """``op.forward`` on the parents' numbers, as float64; a ValueError naming the op if it fails.
+
+    The calls are spelled out for one and two inputs: building a list or
+    unpacking ``*()`` costs more than a small op's numpy work.
+    """
+    try:
         if len(parents) == 2:
             if args:
                 data = op.forward(parents[0]._data, parents[1]._data, *args)
@@ -75,30 +96,22 @@ def _apply(op, parents: tuple, args: tuple = ()) -> Value:
         else:
             data = op.forward(*[p._data for p in parents], *args)
     except (ValueError, IndexError, TypeError) as err:
-        shapes = ("shape " if len(parents) == 1 else "shapes ") + " and ".join(
-            str(p.shape) for p in parents)
-        names = list(getattr(op, "arguments", ()) or
-                     list(inspect.signature(op.forward).parameters)[len(parents):])
-        extra = ", ".join(f"{n}={a!r}" for n, a in zip(names, args))
-        extra = f" ({extra})" if extra else ""
-        raise ValueError(
-            f"Value.{op.name}: {shapes}{extra} {op.hint} [numpy: {err}]"
-        ) from None
+        raise _forward_error(op, parents, args, err) from None
     if data.__class__ is not _FLOAT64 and (
             data.__class__ is not np.ndarray or data.dtype is not _FLOAT64_DTYPE):
         data = _forward_result(op, data)  # not float64 yet: convert it, or say what is wrong
-    out = Value.__new__(Value)
-    out._data = data
-    out._version = 0
-    out._grad = None
-    out.label = None
-    if _recording():
-        out.parents, out._op, out._args = parents, op, args
-        out._born = _data_changes
-    else:  # no graph; `_born = None` tells backward() this was an op's result, not a leaf
-        out.parents, out._op, out._args = (), None, ()
-        out._born = None
-    return out
+    return data
+
+
+def _forward_error(op, parents: tuple, args: tuple, err: Exception) -> ValueError:
+    """The error for numpy refusing an op's inputs: the op, the shapes, the args, a hint."""
+    shapes = ("shape " if len(parents) == 1 else "shapes ") + " and ".join(
+        str(p.shape) for p in parents)
+    names = list(getattr(op, "arguments", ()) or
+                 list(inspect.signature(op.forward).parameters)[len(parents):])
+    extra = ", ".join(f"{n}={a!r}" for n, a in zip(names, args))
+    extra = f" ({extra})" if extra else ""
+    return ValueError(f"Value.{op.name}: {shapes}{extra} {op.hint} [numpy: {err}]")
 
 
 def _forward_result(op, data):
@@ -133,7 +146,16 @@ def _lift(x, where: str = "apply") -> Value:
     """
     if isinstance(x, Value):
         return x
-    if type(x) is float:  # the usual constant (0.5 * e, w * x): the leaf Value(x) makes, quicker
+    return _constant(x, where)
+
+
+def _constant(x, where: str) -> Value:
+    """``Value(x)``, a leaf; a TypeError naming ``where`` for something that is not a number.
+
+    A Python float (the usual constant: ``0.5 * e``, ``w * x``) is made here
+    directly, quicker than through ``Value.__init__``.
+    """
+    if type(x) is float:
         leaf = Value.__new__(Value)
         leaf._data, leaf._version, leaf._born, leaf._grad = np.float64(x), 0, 0, None
         leaf.parents, leaf._op, leaf._args, leaf.label = (), None, (), None

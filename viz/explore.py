@@ -36,6 +36,7 @@ from pathlib import Path
 
 from tinygrad_sine.autograd import topo_order
 from tinygrad_sine.describe import box_data, box_grad
+from tinygrad_sine.files import safe_text
 from tinygrad_sine.stepper import Stepper
 from tinygrad_sine.value import Value
 
@@ -158,10 +159,10 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
                          f"got {start!r}")
     title = str(title or f"Backprop step by step: {stepper.info.name(top)}")
     body = fill(_BODY, {
-        "title": html.escape(title),
+        "title": html.escape(safe_text(title)),
         "svg": _tag_rows(_svg(dot), rows),
         "kinds": _kinds(),
-        "text": html.escape(stepper[start].text),  # shown as it is, before the script runs
+        "text": html.escape(safe_text(stepper[start].text)),  # shown before the script runs
         "last": str(len(stepper) - 1),
         "start": str(start),
         "forward": str(sum(s.phase == "forward" for s in stepper)),

@@ -19,8 +19,10 @@ Diagrams run top to bottom by default (``rankdir="TB"``), as
 
 Every piece of text goes into Graphviz as an HTML-like label, escaped with
 ``html.escape``: quotes, ``<``, ``>``, ``&``, braces, ``|`` and backslashes
-(``\\delta_j``) show as written, and a newline becomes a line break.  So no
-label can break the DOT source.
+(``\\delta_j``) show as written, and a newline becomes a line break.  What
+UTF-8 or XML cannot hold (a lone surrogate, U+FFFE, U+FFFF, control
+characters) shows as its escape (``\\ud800``).  So no label, op name or
+docstring can break the DOT source or make ``dot`` fail.
 
 Graphviz is loaded inside the functions, never at import time.
 """
@@ -47,7 +49,7 @@ from tinygrad_sine.describe import (
     preview,
     shape_text,
 )
-from tinygrad_sine.files import atomic_write, make_folder
+from tinygrad_sine.files import atomic_write, make_folder, safe_text
 from tinygrad_sine.value import Value
 
 from .dot import (  # noqa: F401  (INSTALL_HINT, DiagramTooSlow: part of viz.graph's names)
@@ -136,10 +138,9 @@ def _digraph_class():
 def _html(text) -> str:
     """``text`` safe inside an HTML-like label: entities escaped, newlines as line breaks."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    # Other control characters are not allowed in SVG's XML: show them as \x.. escapes.
-    text = "".join(c if c >= " " or c == "\n" else f"\\x{ord(c):02x}" for c in text)
-    # A lone surrogate ("\ud800") cannot be written as UTF-8: show it as its escape.
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    # What UTF-8 or SVG's XML cannot hold (other control characters, a lone surrogate,
+    # U+FFFE, U+FFFF) shows as its escape, \x01 or \ud800 (tinygrad_sine.files.safe_text).
+    text = safe_text(text)
     # Graphviz reads its own escapes (\N, \G, \E …) even inside HTML labels and
     # turns \\ into one backslash, so each backslash is doubled: a LaTeX-style
     # \Gamma_j then shows as written.
@@ -178,6 +179,18 @@ def _seed_rows(info: GraphInfo, node: Value, grad, show_grad: bool) -> list[str]
     return rows
 
 
+def _logit_rows(info: GraphInfo, node: Value) -> list[str]:
+    """``δ = p − t`` at the logits of a cross-entropy loss (the root's first input): the
+    softmax and the cross-entropy are one node, so their gradient there is that simple."""
+    root = info.root
+    if root.op != "cross_entropy" or not root.parents or root.parents[0] is not node:
+        return []
+    mean = bool(root._args and root._args[0])
+    p = f"p = softmax({info.name(node)})"
+    formula = f"δ = (p − t) / n,  {p}" if mean else f"δ = p − t,  {p}"
+    return [f'<FONT POINT-SIZE="11" COLOR="{SEED_COLOUR}"><B>{_html(formula)}</B></FONT>']
+
+
 def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool, grad) -> str:
     title = info.name(node) if node.label in (None, "") else str(node.label)  # newlines kept
     rows = [f'<FONT POINT-SIZE="13"><B>{_html(title)}</B></FONT>',
@@ -186,7 +199,7 @@ def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool,
         rows.append(_small(box_data(node.data)))
     if show_grad:
         rows.append(_small(box_grad(grad)))
-    return _table(rows + _seed_rows(info, node, grad, show_grad))
+    return _table(rows + _seed_rows(info, node, grad, show_grad) + _logit_rows(info, node))
 
 
 def _layer_label(layer: SeedLayer, info: GraphInfo, show_data: bool, show_grad: bool,

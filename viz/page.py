@@ -19,7 +19,7 @@ import json
 import re
 from pathlib import Path
 
-from tinygrad_sine.files import atomic_write, make_folder
+from tinygrad_sine.files import atomic_write, make_folder, safe_text
 
 HERE = Path(__file__).resolve().parent
 
@@ -66,18 +66,22 @@ class Page(str):
 def html_page(title: str, body: str, *, assets: tuple[str, ...], data, data_id: str,
               attributes: dict[str, str] | None = None) -> str:
     """The whole page: ``title`` (plain text), ``body`` (HTML), the CSS and JS ``assets``
-    (file names beside this module, inlined in order) and ``data`` as JSON under ``data_id``."""
+    (file names beside this module, inlined in order) and ``data`` as JSON under ``data_id``.
+
+    Text that UTF-8 or HTML cannot hold (a lone surrogate in an op's name, U+FFFF in a
+    label) shows as its escape, ``\\ud800``, as in the diagrams
+    (:func:`tinygrad_sine.files.safe_text`): in the data, in the title, in the body."""
     attrs = "".join(f' {name}="{html.escape(value, quote=True)}"'
                     for name, value in (attributes or {}).items())
-    return fill(_SKELETON, {
-        "title": html.escape(str(title)),
+    return safe_text(fill(_SKELETON, {
+        "title": html.escape(safe_text(str(title))),
         "css": "\n".join(asset(a) for a in assets if a.endswith(".css")),
         "js": "\n".join(asset(a) for a in assets if a.endswith(".js")),
         "attributes": attrs,
         "body": body,
         "data_id": data_id,
         "data": json_in_html(data),
-    })
+    }))
 
 
 def write_page(page: str, path: str | Path, where: str) -> None:
@@ -88,9 +92,22 @@ def write_page(page: str, path: str | Path, where: str) -> None:
 
 
 def json_in_html(value) -> str:
-    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` as such."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` as such,
+    and every string's odd text escaped (``safe_text``), so the page shows ``\\ud800``."""
+    text = json.dumps(_safe_strings(value), ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _safe_strings(value):
+    """``value`` (JSON-like: dicts, lists, strings, numbers) with ``safe_text`` on every
+    string, keys included."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {_safe_strings(k): _safe_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_safe_strings(v) for v in value]
+    return value
 
 
 def asset(name: str) -> str:

@@ -41,8 +41,8 @@ from .numpy_code import INLINE
 from .symbols import _ADD, _ATOM, _MUL, _POW, _UNARY  # Python's precedence, for brackets
 
 # Names the generated code uses for itself; no node may take them.
-RESERVED = {"exp", "log", "tanh", "sin", "cos", "sqrt", "abs", "power", "math", "inf", "nan",
-            "make", "sgd_step", "weights"}
+RESERVED = {"exp", "log", "tanh", "sin", "cos", "sqrt", "abs", "power", "maximum", "minimum",
+            "clip", "sign", "isfinite", "math", "inf", "nan", "make", "sgd_step", "weights"}
 
 
 def exp(v: float) -> float:
@@ -69,9 +69,32 @@ def power(a: float, b: float) -> float:
     return math.pow(a, b)
 
 
+# numpy's elementwise choices on numbers, for the ops that decide (max, clip, abs …):
+# a nan anywhere gives nan, as numpy's do (Python's own max(nan, 1.0) depends on the order).
+def maximum(*xs: float) -> float:
+    """The largest of the numbers, as ``np.maximum`` (and ``ndarray.max``) gives it."""
+    return math.nan if any(x != x for x in xs) else max(xs)
+
+
+def minimum(*xs: float) -> float:
+    """The smallest of the numbers, as ``np.minimum`` (and ``ndarray.min``) gives it."""
+    return math.nan if any(x != x for x in xs) else min(xs)
+
+
+def clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip`` of one number."""
+    return minimum(maximum(x, lo), hi)
+
+
+def sign(x: float) -> float:
+    """``np.sign`` of one number: −1.0, 0.0 or 1.0 (nan for nan)."""
+    return math.nan if x != x else float((x > 0) - (x < 0))
+
+
 FUNCTIONS = {"exp": exp, "log": math.log, "tanh": math.tanh, "sin": math.sin,
-             "cos": math.cos, "sqrt": sqrt, "power": power, "math": math, "inf": math.inf,
-             "nan": math.nan}
+             "cos": math.cos, "sqrt": sqrt, "power": power, "maximum": maximum,
+             "minimum": minimum, "clip": clip, "sign": sign, "isfinite": math.isfinite,
+             "math": math, "inf": math.inf, "nan": math.nan}
 
 
 class NotUnrollable(Exception):
@@ -94,9 +117,7 @@ class F:
     def of(x) -> F:
         if isinstance(x, F):
             return x
-        if isinstance(x, (bool, np.bool_)):
-            raise NotUnrollable("a boolean")
-        if isinstance(x, (int, float, np.integer, np.floating)):
+        if isinstance(x, (bool, np.bool_, int, float, np.integer, np.floating)):  # a constant
             x = float(x)
             text = repr(x)
             if not math.isfinite(x):
@@ -176,12 +197,91 @@ class F:
         return f"F({self.expr!r})"
 
 
+# Comparisons are written as Python's (a bool, which counts as 0 or 1 in arithmetic: the
+# masks of relu, clip, max …); numpy's choices as calls of the functions above.
+_COMPARISONS = {np.greater: ">", np.less: "<", np.greater_equal: ">=", np.less_equal: "<=",
+                np.equal: "==", np.not_equal: "!="}
+_CHOICES = {"maximum", "minimum", "sign", "isfinite", "clip"}  # ufuncs, by name (clip's is
+# numpy's internal ufunc behind np.clip)
+_CMP = 40  # Python's precedence of a comparison
+
+
+def _compare(symbol: str):
+    def one(a, b):
+        a, b = F.of(a), F.of(b)
+        if a.num is not None and b.num is not None:  # two numbers: the answer, 0.0 or 1.0
+            return F.of(eval(f"{a.num!r} {symbol} {b.num!r}", {"inf": math.inf}))
+        return F(f"{a.wrap(_CMP + 1)} {symbol} {b.wrap(_CMP + 1)}", _CMP)
+    return one
+
+
+def _choice(name: str):
+    def one(*xs):
+        fs = [F.of(x) for x in xs]
+        if all(f.num is not None for f in fs):
+            return F.of(FUNCTIONS[name](*[f.num for f in fs]))
+        return F(f"{name}({', '.join(f.expr for f in fs)})")
+    return one
+
+
+def _plain(x):
+    return x.view(np.ndarray) if isinstance(x, Elements) else x
+
+
 class Elements(np.ndarray):
     """A numpy array of :class:`F`: numpy does the shapes, ``@`` and ``sum``; F writes each number.
 
     A subclass, not a plain object array, so that the ops' quick paths for real
     float arrays (``type(x) is np.ndarray``) step aside and their general code runs.
+    It also writes what numpy cannot do on objects: comparisons (``x > 0``: a
+    mask), ``np.maximum``/``minimum``/``clip``/``sign``/``isfinite``, a max or
+    min over axes, and ``np.where`` (Python's ``a if c else b``).
     """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = [_plain(x) for x in inputs]
+        out = kwargs.pop("out", None)  # numpy's own var, clip … may write into arrays of ours
+        if isinstance(out, tuple) and all(o is None for o in out):
+            out = None
+        if out is not None:
+            kwargs["out"] = tuple(map(_plain, out)) if isinstance(out, tuple) else _plain(out)
+        if kwargs.get("casting") in ("same_kind", "unsafe"):
+            del kwargs["casting"]
+        name = ufunc.__name__
+        if method == "__call__" and not kwargs and (ufunc in _COMPARISONS or name in _CHOICES):
+            one = _compare(_COMPARISONS[ufunc]) if ufunc in _COMPARISONS else _choice(name)
+            return _objects(np.frompyfunc(one, len(inputs), 1)(*inputs))
+        if method == "reduce" and name in ("maximum", "minimum"):  # x.max(axis=…), x.min(…)
+            return _fold(name, inputs[0], kwargs.get("axis"), kwargs.get("keepdims", False))
+        out = getattr(ufunc, method)(*inputs, **kwargs)
+        if isinstance(out, F) or (isinstance(out, np.ndarray) and out.dtype == object):
+            return _objects(out)  # (a sum down to one number: a 0-d array of it, as before)
+        return out
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.where and len(args) == 3 and not kwargs:
+            def choose(c, a, b):
+                c = F.of(c)
+                if c.num is not None:  # a fixed condition: the side it picks
+                    return F.of(a if c.num else b)
+                return F(f"({F.of(a).expr} if {c.expr} else {F.of(b).expr})")
+            return _objects(np.frompyfunc(choose, 3, 1)(*[_plain(a) for a in args]))
+        return super().__array_function__(func, types, args, kwargs)
+
+
+def _fold(name: str, x: np.ndarray, axis, keepdims: bool) -> Elements:
+    """``maximum(a, b, …)`` of the elements along ``axis`` (all, for None), one per output."""
+    x = np.asarray(x, dtype=object)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(
+        a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    if any(x.shape[a] == 0 for a in axes):
+        raise NotUnrollable(f"a {name} over an empty axis")
+    kept = [a for a in range(x.ndim) if a not in axes]
+    rows = np.transpose(x, kept + list(axes)).reshape([x.shape[a] for a in kept] + [-1])
+    out = _elements(rows.shape[:-1], lambda idx: _choice(name)(*rows[idx]))
+    if keepdims:
+        out = out.reshape([1 if a in axes else n for a, n in enumerate(x.shape)])
+    return _objects(out)
 
 
 def _elements(shape: tuple, fill=None) -> Elements:
