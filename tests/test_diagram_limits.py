@@ -163,3 +163,16 @@ def test_dot_runs_with_its_memory_capped(tmp_path, monkeypatch):
     fake_dot(tmp_path, monkeypatch, "while read -r line; do :; done; ulimit -v")
     printed = dot_module.run_dot("digraph {}", "svg", "test")
     assert int(printed) * 1024 == dot_module.MEMORY
+
+
+def test_the_cli_names_each_limit_in_its_own_words():
+    from tinygrad_sine.cli import _too_large
+
+    layout = GraphTooLarge("…", 451, 500, 0, "layout")
+    assert "layout is too large" in _too_large(layout, False)
+    assert "raise --max-nodes" in _too_large(layout, False)
+    nodes = GraphTooLarge("…", 900, 500, 2, "nodes")
+    assert "more than --max-nodes 500" in _too_large(nodes, False)
+    assert "--collapse" in _too_large(nodes, False)
+    slow = DiagramTooSlow("…", 0, 0, 0, "time")
+    assert "did not finish" in _too_large(slow, True) and "tree" in _too_large(slow, True)

@@ -363,3 +363,23 @@ def test_the_divergence_page_opens_at_the_op_that_overflowed(browser, tmp_path):
     assert shown["step"] == d.step and shown["text"].startswith(
         f"step {d.step} · forward · E = squared_error(y2, t)")
     assert "output     E scalar = inf" in shown["text"]
+
+
+def test_the_seeds_manual_values_appear_once_the_boxs_gradient_is_final(opened, seed):
+    stepper = seed[1]
+    page = opened("#step=13")  # the first backward step: E's; no gradient is final below it
+    shown = page.page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#diagram g.node')].map(g => [g.id,
+            [...g.querySelectorAll('text.seed')].map(t => getComputedStyle(t).visibility)]))""")
+    assert sum(len(v) for v in shown.values()) == 8  # 4 quantities in each of 2 layers
+    assert all(v == "hidden" for vs in shown.values() for v in vs)
+    page.page.fill("#slider", "20")  # y1's backward step: ∂y1 has arrived, ∂w1 not yet
+    (y1,), (w1,) = stepper.info.find("y1"), stepper.info.find("w1")
+
+    def visible(node) -> list[str]:
+        return page.page.evaluate(f"""() => [...document.querySelectorAll(
+            '#{box_of(stepper, node)} text.seed')].map(t => getComputedStyle(t).visibility)""")
+
+    assert visible(y1) == ["visible"] and visible(w1) == ["hidden"]
+    page.page.keyboard.press("End")
+    assert visible(w1) == ["visible"]

@@ -40,8 +40,9 @@
     const g = document.getElementById(box);
     if (g === null) continue;
     for (const [className, changes] of Object.entries(classes)) {
-      const element = g.querySelector("text." + className);
-      if (element !== null) rows.push({element: element, changes: changes});
+      for (const element of g.querySelectorAll("text." + className)) {
+        rows.push({element: element, changes: changes});
+      }
     }
   }
 
@@ -52,7 +53,7 @@
         if (change[0] > index) break;
         shown = change;
       }
-      row.element.textContent = shown[1];
+      if (shown[1] !== null) row.element.textContent = shown[1];
       row.element.setAttribute("data-state", shown[2]);
     }
   }

@@ -191,11 +191,14 @@ def _update_span(stepper: Stepper) -> str:
 def _box_rows(stepper: Stepper, collapse: bool, show_grad: bool, show_data: bool) -> dict:
     """What each box's gradient and value rows say, and from which step on.
 
-    ``{box id: {"grad": [[step, text, state], …], "data": […]}}``, where the
-    first entry (step -1) is the text before any step changes it and
-    ``state`` is ``"partial"`` (a running total), ``"final"``, ``"updated"``
-    or ``""``; the script shows, at step k, each row's last entry at or
-    before k.  ``"drawn"`` is the text the SVG holds (how the row is found).
+    ``{box id: {"grad": [[step, text, state], …], "data": […], "seed": […]}}``,
+    where the first entry (step -1) is the text before any step changes it
+    and ``state`` is ``"partial"`` (a running total), ``"final"``,
+    ``"updated"``, ``"hidden"`` or ``""``; the script shows, at step k, each
+    row's last entry at or before k (a text of None keeps the drawn one).
+    ``"drawn"`` is the text the SVG holds (how the row is found; the seed's
+    rows, ``manual …``, by its start): they appear once the box's gradient
+    is final, as in a stepper's drawing.
     """
     info, boxes = stepper.info, box_ids(stepper.info, collapse)
     shown = {box: node for node in info.order if (box := boxes[id(node)]).startswith("v")}
@@ -215,6 +218,11 @@ def _box_rows(stepper: Stepper, collapse: bool, show_grad: bool, show_data: bool
                       "final" if k == len(heard) else "partial"]
                      for k, (at, total) in enumerate(heard, 1)]
             entry["grad"] = {"drawn": prefix + box_grad(final.get(node)), "changes": grad}
+        if show_grad:  # the seed's manual value beside the automatic one: once that is final
+            members = [node] if box.startswith("v") else list(info.layers[int(box[5:])].members)
+            final_at = max((arrivals[m][-1][0] for m in members if arrivals.get(m)), default=-1)
+            entry["seed"] = {"drawn": "manual ", "prefix": True,
+                             "changes": [[-1, None, "hidden"], [final_at, None, ""]]}
         if show_data and id(node) in updates:
             at, after = updates[id(node)]
             entry["data"] = {"drawn": box_data(node.data),
@@ -235,8 +243,11 @@ def _tag_rows(svg: str, rows: dict) -> str:
         left = dict(wanted)
 
         def tag_text(text: re.Match) -> str:
+            content = html.unescape(text.group(2))
             for cls, row in list(left.items()):
-                if html.unescape(text.group(2)) == row["drawn"]:
+                if row.get("prefix") and content.startswith(row["drawn"]):  # every such row
+                    return f'<text class="{cls}"{text.group(1)}>{text.group(2)}</text>'
+                if content == row["drawn"]:
                     del left[cls]
                     return f'<text class="{cls}"{text.group(1)}>{text.group(2)}</text>'
             return text.group(0)
