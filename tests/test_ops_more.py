@@ -687,3 +687,29 @@ def test_a_comparison_inside_compile_is_refused_rather_than_frozen():
     w = Value(np.array([[1.0, -1.0]]), label="w")
     with pytest.raises(tg.TraceError, match="Value.__greater__"):
         tg.compile(lambda x: where(x @ w > 0, x @ w, 0.01 * (x @ w)).sum(), np.ones((1, 1)))
+
+
+def test_the_diagram_and_the_explorer_show_the_ops_with_their_arguments(require_dot):
+    import html
+    import json
+    import re
+
+    from viz.explore import explore
+    from viz.graph import draw_graph
+
+    x = Value([[1.0, -2.0, 3.0], [0.5, 0.5, -1.0]], label="x")
+    y = x.clip(-1.0, 1.5)
+    y.label = "y"
+    m = y.max(axis=1, keepdims=True)
+    m.label = "m"
+    root = m.sum() + concatenate([x.softmax(), x.log_softmax(axis=0)], axis=1).std()
+    source = html.unescape(draw_graph(root).source)
+    for label in ("clip lo=-1 hi=1.5", "max axis=1 keepdims", "softmax axis=-1",
+                  "log_softmax axis=0", "concatenate axis=1", "std"):
+        assert f"[label=<{label}>" in source, label
+    page = explore(root)
+    data = json.loads(re.search(r'id="steps-data">(.*?)</script>', page, re.S).group(1))
+    texts = "\n".join(s["text"] for s in data["steps"])
+    assert "y = min(max(x, -1), 1.5)" in texts
+    assert "∂x = ∂y · [-1 ≤ x ≤ 1.5]" in texts
+    assert [s["text"] for s in data["steps"]] == [s.text for s in tg.Stepper(root)]

@@ -17,8 +17,12 @@ How: every element is a :class:`F` (a scalar symbol that writes ``+``,
 array of them, and each op's own ``forward`` and ``backward`` from
 ``ops`` run on those arrays: numpy does the indexing, broadcasting,
 ``@`` and ``sum`` element by element, and every element comes out as a
-formula.  An op that cannot run that way (it branches on a number, say)
-raises :class:`NotUnrollable`, and ``compile`` uses the numpy generator.
+formula.  Elementwise decisions are formulas too: a mask ``x > 0`` is
+written as Python's comparison (a bool counts as 0 or 1), ``np.maximum``,
+``np.clip``, a max over an axis and ``np.where`` as calls and conditionals
+(see :class:`Elements`), so relu, clip, max and the softmaxes run on floats.
+An op that cannot run that way (a Python ``if`` on a number, say) raises
+:class:`NotUnrollable`, and ``compile`` uses the numpy generator.
 A power that is not a whole number is written ``power(x, 0.5)``: Python's
 ``**`` would turn a negative ``x`` into a complex number, where numpy gives
 nan; ``power`` refuses it instead, and that step runs in numpy.
@@ -187,7 +191,7 @@ class F:
     def __bool__(self):  # a Python decision on a number: the trace cannot write it
         raise NotUnrollable("a decision on a number")
 
-    def _compare(self, other):  # a comparison (relu's x > 0): numpy code writes those
+    def _compare(self, other):  # a comparison outside numpy (Elements writes numpy's)
         raise NotUnrollable("a comparison of numbers")
 
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _compare
