@@ -95,4 +95,5 @@ def test_the_readme_links_inside_md_on_its_first_screen():
 
 def test_the_tutorial_links_inside_md_in_its_closing_sections():
     text = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
-    assert "(inside.md)" in text.split("\n## 9 ")[1]
+    assert "(inside.md)" in text.split("\n## 9 ")[1].split("\n## 10 ")[0]  # where to go next
+    assert "(inside.md)" in text.split("\n## ")[-1]  # and the last section
