@@ -216,3 +216,23 @@ def test_an_installed_package_carries_the_pages_script_and_styles():
     listed = {name.strip() for name in config["options.package_data"]["viz"].split(",")}
     assert all(any(fnmatch.fnmatch(asset, pattern) for pattern in listed) for asset in ASSETS)
     # (tests/test_install.py builds the wheel itself and finds both files in it)
+
+
+def test_the_pages_data_boxes_and_steps_say_their_gradient_is_never_used(require_dot):
+    from tinygrad_sine.describe import data_note
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.stepper import training_step
+
+    loss = training_step(SineNet(n_mid=2, seed=0), np.array([[0.4]]), np.array([[0.9]]))
+    page = explore(loss)
+    data = steps_in(page)
+    for name in ("x", "t"):
+        steps = [s for s in data["steps"] if s["name"] == name]
+        assert [data_note(name) in s["text"] for s in steps] == [False, True]  # backward only
+        box = re.search(rf'<g id="{steps[0]["box"]}" class="node">(.*?)</g>', page, re.S).group(1)
+        first, second = data_note(name).split(", ")
+        assert f">{html.escape(first)},</text>" in box and f">{second}</text>" in box
+    w1 = next(s for s in data["steps"] if s["name"] == "w1")
+    box = re.search(rf'<g id="{w1["box"]}" class="node">(.*?)</g>', page, re.S).group(1)
+    assert "is data" not in box and not any(
+        "is data" in s["text"] for s in data["steps"] if s["name"] == "w1")

@@ -323,3 +323,22 @@ def test_render_of_a_diagram_writes_the_file_it_is_given(tmp_path, require_dot):
     path = diagram.render(str(tmp_path / "graph.svg"))
     assert path == tmp_path / "graph.svg" and "f" in svg_texts(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg"]
+
+
+def test_data_boxes_say_their_gradient_is_never_used_for_an_update(tmp_path, require_dot):
+    from tinygrad_sine.describe import data_note, describe
+
+    net, loss = seed_step()  # x and t: inputs of the seed's error; w1, b1 …: parameters
+    info = describe(loss)
+    svg = render_graph(loss, tmp_path / "g.svg")
+    texts = svg_texts(svg)
+    for name in ("x", "t"):  # the note, split over two lines of the box
+        first, second = data_note(name).split(", ")
+        assert f"{first}," in texts and second in texts
+    assert not any(t.startswith(("w1 is data", "b2 is data")) for t in texts)
+    source = draw_graph(loss).source  # the note is in the data boxes, and only there
+    boxes = {ident: line for line in source.splitlines()
+             if (ident := (re.match(r"\s*(v\d+) \[label=", line) or [None, None])[1])}
+    for i, node in enumerate(info.order):
+        noted = "is data: its gradient is computed" in boxes[f"v{i}"]
+        assert noted == (info.kind(node) in ("input", "constant")), info.name(node)

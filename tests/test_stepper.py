@@ -443,3 +443,36 @@ def test_the_prompts_tree_and_the_page_show_the_steppers_gradients_not_grad():
     assert "grad 6" in tree and "100" not in tree  # ∂a = 2a = 6, the stepper's own
     assert "∂a = 6" in s[-1].text and "100" not in s[-1].text  # the page shows step texts
     assert a.grad.item() == 100.0
+
+
+def _target_and_constant_graph():
+    """E = ½ Σ (w·x·2 − t)²: w a parameter (set_role), x and t data, 2 a constant."""
+    from tinygrad_sine.describe import set_role
+    from tinygrad_sine.nn import squared_error
+
+    w = set_role(Value([[0.5]], label="w"), "parameter")
+    x = Value([[0.4]], label="x")
+    t = Value([[0.9]], label="t")
+    return w, x, t, squared_error(w * x * 2.0, t)
+
+
+def test_data_leaves_say_their_gradient_is_never_used_for_an_update():
+    from tinygrad_sine.describe import data_note
+
+    w, x, t, loss = _target_and_constant_graph()
+    s = Stepper(loss, eta=0.1)
+    back = {s.info.name(st.node): st for st in s if st.phase == "backward"}
+    # ∂t = −(y − t) = −(0.4 − 0.9) = 0.5 by hand: computed, and the step says it is data
+    assert "∂t = [[0.5]]" in back["t"].text
+    for name in ("t", "x", "const#1"):
+        assert f"  data               {name} is data: its gradient is computed, never used " \
+               "for an update" in back[name].text
+        assert data_note(name) in back[name].text and back[name].title.endswith("(data)")
+    assert "is data" not in back["w"].text and "(data)" not in back["w"].title
+    # and indeed only w gets an update step
+    assert [s.info.name(st.node) for st in s if st.phase == "update"] == ["w"]
+    # training_step's target, marked as an input, says so too
+    net = SineNet(n_mid=2, seed=0)
+    seed = Stepper(training_step(net, X, T))
+    step_t = next(st for st in seed if st.phase == "backward" and st.node.label == "t")
+    assert data_note("t") in step_t.text

@@ -42,9 +42,11 @@ from .compare import FORMULAS, QUANTITIES
 from .manual import ManualMiddle, ManualOutput, ManualSineNet
 from .nn import layer_of
 from .notation import (  # noqa: F401  (re-exported: every view imports its words from here)
+    DATA_KINDS,
     adds_up,
     box_data,
     box_grad,
+    data_note,
     format_index,
     formulas,
     local_gradients,
@@ -73,6 +75,7 @@ from .weak import WeakIdDict
 
 # How each kind of node is called.  See `describe` for how a leaf gets its kind.
 KINDS = ("root", "parameter", "input", "constant", "intermediate")
+# DATA_KINDS (from notation): inputs and constants, whose gradients no update uses
 ROLES = ("parameter", "input", "constant")  # the kinds a leaf can be given with set_role
 INPUT_LABELS = re.compile(r"[xt]\d*")
 _LAYER_KINDS = {"sigmoid": "middle", "identity": "output"}

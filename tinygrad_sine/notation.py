@@ -487,6 +487,23 @@ def update_lines(name: str, before, grad, eta: float, after, width: int = 60,
     return f"{rule} = {preview(after, 30, p)}", lines
 
 
+DATA_KINDS = ("input", "constant")  # the kinds of leaf that are data, not parameters
+
+
+def data_note(name: str) -> str:
+    """What a data leaf's gradient is for, in the words every view uses (the stepper's
+    step, the diagram's box, the explorer's box): computed, but never used for an update.
+
+    Backprop computes the gradient of every leaf, the target ``t`` and the
+    constants too (as PyTorch would with ``requires_grad=True``; we keep no such
+    flag), but only parameters are changed by an update step.
+
+    >>> data_note("t")
+    't is data: its gradient is computed, never used for an update'
+    """
+    return f"{name} is data: its gradient is computed, never used for an update"
+
+
 def box_grad(grad, heard: int = 1, expected: int = 1) -> str:
     """A box's gradient row as backprop reaches it: ``"grad —"`` before, then the running
     total with how many of its contributions have arrived (``"grad 0.5 (1 of 2 so far)"``),

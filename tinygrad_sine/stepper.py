@@ -44,8 +44,10 @@ from .arguments import check_real, is_int
 from .autograd import _seed, check_unchanged, checked_gradients
 from .compare import GradientRow, format_table
 from .describe import (
+    DATA_KINDS,
     GraphInfo,
     SeedQuantity,
+    data_note,
     describe,
     formulas,
     op_about,
@@ -111,7 +113,10 @@ class Stepper:
     and the running total when a parent hears from several children.  At
     nodes that carry one of the seed's quantities (δ, ∂y, ∂w, ∂b in a
     ``SineNet`` graph) the backward step shows the formula and the manual
-    value beside the automatic one.
+    value beside the automatic one.  The backward step of a data leaf (an
+    input like ``x``, the target ``t``, a constant) says that it is data: its
+    gradient is computed, as PyTorch would with ``requires_grad``, but never
+    used for an update (only parameters get update steps).
 
     Numbers: at least 4 significant digits, more where fewer would mislead —
     a rounded number never looks exact (``-0.99999``, not ``-1``), and
@@ -268,6 +273,9 @@ class Stepper:
         for q in seed:
             lines += seed_lines(q, g)
         summary = f"∂{name} = {preview(g, 30, here)}" + "".join(f"   ({q.symbol})" for q in seed)
+        if info.kind(node) in DATA_KINDS:  # the target t, an input x, a constant
+            lines.append(f"  data               {data_note(name)}")
+            summary += "   (data)"
         head = f"step {index} · backward · {info.call(node)}"
         return Step(index, "backward", node, "\n".join([head, *lines]),
                     f"backward  {summary}", seed)

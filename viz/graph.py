@@ -6,7 +6,9 @@ What a diagram shows:
   shape, a preview of its data and of its gradient — and one small oval per
   operation, with edges in argument order (``a * a`` draws two edges);
 * colours for the kinds of node: parameters, inputs/constants, intermediate
-  values and the root (a legend says which is which);
+  values and the root (a legend says which is which); the box of an input or
+  constant says it is data (``t is data: its gradient is computed, never used
+  for an update``, ``describe.data_note``);
 * for a ``SineNet`` graph, a dashed cluster around each layer's nodes, and at
   the nodes that carry one of the seed's quantities the formula (δ at ``u``,
   ∂y at a layer's output, ∂w and ∂b at the parameters) with the manual value
@@ -38,10 +40,12 @@ from pathlib import Path
 from tinygrad_sine.arguments import is_int
 from tinygrad_sine.autograd import topo_order
 from tinygrad_sine.describe import (
+    DATA_KINDS,
     GraphInfo,
     SeedLayer,
     box_data,
     box_grad,
+    data_note,
     describe,
     find_seed_layers,
     grad_getter,
@@ -199,6 +203,8 @@ def _value_label(node: Value, info: GraphInfo, show_data: bool, show_grad: bool,
         rows.append(_small(box_data(node.data)))
     if show_grad:
         rows.append(_small(box_grad(grad)))
+    if info.kind(node) in DATA_KINDS:  # its gradient is computed, but no update uses it
+        rows.append(_small(data_note(info.name(node)).replace(", ", ",\n"), "#3b78b0"))
     return _table(rows + _seed_rows(info, node, grad, show_grad) + _logit_rows(info, node))
 
 
