@@ -176,7 +176,13 @@
     const room = 0.15 * Math.min(view.height, view.width);
     const inside = rect.top - room >= view.top && rect.bottom + room <= view.bottom &&
       rect.left >= view.left && rect.right <= view.right;
-    if (!inside) box.scrollIntoView({block: "center", inline: "center"});
+    if (inside) return;
+    // Scroll the diagram only (scrollIntoView would also scroll a page this one is
+    // embedded in, as the learning page embeds it), putting the box in the middle.
+    diagram.scrollBy({
+      left: rect.left + rect.width / 2 - (view.left + view.width / 2),
+      top: rect.top + rect.height / 2 - (view.top + view.height / 2),
+    });
   }
 
   function stepInHash() {
