@@ -1,10 +1,14 @@
-"""Remake docs/explore.png, the README's picture of the explorer page.
+"""Remake docs/explore.png and docs/learn-page.png, the README's pictures of the two pages.
 
     python docs/make_screenshot.py          # needs Debian's chromium and playwright ('.[test]')
 
-It writes the seed step's page as ``tinygrad-sine explore`` does, opens it in
-headless Chromium at a backward step (``#step=21``: δ_j of the middle layer
-arriving at u1) and saves what a 1280×720 window shows.
+explore.png: the seed step's page as ``tinygrad-sine explore`` writes it,
+opened in headless Chromium at a backward step (``#step=21``: δ_j of the
+middle layer arriving at u1), as a 1280×720 window shows it.
+
+learn-page.png: the learning page of the seed run (``tinygrad-sine train
+--seed 0``, its ``learn.html``) at epoch 200 (``#epoch=200``), in a
+1280×800 window.
 """
 
 from __future__ import annotations
@@ -38,5 +42,28 @@ def make(out: Path = ROOT / "docs" / "explore.png", step: int = 21) -> Path:
     return out
 
 
+def make_learn(out: Path = ROOT / "docs" / "learn-page.png", epoch: int = 200) -> Path:
+    from playwright.sync_api import sync_playwright
+
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.sine import train
+    from viz.learn import learn_page
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    history = train(SineNet(seed=0), epochs=2001, seed=0, engine="compiled")  # train's numbers
+    with tempfile.TemporaryDirectory() as folder:
+        page_file = Path(folder) / "learn.html"
+        learn_page(history, page_file)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{page_file.as_uri()}#epoch={epoch}")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out))
+            browser.close()
+    return out
+
+
 if __name__ == "__main__":
     print("wrote", make())
+    print("wrote", make_learn())

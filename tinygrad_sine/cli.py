@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="spread of the initial weights (default 0.01)")
     p.add_argument("--out", type=_path, default=Path("out"),
                    help="folder for the figures (default out/)")
+    p.add_argument("--animate", action="store_true",
+                   help="also write learn.gif, the learning page's panels as an animation")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("check", help="compare manual and automatic gradients on one sample",
@@ -253,6 +255,7 @@ def cmd_train(args) -> int:
                         callback=report, legacy_rng=args.legacy_rng)
     if history.diverged is not None:
         _write_divergence_page(net, history.diverged, args.out)
+        _write_learning(history, args.out, args.animate)  # it opens where the run went wrong
         raise UsageError(f"training diverged: {history.diverged.message}; lower --eta "
                          "(the post uses 0.1) or --wb-width")
     seconds = time.perf_counter() - start
@@ -290,12 +293,46 @@ def cmd_train(args) -> int:
         try:
             path, folded = _write_step_graph(loss, args.out, collapse=True), ", one box per layer"
         except GraphTooLarge as err:
+            path, folded = None, None
             print(f"graph.svg and explore.html skipped: {err.nodes} nodes even with one box "
                   "per layer; draw it with tinygrad-sine graph --collapse --max-nodes N")
-            return 0
-    print(f"Graph of one training step (sample 10, trained weights{folded}) written:", path)
-    _write_explore_page(net, args.out, collapse=bool(folded), eta=args.eta)
+    if path is not None:
+        print(f"Graph of one training step (sample 10, trained weights{folded}) written:", path)
+        _write_explore_page(net, args.out, collapse=bool(folded), eta=args.eta)
+    _write_learning(history, args.out, args.animate)
     return 0
+
+
+def _write_learning(history, out: Path, gif: bool) -> None:
+    """``out/learn.html`` (the page to watch the run learn) and, asked for, ``out/learn.gif``."""
+    from viz.learn import learn_page
+
+    path = out / "learn.html"
+    with np.errstate(all="ignore"):
+        learn_page(history, path)
+    print("Page to watch it learn, epoch by epoch, written:", path)
+    if gif:
+        from viz.animation import animate
+
+        path = out / "learn.gif"
+        with np.errstate(all="ignore"):
+            animate(history, path, progress=_progress(f"Writing {path}"))
+        print("Animation written:", path)
+
+
+def _progress(what: str):
+    """``progress(done, total)`` for a long write: a line redrawn in place at a terminal,
+    else a line at each quarter (so a log or a pipe gets four lines, not a hundred)."""
+    live = sys.stdout.isatty()
+
+    def show(done: int, total: int) -> None:
+        if live:
+            end = "\n" if done == total else ""
+            print(f"\r{what}: frame {done} of {total}", end=end, flush=True)
+        elif done == total or done * 4 // total > (done - 1) * 4 // total:
+            print(f"{what}: frame {done} of {total}", flush=True)
+
+    return show
 
 
 def _write_divergence_page(net, diverged, out: Path) -> None:

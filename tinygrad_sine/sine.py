@@ -20,6 +20,7 @@ from .arguments import check_real, is_real
 from .autograd import no_grad
 from .manual import ManualSineNet
 from .nn import SGD, SineNet, _cross_entropy, check_seed, class_targets, squared_error
+from .record import FRAMES, Frame, Recorder
 from .value import Value
 
 ENGINES = ("eager", "manual", "compiled")
@@ -73,6 +74,15 @@ class History:
     ``epochs[i]`` and ``errors[i]`` go together; ``snapshots[epoch]`` is the
     pair ``(x, y)`` of that epoch's samples in the order they were visited,
     each ``y`` predicted just before that sample's update (as the post plots).
+
+    ``frames`` is what a page or an animation of the run is drawn from
+    (:class:`~tinygrad_sine.record.Frame`: the weights as each frame epoch
+    began, the sizes of their gradients, the error), about 200 of them,
+    denser early; ``names`` are the parameters' labels, ``samples`` the
+    whole training data ``(x, t)`` as arrays ``(n, n_in)``, ``(n, n_out)``,
+    and ``model`` a copy of the network (its weights as training began),
+    which ``viz.learn`` loads each frame's weights into to draw it.
+    In Jupyter a History shows as its page (:func:`viz.learn_page`).
     """
 
     epochs: list[int] = field(default_factory=list)
@@ -88,6 +98,9 @@ class History:
     # class indices), for figures that need all of them (the decision regions)
     samples: tuple[np.ndarray, np.ndarray] | None = None
     net: object = None  # the network trained (its weights as they are now), for the figures
+    frames: list[Frame] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    model: object = None  # a copy of the network as training began, to draw frames with
     diverged: Divergence | None = None  # where the run went wrong, if it did (train stopped)
 
     @property
@@ -103,6 +116,17 @@ class History:
                     if self.accuracies else "")
         return (f"History({len(self.epochs)} records, epochs {self.epochs[0]}…{self.epochs[-1]}, "
                 f"engine {engine}, error {self.errors[0]:.4g} → {self.errors[-1]:.4g}{accuracy})")
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows a History as its learning page (``viz.learn_page``), inline.
+
+        A history without frames (``train(..., frames=0)``) shows as its text repr.
+        """
+        if not self.frames:
+            return None
+        from viz.learn import learn_page
+
+        return learn_page(self)._repr_html_()
 
 
 @dataclass(repr=False)
@@ -188,6 +212,7 @@ def train(
     data: tuple | None = None,
     legacy_rng: bool = False,
     loss: str | Callable[[Value, np.ndarray], Value] = "squared_error",
+    frames: int = FRAMES,
 ) -> History:
     """Train ``net`` on :func:`sine_data` the way the post does; return a :class:`History`.
 
@@ -206,6 +231,12 @@ def train(
     epoch's samples is recorded, each ``y`` taken before its own update,
     together with the predictions; ``callback(epoch, error, history)`` is
     then called.
+
+    Besides, about ``frames`` times in the run (denser early, see
+    :func:`~tinygrad_sine.record.frame_epochs`) it keeps a frame: the
+    weights as that epoch begins, their gradients' sizes and the epoch's
+    error (``History.frames``), for :func:`viz.learn_page` and
+    :func:`viz.animate`; ``frames=0`` keeps none.
 
     ``legacy_rng=True`` shuffles as the post does, with numpy's legacy
     generator: the post calls ``np.random.seed(seed)`` once, draws the
@@ -241,6 +272,15 @@ def train(
     ``net`` at each recorded epoch (before the callback) and at the end, or
     when the run stops on an exception.  For the same seed all take the same
     shuffles.
+
+    When a sample's error is ``nan`` or ``inf`` the run stops there, as
+    Keras's ``TerminateOnNaN`` stops it: the epoch is recorded with that
+    error (and the callback called), ``history.diverged`` says where the
+    first non-finite number was made (a :class:`Divergence`: the run is
+    replayed from its first weights with ``engine="auto"`` under
+    :func:`~tinygrad_sine.detect_anomaly`, which names the op and the
+    numbers it read), and a ``RuntimeWarning`` gives its message.  Checking
+    each sample's error costs one ``math.isfinite`` per update.
 
     Bad settings raise ``ValueError`` before any training: ``eta`` not a
     finite number > 0, ``epochs``/``interval``/``batch_size`` not whole
@@ -281,13 +321,17 @@ def train(
         rng.standard_normal(sum(p.data.size for p in net.parameters()))  # the weights' draws
     else:
         rng = np.random.default_rng(seed)
+    frames = 0 if frames == 0 else _whole("frames", frames, "train")
     history = History(
         settings=dict(epochs=epochs, eta=eta, interval=interval, seed=seed,
                       batch_size=batch_size, engine=engine, sizes=sizes,
                       legacy_rng=legacy_rng, loss=loss_name),
         data=None if data is None else (x_all[:, 0], t_all[:, 0]),
         samples=(x_all, t_all), net=net,
+        names=[p.label or f"p{i}" for i, p in enumerate(net.parameters())],
+        model=_copy_of(net),
     )
+    recorder = Recorder(net, x_all, t_all, epochs, interval, frames, loss_fn)
     classify = loss_name == "cross_entropy"
     if engine == "manual":
         step = _manual_step(net, eta)
@@ -301,11 +345,15 @@ def train(
         for epoch in range(epochs):
             order = rng.permutation(n)
             record = epoch % interval == 0
+            frame = None
+            if recorder.wants(epoch):
+                sync()  # the weights as this epoch begins
+                frame = recorder.frame(epoch, order[:batch_size])
             total, ys = 0.0, []
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
                 y, err = step(x_all[idx], t_all[idx])
-                if record:
+                if record or frame is not None:
                     total += err
                     ys.append(y)
                 if not isfinite(err):  # stop, and find the first number that was not finite
@@ -314,6 +362,8 @@ def train(
             if history.diverged is not None:  # the epoch's line shows the error that stopped it
                 seen = order[:start + len(idx)] if record else idx
                 total, ys, record = (total if record else err), (ys if record else [y]), True
+            if frame is not None:  # (a run stopped part way: the error that stopped it)
+                history.frames.append(recorder.finish(frame, total / n))
             if record:
                 sync()  # the net's Values get the weights before anyone looks at them
                 error = total / n
@@ -335,6 +385,14 @@ def train(
     finally:  # at the end, and on an exception (a callback stopping the run, Ctrl-C)
         sync()
     return history
+
+
+def _copy_of(net):
+    """A copy of ``net`` to draw frames with, or None if it cannot be copied."""
+    try:
+        return copy.deepcopy(net)
+    except Exception:  # a network holding something uncopyable: the page draws less
+        return None
 
 
 def step_graph(net, x, t, loss: Callable = squared_error) -> Value:

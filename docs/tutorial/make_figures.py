@@ -1,11 +1,16 @@
 """Make the figures that docs/tutorial.md shows, into this folder.
 
-    python docs/tutorial/make_figures.py        # neuron.svg, snapshots.png, error.png, regions.png
+    python docs/tutorial/make_figures.py        # neuron.svg, snapshots.png, error.png, regions.png,
+                                                # ../learn.png, ../learn-page.png
 
 neuron.svg   section 2's one-neuron graph after E.backward() (viz.render_graph)
 snapshots.png, error.png
              section 6: the full training run, SineNet(seed=0), 2001 epochs,
              seed 0 (the figures `tinygrad-sine train --seed 0` writes)
+../learn.png, ../learn-page.png
+             section 6 and the README: the same run's animation, its last
+             frame (viz.animation.still), and its learning page at epoch 200
+             (docs/make_screenshot.py; needs Chromium and playwright)
 regions.png  section 10: the 2-24-3 tanh MLP after 3000 full-batch epochs on the spiral
 
 Needs Graphviz's `dot` for the diagram and matplotlib for the plots.
@@ -53,7 +58,17 @@ def main(out: Path = HERE) -> list[Path]:
                                    title="decision regions after 3000 epochs")
     figure.savefig(out / "regions.png", dpi=80, bbox_inches="tight")
     written.append(out / "regions.png")
-    return written
+    return written + learning(history)
+
+
+def learning(history, docs: Path = HERE.parent) -> list[Path]:
+    """docs/learn.png (the animation's last frame) and docs/learn-page.png (the page)."""
+    from viz.animation import still
+
+    sys.path.insert(0, str(docs))
+    from make_screenshot import make_learn
+
+    return [still(history, docs / "learn.png", dpi=70), make_learn(docs / "learn-page.png")]
 
 
 def spiral_run():
