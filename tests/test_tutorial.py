@@ -150,3 +150,47 @@ def test_the_code_lines_section_7_quotes_are_in_the_source_it_prints():
     assert len(quoted) >= 7
     for line in quoted:
         assert line in printed, f"section 7 quotes `{line}`, which compile no longer writes"
+
+
+def test_section_6s_hand_written_loop_gives_trains_errors_exactly():
+    """Section 6 has the learner write the training loop (forward, backward(), the update,
+    zeroing the gradients), then shows `train` printing the same errors: both blocks print
+    the same lines (each is checked against the page by the transcript test), and run here
+    the hand loop's errors equal train's to the last bit."""
+    import contextlib
+    import io
+
+    import numpy as np
+
+    from tinygrad_sine.nn import SineNet, squared_error
+    from tinygrad_sine.sine import sine_data
+
+    section = TUTORIAL.read_text(encoding="utf-8").split("\n## 6 ")[1].split("\n## 7 ")[0]
+    blocks = [(code, shown) for _, code, shown in python_blocks_and_outputs(TUTORIAL)
+              if code in section]
+    hand = next((c, s) for c, s in blocks if "p.data -= eta * p.grad" in c)
+    by_train = next((c, s) for c, s in blocks if "train(SineNet(seed=0), epochs=3" in c)
+    for part in (".backward()", "zero_grad()", "squared_error(hand_net("):
+        assert part in hand[0]
+    assert "train(" not in hand[0]
+    assert hand[1] == by_train[1] and len(hand[1].splitlines()) >= 3
+    x_all, t_all = sine_data()
+    space = dict(np=np, SineNet=SineNet, squared_error=squared_error, x_all=x_all, t_all=t_all)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(hand[0], space)
+        errors = []
+        exec(hand[0].replace("print(f\"epoch {epoch}: mean error {total / 63:.10f}\")",
+                             "errors.append(total / 63)"), dict(space, errors=errors))
+        exec(by_train[0], space)
+    assert printed.getvalue().splitlines() == hand[1].splitlines() * 2
+    assert errors == space["history"].errors  # exactly: the same arithmetic in the same order
+    assert len(errors) == 3
+
+
+def test_section_8_explains_the_layers_index_where_it_appears():
+    section = TUTORIAL.read_text(encoding="utf-8").split("\n## 8 ")[1].split("\n## 9 ")[0]
+    before = section.split("```python")[0]
+    assert "index=1" in section.split("```python")[1]
+    for told in ("`index=1`", "`w1`", "`u1`", "`y1`", "`index=2`", "Without `index=`"):
+        assert told in before, told

@@ -273,6 +273,15 @@ def train(
     when the run stops on an exception.  For the same seed all take the same
     shuffles.
 
+    When a sample's error is ``nan`` or ``inf`` the run stops there, as
+    Keras's ``TerminateOnNaN`` stops it: the epoch is recorded with that
+    error (and the callback called), ``history.diverged`` says where the
+    first non-finite number was made (a :class:`Divergence`: the run is
+    replayed from its first weights with ``engine="auto"`` under
+    :func:`~tinygrad_sine.detect_anomaly`, which names the op and the
+    numbers it read), and a ``RuntimeWarning`` gives its message.  Checking
+    each sample's error costs one ``math.isfinite`` per update.
+
     Bad settings raise ``ValueError`` before any training: ``eta`` not a
     finite number > 0, ``epochs``/``interval``/``batch_size`` not whole
     numbers from 1 to 10⁹, ``seed`` not None or a whole number from 0 to
