@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -247,6 +248,41 @@ def bench_seed_run(table: Table, args) -> None:
                f"predictions to {figures:.1e}, the final weights to {weights:.1e}")
 
 
+def bench_recording(table: Table, args) -> None:
+    """What keeping frames costs (issue 19): the seed's run with frames and without,
+    alternating, eager (the seed run) and compiled; and how much the History and the
+    learning page weigh."""
+    import pickle
+
+    from tinygrad_sine.nn import SineNet
+    from tinygrad_sine.sine import train
+
+    epochs, rounds = args.seed_epochs, max(2, args.rounds // 3)
+    print(f"recording frames: the seed's run ({epochs} epochs) with and without, "
+          f"{rounds} rounds …", flush=True)
+    for engine, name in (("auto", "eager"), ("compiled", "compiled")):
+        best = {"on": float("inf"), "off": float("inf")}
+        for r in range(rounds):
+            for key in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                start = time.perf_counter()
+                train(SineNet(seed=0), epochs=epochs, engine=engine,
+                      frames=200 if key == "on" else 0)
+                best[key] = min(best[key], time.perf_counter() - start)
+        table.add(f"train ({name}) keeping frames, the seed's run", best["on"],
+                  "the same run without (frames=0)", best["off"],
+                  1.10 if engine == "auto" else None, "s")
+    history = train(SineNet(seed=0), epochs=epochs, engine="compiled")
+    size = len(pickle.dumps(history)) / 1e6
+    table.add(f"the seed run's History, pickled ({len(history.frames)} frames)", size,
+              "a few MB", 3.0, 1.0, "MB")
+    if shutil.which("dot"):
+        from viz.learn import learn_page
+
+        page = len(learn_page(history).encode("utf-8")) / 1e6
+        table.add("the seed run's learning page (learn.html)", page, "the issue's budget", 2.0,
+                  1.0, "MB")
+
+
 def bench_float_limit(table: Table, args) -> None:
     """Floats against numpy code for the fused step, by batch size: where FLOAT_LIMIT comes from."""
     from tinygrad_sine import compile
@@ -341,7 +377,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=2000,
                         help="batch-1 steps per round (default 2000)")
     parser.add_argument("--json", type=Path, help="also write the table here as JSON")
-    parts_all = ("steps", "seed", "fused", "inplace", "anomaly", "chain", "import")
+    parts_all = ("steps", "seed", "record", "fused", "inplace", "anomaly", "chain", "import")
     parser.add_argument("--only", choices=parts_all, action="append",
                         help="run only these parts (repeatable)")
     args = parser.parse_args(argv)
@@ -359,6 +395,8 @@ def main(argv=None) -> int:
         bench_steps(table, args)
     if "seed" in parts:
         bench_seed_run(table, args)
+    if "record" in parts:
+        bench_recording(table, args)
     if "fused" in parts:
         bench_float_limit(table, args)
     if "inplace" in parts:

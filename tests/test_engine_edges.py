@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -198,3 +200,17 @@ def test_truth_of_a_many_element_value_names_bool_and_topo_order_refuses_non_val
 
     with pytest.raises(TypeError, match="topo_order: expected a Value"):
         topo_order(3)
+
+
+@pytest.mark.parametrize("method", ["var", "std", "mean", "sum"])
+@pytest.mark.parametrize("shape, axis", [((0,), ()), ((0,), None), ((3, 0), 1), ((3, 0), 0)])
+def test_a_reduction_of_an_empty_value_has_an_empty_gradient(method, shape, axis):
+    """Found by benchmarks/long_checks.py's numpy rules: var of an empty array over axis ()
+    divided by n = 0 in its backward."""
+    v = Value(np.zeros(shape))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's own warnings for a mean of nothing
+        y = getattr(v, method)(axis=axis)
+        np.testing.assert_array_equal(y.data, getattr(np, method)(np.zeros(shape), axis=axis))
+        (g,) = grad(y.sum(), [v])
+    assert g.shape == shape and g.data.size == 0

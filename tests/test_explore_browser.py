@@ -383,3 +383,84 @@ def test_the_seeds_manual_values_appear_once_the_boxs_gradient_is_final(opened, 
     assert visible(y1) == ["visible"] and visible(w1) == ["hidden"]
     page.page.keyboard.press("End")
     assert visible(w1) == ["visible"]
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """A 1-5-4-1 tanh net's training step drawn left to right: a wide, flat diagram."""
+    if shutil.which("dot") is None:
+        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+    from tinygrad_sine.nn import MLP
+    from tinygrad_sine.stepper import training_step
+
+    loss = training_step(MLP(1, [5, 4], 1, activation="tanh", seed=0),
+                         np.array([[0.4]]), np.array([[0.9]]))
+    path = tmp_path_factory.mktemp("wide") / "wide.html"
+    explore(loss, path, rankdir="LR")
+    return path.as_uri(), Stepper(loss)
+
+
+READABLE_PX = 9  # the smallest text of a box, in CSS pixels, at the page's default view
+
+
+def test_a_wide_diagram_keeps_its_boxes_readable_and_scrolls(browser, wide, tmp_path):
+    page = Opened(browser, wide[0]).load("#step=25")
+    try:
+        shown = page.page.evaluate("""() => {
+            const svg = document.querySelector('#diagram svg');
+            const diagram = document.getElementById('diagram');
+            const texts = [...svg.querySelectorAll('g.node text')];
+            return {heights: texts.map(t => t.getBoundingClientRect().height),
+                    fonts: texts.map(t => Number(t.getAttribute('font-size')) *
+                                          svg.getScreenCTM().a),
+                    scrolls: diagram.scrollWidth > diagram.clientWidth,
+                    current: diagram.querySelector('g.node.current').getBoundingClientRect(),
+                    view: diagram.getBoundingClientRect()};
+        }""")
+        page.page.screenshot(path=tmp_path / "wide.png")
+        page.check_quiet()
+    finally:
+        page.page.close()
+    assert min(shown["fonts"]) >= READABLE_PX - 0.01  # fit to width would make it ≈ 2 px
+    assert min(shown["heights"]) >= READABLE_PX
+    assert shown["scrolls"]  # the rest of the diagram is a scroll away
+    box, view = shown["current"], shown["view"]  # and the current box is in view
+    assert view["left"] <= box["left"] and box["right"] <= view["right"]
+
+
+def test_the_panel_never_breaks_a_line_inside_a_formula(browser, wide):
+    """At E's backward step the local derivative is two formulas: a line may break
+    between them, never inside one (`∂t = −∂E` / `· (y3 − t)`)."""
+    stepper = wide[1]
+    k = next(st.index for st in stepper if st.phase == "backward")
+    formulas = ["∂y3 = ∂E · (y3 − t)", "∂t = −∂E · (y3 − t)", "(the start: ∂E/∂E = 1)"]
+    assert all(f in stepper[k].text for f in formulas)
+    page = Opened(browser, wide[0])
+    try:
+        for width in (1366, 1100, 900):  # the panel narrower and narrower
+            page.page.set_viewport_size({"width": width, "height": 700})
+            page.load(f"#step={k}")
+            shown = page.page.evaluate("""(formulas) => {
+                const text = document.getElementById('text');
+                const line = parseFloat(getComputedStyle(text).lineHeight);
+                const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+                const heights = {};
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    for (const f of formulas) {
+                        const at = node.textContent.indexOf(f);
+                        if (at < 0) continue;
+                        const range = document.createRange();
+                        range.setStart(node, at);
+                        range.setEnd(node, at + f.length);
+                        heights[f] = range.getBoundingClientRect().height;
+                    }
+                }
+                return {line: line, heights: heights, text: text.textContent};
+            }""", formulas)
+            assert shown["text"] == stepper[k].text
+            assert set(shown["heights"]) == set(formulas), width
+            for f, height in shown["heights"].items():
+                assert 0 < height <= 1.2 * shown["line"], (width, f, height)  # one line
+        page.check_quiet()
+    finally:
+        page.page.close()

@@ -127,8 +127,12 @@
   }
 
   // The step's text, one block per line: a long line wraps under its own
-  // indentation (a hanging indent) instead of at the panel's left edge.
-  // Each line keeps its "\n", so the panel's text is the step's text exactly.
+  // indentation (a hanging indent) instead of at the panel's left edge, and
+  // only at the text's own separators: two or more spaces (between a label and
+  // its formula, between two formulas) and ", " (between numbers).  The pieces
+  // between them (a formula such as "∂t = −∂E · (y2 − t)") never break; one
+  // wider than the panel scrolls.  Each line keeps its "\n", so the panel's
+  // text is the step's text exactly.
   function showText(stepText) {
     const lines = stepText.split("\n");
     text.replaceChildren(...lines.map(function (line, i) {
@@ -136,9 +140,32 @@
       span.className = "line";
       const indent = line.length - line.trimStart().length;
       span.style.setProperty("--indent", (indent + 4) + "ch");
-      span.textContent = i < lines.length - 1 ? line + "\n" : line;
+      line.split(/( {2,}|, )/).forEach(function (part, k) {
+        if (part === "") return;
+        if (k % 2 === 1) { // a separator: a line may break here
+          span.append(part);
+          return;
+        }
+        const piece = document.createElement("span");
+        piece.className = "piece";
+        piece.textContent = part;
+        span.append(piece);
+      });
+      if (i < lines.length - 1) span.append("\n");
       return span;
     }));
+  }
+
+  // Fit to width, but never below a readable size: a wide diagram (a 1-5-4-1 net
+  // drawn left to right) keeps its boxes' smallest text at READABLE_PX pixels and
+  // scrolls instead (CSS's min-width wins over the fit's max-width).
+  const READABLE_PX = 9;
+  const sizes = [...svg.querySelectorAll("g.node text")].map(function (t) {
+    return Number(t.getAttribute("font-size"));
+  }).filter(function (size) { return size > 0; });
+  if (sizes.length > 0 && svg.viewBox.baseVal !== null && svg.viewBox.baseVal.width > 0) {
+    const smallest = Math.min(...sizes); // in the diagram's own units, as its viewBox
+    svg.style.minWidth = (svg.viewBox.baseVal.width * READABLE_PX / smallest) + "px";
   }
 
   // Scroll the diagram only when the box (with some room around it, for the

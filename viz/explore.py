@@ -16,6 +16,10 @@ gradient back) stand out.  ``explore.css`` styles it.  Both files are read
 here and inlined, so the page needs nothing else: no network, no other
 files; it opens from ``file://``, from an e-mail attachment, offline.
 
+The diagram fits the window's width, but never below a readable size (its
+smallest box text stays 9 px; a wide diagram scrolls instead), and the
+panel breaks a long line only between formulas and numbers, never inside one.
+
 Steps find their boxes through ids we give the SVG (``viz.graph.box_ids``:
 ``v<i>`` for the i-th node of the stepper's order, ``layer<k>`` for a
 collapsed layer, ``op<i>`` for an op's oval), never through label text, so

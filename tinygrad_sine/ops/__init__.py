@@ -148,6 +148,11 @@ class Op:
       ``show``, the stepper and the diagrams print these two halves; the
       names after ``g, y`` in ``backward``'s signature name the inputs there.
       Without such a line they show the op's name instead.
+    * An op of any number of inputs takes them as ``*xs`` (``Concatenate``:
+      ``forward(*xs_and_axis)``); its ``arguments`` (``("axis",)``) then name
+      the static arguments at the end, for the views and the error messages.
+    * A value the forward formula uses twice can be named with :func:`let`,
+      so the code ``compile`` writes computes it once (softmax's shift).
 
     >>> from tinygrad_sine import Value, apply
     >>> class Square(Op):

@@ -121,7 +121,7 @@ class Var(Op):
     def backward(g, y, x, axis, keepdims):
         n = np.size(raw(x)) / max(np.size(raw(y)), 1)  # elements per output
         centred = x - x.mean(axis=axis, keepdims=True)
-        return (_kept(g, x, axis) * centred * (2 / n),)
+        return (_kept(g, x, axis) * centred * (2 / n if n else 0.0),)  # n = 0: x is empty
 
 
 class Std(Op):
