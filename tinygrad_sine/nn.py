@@ -271,7 +271,31 @@ class Output(Layer):
         super().__init__(n_in, n_out, "identity", wb_width, rng, index)
 
 
-class SineNet:
+class Layers:
+    """A network that is a list of :class:`Layer` objects, run in order (``self.layers``).
+
+    :class:`SineNet` and :class:`MLP` are both this; ``train`` needs only
+    ``__call__`` and ``parameters()``.
+    """
+
+    layers: list[Layer]
+
+    def __call__(self, x) -> Value:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self) -> list[Value]:
+        """``[w1, b1, w2, b2, …]``, input side first."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def zero_grad(self) -> None:
+        """Clear the parameters' ``.grad`` (gradients accumulate otherwise)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+
+class SineNet(Layers):
     """The seed's network: ``n_in`` → sigmoid middle layer(s) → identity output.
 
     ``n_mid`` is the number of middle units (3 in the post), or a tuple for
@@ -323,25 +347,11 @@ class SineNet:
         self.layers.append(Output(sizes[-1], n_out, wb_width, rng, index=len(mids) + 1))
         self.sizes = (*sizes, n_out)
 
-    def __call__(self, x) -> Value:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def parameters(self) -> list[Value]:
-        """``[w1, b1, w2, b2, …]``, input side first."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def zero_grad(self) -> None:
-        """Clear the parameters' ``.grad`` (gradients accumulate otherwise)."""
-        for p in self.parameters():
-            p.zero_grad()
-
     def __repr__(self) -> str:
         return f"SineNet({'-'.join(map(str, self.sizes))})"
 
 
-class MLP:
+class MLP(Layers):
     """A general network: ``n_in`` → hidden layers → ``n_out``, made of :class:`Layer` objects.
 
     ``hidden`` lists the hidden layers' sizes (``[24]`` for one layer of 24,
@@ -383,20 +393,6 @@ class MLP:
         ]
         self.activation_name = self.layers[0].activation_name if hidden else "identity"
         self.sizes = sizes
-
-    def __call__(self, x) -> Value:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def parameters(self) -> list[Value]:
-        """``[w1, b1, w2, b2, …]``, input side first."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def zero_grad(self) -> None:
-        """Clear the parameters' ``.grad`` (gradients accumulate otherwise)."""
-        for p in self.parameters():
-            p.zero_grad()
 
     def __repr__(self) -> str:
         return f"MLP({'-'.join(map(str, self.sizes))}, {self.activation_name})"
