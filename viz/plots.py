@@ -205,7 +205,9 @@ def save_figures(history: History, out_dir, formats=("png", "svg")) -> list[Path
         first = ("snapshots", plot_snapshots(history))
     written = []
     for name, fig in (first, ("error", plot_error_curve(history))):
-        for fmt in formats:
+        for i, fmt in enumerate(formats):
+            if i == 1:  # the layout is done: the next formats keep it rather than redo it
+                fig.set_layout_engine("none")
             path = atomic_write(out / f"{name}.{fmt}",
                                 lambda tmp, fig=fig, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=110))
             written.append(path)
