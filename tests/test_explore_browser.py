@@ -10,7 +10,6 @@ ends by checking there were no errors and no request but the page's own file.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 
@@ -25,21 +24,6 @@ from tinygrad_sine.nn import SineNet
 from tinygrad_sine.sine import train
 from viz.explore import explore
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("the Python package playwright is missing (pip install -e '.[test]')")
-    if not os.path.exists(CHROMIUM):
-        missing("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import shutil
 import numpy as np
 import pytest
 from helpers import cli, missing
-from test_explore_browser import Opened, browser  # noqa: F401  (the module's browser)
+from test_explore_browser import Opened
 
 from tinygrad_sine.nn import SineNet
 from tinygrad_sine.sine import train
@@ -37,7 +37,7 @@ def run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tab(browser, run):  # noqa: F811
+def tab(browser, run):
     tab = Opened(browser, run[0])
     yield tab
     tab.page.close()
@@ -136,7 +136,7 @@ def test_the_embedded_step_runs_at_that_epochs_recorded_weights(tab, run):
     tab.check_quiet()
 
 
-def test_a_page_for_xor_draws_the_plane_and_each_hidden_unit(browser, tmp_path):  # noqa: F811
+def test_a_page_for_xor_draws_the_plane_and_each_hidden_unit(browser, tmp_path):
     from viz.learn import PLANE, learn_page
 
     x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -169,7 +169,7 @@ def test_jupyters_srcdoc_frame_runs_the_page(tab, run):
     tab.check_quiet()
 
 
-def test_a_diverged_run_opens_at_its_epoch_and_the_step_that_overflowed(browser, tmp_path):  # noqa: F811
+def test_a_diverged_run_opens_at_its_epoch_and_the_step_that_overflowed(browser, tmp_path):
     from viz.learn import learn_page
 
     with pytest.warns(RuntimeWarning):
