@@ -25,7 +25,6 @@ from tinygrad_sine.sine import train
 from viz.explore import explore
 
 
-
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory):
     """The seed step's page as ``tinygrad-sine explore`` writes it, and its Stepper."""
