@@ -55,7 +55,7 @@ from .graph import (
 )
 from .page import Page, fill, html_page, write_page
 
-ASSETS = ("explore.js", "explore.css")  # read at build time; listed in setup.cfg's package_data
+ASSETS = ("explore.js", "page.css", "explore.css")  # read at build time (setup.cfg: *.js, *.css)
 
 _BODY = """<header>
   <h1>{{title}}</h1>

@@ -55,7 +55,7 @@ from tinygrad_sine.value import Value
 
 from .page import Page, fill, html_page, write_page
 
-ASSETS = ("learn.js", "learn.css")  # read at build time; listed in setup.cfg's package_data
+ASSETS = ("learn.js", "page.css", "learn.css")  # read at build time (setup.cfg: *.js, *.css)
 GRID = 101  # points of the fine grid over one input
 PLANE = 24  # points a side of the grid over two inputs
 MAX_UNITS = 8  # hidden units shown, at most
