@@ -2,7 +2,7 @@
 # One entry point that sets everything up on a fresh Debian machine, then runs a job:
 #
 #   bash dev.sh train     the main job: the seed's sine network, trained as the post does
-#   bash dev.sh test      the whole test suite
+#   bash dev.sh test      the whole test suite (in one pytest process per core)
 #
 # Set-up (each step only when needed): Debian's python3-venv and graphviz
 # (apt-get, as root or through sudo), a virtual environment in .venv, and
@@ -61,6 +61,9 @@ case "$job" in
   demo)  exec "$VENV/bin/python" examples/quickstart.py "$@" ;;
   test)  # the explorer page's tests drive Debian's Chromium headless (never a downloaded one)
          command -v chromium >/dev/null 2>&1 || apt_install chromium
+         # The whole suite: one pytest process per core, sharing the test files out
+         # (tests/run_parallel.py).  With arguments, plain pytest runs just what they select.
+         [ $# -eq 0 ] && exec "$VENV/bin/python" tests/run_parallel.py
          exec "$VENV/bin/python" -m pytest "$@" ;;
   setup) say "set-up done; activate with: source $VENV/bin/activate" ;;
   *) say "usage: bash dev.sh train|test|demo|setup [arguments for the job]"; exit 2 ;;

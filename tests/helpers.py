@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import subprocess
 import sys
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,38 @@ def run(args: list[str], stdin: str | None = None, cwd=None, timeout: int = 300)
 def cli(*args: str, stdin: str | None = None, cwd=None):
     """Run ``tinygrad-sine ARGS`` (as ``python -m tinygrad_sine``)."""
     return run(["-m", "tinygrad_sine", *args], stdin=stdin, cwd=cwd)
+
+
+def cli_here(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``tinygrad-sine ARGS`` in this process: ``cli.main`` with its output captured.
+
+    The command is exactly this call (``python -m tinygrad_sine`` only calls
+    ``main()``), but a new Python would first spend up to a second importing
+    numpy and matplotlib.  ``stdin`` is read as a pipe would be (not a
+    terminal).  Warnings are written to the captured standard error as a
+    fresh Python would write them, so a test can still see a stray numpy
+    warning.  Returns what :func:`cli` returns.  Tests of the process itself
+    (the entry point, signals, a closed pipe, the installed wheel) use
+    :func:`cli`.
+    """
+    from tinygrad_sine.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_stdin, sys.stdin = sys.stdin, io.StringIO(stdin or "")
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        err.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
+            code = stop.code if isinstance(stop.code, int) else 1
+        finally:
+            sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(["tinygrad-sine", *args], code, out.getvalue(), err.getvalue())
 
 
 def fake_dot(folder: Path, monkeypatch, script: str) -> Path:

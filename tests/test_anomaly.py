@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 import pytest
-from helpers import cli
+from helpers import cli_here
 
 from tinygrad_sine import AnomalyError, Value, detect_anomaly
 from tinygrad_sine.anomaly import is_active
@@ -181,7 +181,7 @@ def test_the_mode_is_per_block_and_per_thread():
 
 
 def test_cli_train_names_the_op_in_one_line_and_writes_the_page_at_that_step(tmp_path):
-    result = cli("train", "--eta", "60", "--epochs", "30", "--out", str(tmp_path))
+    result = cli_here("train", "--eta", "60", "--epochs", "30", "--out", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert re.search(r"training diverged: epoch \d+, sample \d+: square in E = "

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, cli
+from helpers import ROOT, cli, cli_here
 
 HUGE = "1" * 40  # far past any int64
 
@@ -29,7 +29,7 @@ def one_line_error(result, needle: str) -> None:
     (["check", "--seed", "4294967296"], "--seed"),
 ])
 def test_sizes_and_counts_out_of_range_name_the_option(args, needle):
-    one_line_error(cli(*args), needle)
+    one_line_error(cli_here(*args), needle)
 
 
 def test_an_out_path_through_a_file_says_it_is_a_file_not_a_folder(tmp_path):
@@ -37,12 +37,12 @@ def test_an_out_path_through_a_file_says_it_is_a_file_not_a_folder(tmp_path):
     one_line_error(cli("graph", "--out", str(tmp_path / "afile" / "x.svg")),
                    "afile' is a file, not a folder")
     (tmp_path / "graph.svg").write_text("<svg/>")
-    one_line_error(cli("train", "--epochs", "1", "--out", str(tmp_path / "graph.svg")),
+    one_line_error(cli_here("train", "--epochs", "1", "--out", str(tmp_path / "graph.svg")),
                    "graph.svg' is a file, not a folder")
 
 
 def test_train_checks_that_it_can_write_into_out_before_training():
-    result = cli("train", "--epochs", "5", "--out", "/sys")  # a folder nobody may write into
+    result = cli_here("train", "--epochs", "5", "--out", "/sys")  # a folder nobody may write into
     one_line_error(result, "--out: cannot write into '/sys'")
     assert "Epoch" not in result.stdout  # refused before any training
 
@@ -76,7 +76,7 @@ def test_a_closed_pipe_on_stdout_ends_quietly():
 
 def test_the_step_prompt_answers_a_10000_digit_count_in_one_line():
     digits = "9" * 10_000
-    result = cli("step", stdin=f"n {digits}\ngoto {digits}\nq\n")
+    result = cli_here("step", stdin=f"n {digits}\ngoto {digits}\nq\n")
     assert result.returncode == 0, result.stderr
     errors = [line for line in result.stdout.splitlines() if line.startswith("error:")]
     assert len(errors) == 2 and all(len(line) < 120 for line in errors), errors

@@ -1,4 +1,12 @@
-"""`tinygrad-sine step` and `tinygrad-sine graph` (and train's graph.svg), run as a user runs them."""
+"""`tinygrad-sine step` and `tinygrad-sine graph` (train's graph.svg: test_cli_train_check.py),
+run as a user runs them.
+
+They run through ``cli_here`` (``cli.main`` in this process: the same code,
+without a new Python each time), ``step`` reading its commands as from a pipe.
+``step`` as a process of its own: test_cli_faults.py (input closed) and
+test_repl_terminal.py (at a terminal); the README's piped transcripts run in a
+shell (test_transcripts.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from helpers import cli, run
+from helpers import cli_here, run
 
 from tinygrad_sine.compare import FORMULAS
 from tinygrad_sine.nn import SineNet
@@ -25,7 +33,7 @@ def one_line_error(result) -> None:
 
 
 def test_step_driven_through_a_pipe_prints_the_steps_and_formulas():
-    result = cli("step", "--seed", "0", "--sample", "10",
+    result = cli_here("step", "--seed", "0", "--sample", "10",
                  stdin="n\nn\ngoto u1\nformulas\ngoto E\ngoto E\nq\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -47,7 +55,7 @@ def test_step_driven_through_a_pipe_prints_the_steps_and_formulas():
 
 
 def test_step_says_an_unknown_command_in_one_line_and_goes_on():
-    result = cli("step", stdin="bogus\nn\nhelp\n")  # and ends at end of input, without q
+    result = cli_here("step", stdin="bogus\nn\nhelp\n")  # and ends at end of input, without q
     assert result.returncode == 0 and result.stderr == ""
     said = result.stdout.split("> bogus\n")[1].split("\n")
     assert said[0] == "unknown command 'bogus': type help for the commands"
@@ -57,7 +65,7 @@ def test_step_says_an_unknown_command_in_one_line_and_goes_on():
 
 
 def test_an_arrow_key_without_line_editing_is_named_in_one_line():
-    result = cli("step", stdin="\x1b[A\nn\n")  # what ↑ sends where nothing edits the line
+    result = cli_here("step", stdin="\x1b[A\nn\n")  # what ↑ sends where nothing edits the line
     said = result.stdout.split("> \x1b[A\n")[1].split("\n")
     assert said[0].startswith("that was an arrow or another special key")
     assert "type n for the next step, p for the one before" in said[0]
@@ -65,28 +73,28 @@ def test_an_arrow_key_without_line_editing_is_named_in_one_line():
 
 
 def test_step_reports_mistakes_at_the_prompt_in_one_line():
-    result = cli("step", stdin="goto nowhere\nshow out.txt\n")
+    result = cli_here("step", stdin="goto nowhere\nshow out.txt\n")
     assert result.returncode == 0
     assert "error: Stepper.goto: no node is called 'nowhere'" in result.stdout
     assert "error: render_graph: cannot write 'out.txt'" in result.stdout
 
 
 def test_step_with_two_middle_layers_walks_every_node():
-    result = cli("step", "--n-mid", "4,2", stdin="l\n")
+    result = cli_here("step", "--n-mid", "4,2", stdin="l\n")
     listed = re.findall(r"^  \[\s*(\d+)\] (forward|backward)", result.stdout, flags=re.M)
     # 3 layers × 5 nodes (w, b, matmul, u, y), then x, t and E = 18 nodes
     assert len(listed) == 2 * 18 and [int(i) for i, _ in listed] == list(range(36))
 
 
 def test_step_show_writes_a_diagram(tmp_path, require_dot):
-    result = cli("step", stdin=f"goto u2\ngoto u2\nshow {tmp_path / 's.svg'}\n")
+    result = cli_here("step", stdin=f"goto u2\ngoto u2\nshow {tmp_path / 's.svg'}\n")
     assert result.returncode == 0, result.stderr
     assert "u2" in svg_text(tmp_path / "s.svg")
 
 
 def test_graph_writes_an_svg_with_the_seed_formulas(tmp_path, require_dot):
     out = tmp_path / "graph.svg"
-    result = cli("graph", "--seed", "1", "--sample", "5", "--out", str(out))
+    result = cli_here("graph", "--seed", "1", "--sample", "5", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert str(out) in result.stdout
     text = svg_text(out)
@@ -96,27 +104,27 @@ def test_graph_writes_an_svg_with_the_seed_formulas(tmp_path, require_dot):
 
 def test_graph_collapse_and_no_grad(tmp_path, require_dot):
     out = tmp_path / "g.svg"
-    assert cli("graph", "--collapse", "--no-grad", "--out", str(out)).returncode == 0
+    assert cli_here("graph", "--collapse", "--no-grad", "--out", str(out)).returncode == 0
     text = svg_text(out)
     assert "layer 1 · middle" in text and "layer 2 · output" in text
     assert "grad " not in text and "data " in text
 
 
 def test_graph_bad_input_exits_2_with_one_line(tmp_path):
-    one_line_error(cli("graph", "--sample", "99", "--out", str(tmp_path / "g.svg")))
-    one_line_error(cli("graph", "--out", str(tmp_path / "g.txt")))
-    one_line_error(cli("graph", "--n-mid", "0"))
-    one_line_error(cli("step", "--seed", "x"))
+    one_line_error(cli_here("graph", "--sample", "99", "--out", str(tmp_path / "g.svg")))
+    one_line_error(cli_here("graph", "--out", str(tmp_path / "g.txt")))
+    one_line_error(cli_here("graph", "--n-mid", "0"))
+    one_line_error(cli_here("step", "--seed", "x"))
 
 
 def test_graph_too_large_exits_2_naming_the_cli_options_and_collapse_draws_it(
         tmp_path, require_dot):
-    result = cli("graph", "--n-mid", "3,3", "--max-nodes", "10", "--out", str(tmp_path / "g.svg"))
+    result = cli_here("graph", "--n-mid", "3,3", "--max-nodes", "10", "--out", str(tmp_path / "g.svg"))
     assert result.returncode == 2
     one_line_error(result)
     assert "more than --max-nodes 10" in result.stderr and "add --collapse" in result.stderr
     assert "max_nodes=" not in result.stderr  # CLI words, not Python's
-    result = cli("graph", "--n-mid", "3,3", "--max-nodes", "10", "--collapse",
+    result = cli_here("graph", "--n-mid", "3,3", "--max-nodes", "10", "--collapse",
                  "--out", str(tmp_path / "g.svg"))
     assert result.returncode == 0, result.stderr
     ET.parse(tmp_path / "g.svg")
@@ -124,23 +132,16 @@ def test_graph_too_large_exits_2_naming_the_cli_options_and_collapse_draws_it(
 
 def test_graph_without_dot_exits_2_with_the_install_hint(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` there
-    result = cli("graph", "--out", str(tmp_path / "g.svg"))
+    result = cli_here("graph", "--out", str(tmp_path / "g.svg"))
     one_line_error(result)
     assert "apt-get install graphviz" in result.stderr
-    ok = cli("graph", "--out", str(tmp_path / "g.dot"))
+    ok = cli_here("graph", "--out", str(tmp_path / "g.dot"))
     assert ok.returncode == 0 and (tmp_path / "g.dot").read_text().startswith("digraph")
-
-
-def test_train_also_writes_the_graph_of_one_step(tmp_path, require_dot):
-    result = cli("train", "--epochs", "3", "--interval", "1", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert "graph.svg" in result.stdout
-    assert "δ_k = y_k − t_k" in svg_text(tmp_path / "graph.svg")
 
 
 def test_train_without_dot_keeps_the_dot_source_and_still_succeeds(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    result = cli("train", "--epochs", "2", "--interval", "1", "--out", str(tmp_path))
+    result = cli_here("train", "--epochs", "2", "--interval", "1", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "graph.svg skipped" in result.stdout and "apt-get install graphviz" in result.stdout
     assert (tmp_path / "graph.dot").read_text(encoding="utf-8").startswith("digraph")
@@ -176,5 +177,5 @@ def test_the_piped_transcript_in_docs_graphs_md_is_what_step_prints():
     doc = (ROOT / "docs" / "graphs.md").read_text(encoding="utf-8")
     found = re.search(r"^\$ printf '(.*?)' \| tinygrad-sine step\n(.*?)^```", doc, re.M | re.S)
     commands, shown = found.group(1).replace("\\n", "\n"), found.group(2)
-    result = cli("step", stdin=commands)
+    result = cli_here("step", stdin=commands)
     assert result.returncode == 0 and result.stdout == shown

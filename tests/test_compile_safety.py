@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 import pytest
-from helpers import cli
+from helpers import cli_here
 
 from tinygrad_sine import TraceError, Value, compile
 
@@ -88,7 +88,7 @@ def test_inputs_are_refused_as_value_refuses_them(bad):
 
 
 def test_cli_train_compiled_with_diverging_weights_says_so_in_one_line_like_eager(tmp_path):
-    outs = [cli("train", "--wb-width", "1e160", "--epochs", "3", *flag, "--out", str(tmp_path))
+    outs = [cli_here("train", "--wb-width", "1e160", "--epochs", "3", *flag, "--out", str(tmp_path))
             for flag in ([], ["--compile"])]
     for out in outs:
         assert out.returncode == 2

@@ -1,4 +1,5 @@
-"""Jupyter: figures and diagrams show inline in a notebook, with no %matplotlib and no pyplot.
+"""Jupyter: figures, diagrams, a History (the learning page) and a Stepper (the explorer
+page) show inline in a notebook, with no %matplotlib and no pyplot.
 
 One small notebook is executed headless (nbclient + ipykernel, one kernel for
 the whole module); the tests read its outputs as Jupyter would show them.
@@ -6,10 +7,15 @@ the whole module); the tests read its outputs as Jupyter would show them.
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
 
 import pytest
 from helpers import ROOT, need
+
+from tinygrad_sine import Stepper, Value
 
 CELLS = {
     "train": "from tinygrad_sine.nn import SineNet\n"
@@ -21,6 +27,10 @@ CELLS = {
     "plain figure": "from matplotlib.figure import Figure\nFigure(figsize=(1, 1))",
     "error curve": "viz.plot_error_curve(h)",
     "snapshots": "viz.plot_snapshots(h)",
+    "learning page": "train(SineNet(seed=0), epochs=5, interval=2, engine='compiled')",
+    "explorer page": "from tinygrad_sine import Stepper\n"
+                     "b = Value(2.0, label='a')\n"
+                     "Stepper(b * b + 1.0)",
     "pyplot untouched": "import sys\n'matplotlib.pyplot' in sys.modules",
     "diagram": "a = Value(2.0, label='a')\nviz.draw_graph(a * a)",
     "diagram without dot": "import os\n"
@@ -81,3 +91,29 @@ def test_a_diagram_without_dot_raises_our_error_with_the_install_hint(outputs):
     errors = _errors(outputs["diagram without dot"])
     assert errors and all(e.startswith("GraphvizNotFound:") for e in errors), errors
     assert "apt-get install graphviz" in errors[0] and "ExecutableNotFound" not in errors[0]
+
+
+def _shown(cell_outputs) -> dict:
+    (result,) = [out for out in cell_outputs if out.output_type == "execute_result"]
+    return result.data
+
+
+def test_a_history_as_a_cells_last_expression_shows_the_learning_page(outputs):
+    assert not _errors(outputs["learning page"])
+    shown = _shown(outputs["learning page"])
+    assert shown["text/html"].startswith("<iframe") and 'sandbox="allow-scripts"' in shown["text/html"]
+    page = html.unescape(re.search(r'srcdoc="([^"]*)"', shown["text/html"]).group(1))
+    data = json.loads(re.search(r'id="learn-data">(.*?)</script>', page, re.S).group(1))
+    assert data["epochs"] == [0, 1, 2, 3, 4]
+    assert data["lines"][2].startswith("Epoch:2/5 Error:0.")
+    assert shown["text/plain"].startswith("History(3 records, epochs 0…4")
+
+
+def test_a_stepper_as_a_cells_last_expression_shows_the_explorer_page(outputs, require_dot):
+    assert not _errors(outputs["explorer page"])
+    shown = _shown(outputs["explorer page"])["text/html"]
+    assert shown.startswith("<iframe") and "srcdoc=" in shown
+    page = html.unescape(re.search(r'srcdoc="([^"]*)"', shown).group(1))
+    data = json.loads(re.search(r'id="steps-data">(.*?)</script>', page, re.S).group(1))
+    a = Value(2.0, label="a")
+    assert [s["text"] for s in data["steps"]] == [s.text for s in Stepper(a * a + 1.0)]

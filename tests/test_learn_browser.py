@@ -13,7 +13,7 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import cli, missing
+from helpers import cli_here, missing
 from test_explore_browser import Opened
 
 from tinygrad_sine.nn import SineNet
@@ -29,7 +29,7 @@ def run(tmp_path_factory):
     if shutil.which("dot") is None:
         missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     folder = tmp_path_factory.mktemp("learn")
-    result = cli("train", *SETTINGS, "--out", str(folder))
+    result = cli_here("train", *SETTINGS, "--out", str(folder))
     assert result.returncode == 0, result.stderr
     printed = re.findall(r"^Epoch:\d+/41 Error:\S+$", result.stdout, re.M)
     history = train(SineNet(seed=0), epochs=41, interval=20, engine="compiled")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 from tinygrad_sine import Value, show, show_text, topo_order
 from tinygrad_sine.compare import seed_quantities
 from tinygrad_sine.nn import SineNet, squared_error
+from tinygrad_sine.notation import number
 from tinygrad_sine.show import describe, preview
 
 
@@ -104,6 +108,19 @@ def test_preview_keeps_four_digits_and_cuts_long_arrays():
     assert summary == "[0, 0.1429, ..., 142.6, 142.7]"  # numpy's summary: 2 items each end
     cut = preview(np.arange(1000.0) / 7, width=20)
     assert cut == summary[:19] + "…"
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=6),
+              elements=st.sampled_from([0.0, -0.0, 1.0, -2.5, 1 / 3, -0.9999877, 1e-5, 123456.7,
+                                        np.nan, np.inf, -np.inf])),
+       st.integers(4, 6))
+def test_a_small_arrays_preview_is_what_numpys_array2string_writes(a, digits):
+    """preview writes arrays of up to 6 numbers itself (quicker); the text is numpy's."""
+    numpys = " ".join(np.array2string(
+        a, threshold=6, edgeitems=2, separator=", ", max_line_width=10**6,
+        formatter={"float_kind": lambda v: number(v, digits)}).split())
+    assert preview(a, width=10**6, digits=digits) == numpys
 
 
 def test_the_examples_in_docs_graphs_md_run_as_shown():

@@ -68,7 +68,7 @@ def number(v, digits: int = 4) -> str:
     v = float(v)
     if v == 0:
         return "0"
-    if not np.isfinite(v):
+    if not math.isfinite(v):
         return repr(v)  # nan, inf, -inf
     noise = 4 * math.ulp(v)
     for p in range(max(1, digits), 17):
@@ -95,6 +95,8 @@ def preview(arr, width: int = 44, digits: int = 4) -> str:
     a = np.asarray(arr, dtype=np.float64)
     if a.ndim == 0:
         text = number(a.item(), digits)
+    elif 0 < a.size <= 6:  # shown whole: what array2string writes, without its set-up
+        text = _nested(a, digits)
     else:
         text = np.array2string(
             a, threshold=6, edgeitems=2, separator=", ", max_line_width=10**6,
@@ -102,6 +104,18 @@ def preview(arr, width: int = 44, digits: int = 4) -> str:
         )
         text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _nested(a: np.ndarray, digits: int) -> str:
+    """``[[1, 2], [3, 4]]``: a small array written whole, each number by :func:`number`.
+
+    The text ``np.array2string`` gives for an array too small to summarise, once
+    its line breaks are joined (``tests/test_show.py`` checks that they agree),
+    at a twentieth of the cost: a page of steps previews thousands of these.
+    """
+    if a.ndim == 1:
+        return "[" + ", ".join(number(v, digits) for v in a.tolist()) + "]"
+    return "[" + ", ".join(_nested(part, digits) for part in a) + "]"
 
 
 def shown_elements(arr) -> np.ndarray:
