@@ -2,8 +2,8 @@
 
     python tests/run_parallel.py [-n N] [pytest arguments]
 
-Why: most of the suite's time is spent waiting on one core (a CLI run in a
-subprocess, Chromium, matplotlib), and this machine has two.  N processes
+Why: one pytest process keeps one core busy at a time (its own tests, then
+the CLI runs, Chromium or kernels it waits for), and this machine has two.  N processes
 (default: one per core, at most 4) each collect the whole suite, then share it
 out one test *file* at a time: a process claims the next file nobody has
 claimed yet (an ``O_EXCL`` file in a shared folder) and runs all of its tests
@@ -13,9 +13,11 @@ finish together; a stale list only costs balance, never a test.
 
 Each process writes its own report into a log; at the end each log is shown
 (without the rows of progress dots) and one line adds them up, e.g.
-``run_parallel: 1812 passed, 26 skipped in 52.1s (2 processes)``.  The exit
-status is pytest's: 0 only when every process passed.  (Each process collects
-every file, so a file that cannot be imported is reported once per process.)
+``run_parallel: 1812 passed, 26 skipped in 52.1s (2 processes)``.  The tests'
+temporary folders (``tmp_path``) are removed after a green run and kept, with
+their place printed, after a red one.  The exit status is pytest's: 0 only when
+every process passed.  (Each process collects every file, so a file that
+cannot be imported is reported once per process.)
 
 The suite starts many Pythons (each CLI run in a process of its own, the
 examples, a kernel, the wheel's venv); each would compile the package's and the
@@ -107,22 +109,23 @@ def pytest_runtestloop(session):
                 return [item for name in unit for item in files[name]]
         return None
 
-    current = next_file()
-    while current:
-        following = None
-        for i, item in enumerate(current):
-            if i + 1 < len(current):
-                nextitem = current[i + 1]
-            else:
-                following = next_file()
-                nextitem = following[0] if following else None
-            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            done.write(b".")  # one byte per test: the runner's progress count
-            if session.shouldfail:
-                raise session.Failed(session.shouldfail)
-            if session.shouldstop:
-                raise session.Interrupted(session.shouldstop)
-        current = following
+    with done:
+        current = next_file()
+        while current:
+            following = None
+            for i, item in enumerate(current):
+                if i + 1 < len(current):
+                    nextitem = current[i + 1]
+                else:
+                    following = next_file()
+                    nextitem = following[0] if following else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                done.write(b".")  # one byte per test: the runner's progress count
+                if session.shouldfail:
+                    raise session.Failed(session.shouldfail)
+                if session.shouldstop:
+                    raise session.Interrupted(session.shouldstop)
+            current = following
     return True
 
 
@@ -194,7 +197,10 @@ def main(argv: list[str]) -> int:
         for number, word in COUNT.findall(text[-1] if text else ""):
             word = {"error": "errors", "warning": "warnings"}.get(word, word)
             totals[word] = totals.get(word, 0) + int(number)
-    shutil.rmtree(scratch, ignore_errors=True)
+    if all(code == 0 for code in codes):
+        shutil.rmtree(scratch, ignore_errors=True)
+    else:  # what the failing tests wrote (tmp_path: pages, screenshots) stays for a look
+        print(f"run_parallel: the tests' temporary folders are kept in {scratch}")
     order = ("failed", "errors", "passed", "skipped", "xfailed", "xpassed", "deselected", "warnings")
     summary = ", ".join(f"{totals[w]} {w}" for w in order if w in totals) or "no tests ran"
     print(f"run_parallel: {summary} in {time.monotonic() - started:.1f}s ({workers} processes)")

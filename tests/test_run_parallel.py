@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -75,5 +76,8 @@ def test_every_test_runs_once_and_a_failure_fails_the_run(tmp_path):
     assert all(len(p) == 1 for p in pids.values()), pids
     out = result.stdout
     assert "the failing test's own message" in out  # the failure is shown, not only counted
+    kept = re.search(r"^run_parallel: the tests' temporary folders are kept in (\S+)$", out, re.M)
+    assert kept and os.path.isdir(kept.group(1))  # for a look at what the failing test wrote
+    shutil.rmtree(kept.group(1))
     assert re.search(r"^run_parallel: 1 failed, 8 passed, 1 skipped in [\d.]+s \(2 processes\)$",
                      out, re.M), out
