@@ -111,7 +111,8 @@ def _nested(a: np.ndarray, digits: int) -> str:
 
     The text ``np.array2string`` gives for an array too small to summarise, once
     its line breaks are joined (``tests/test_show.py`` checks that they agree),
-    at a twentieth of the cost: a page of steps previews thousands of these.
+    at under a third of the cost (6 µs against 21 for a 1×3 array): a page of
+    steps previews thousands of these.
     """
     if a.ndim == 1:
         return "[" + ", ".join(number(v, digits) for v in a.tolist()) + "]"
