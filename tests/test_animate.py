@@ -27,7 +27,7 @@ def test_the_gif_has_the_frames_asked_for_at_the_size_asked_for(history, tmp_pat
         assert gif.n_frames == 5
         assert gif.size == (400, 224)  # FIGSIZE (10 × 5.6 in) at 40 dpi
         gif.seek(4)
-        assert gif.info["duration"] == 1500  # the last frame is held
+        assert gif.info["duration"] == 1500  # the file says: hold the last frame 1.5 s (no timing)
     assert len(history.frames) == 7  # so 5 of them were chosen (and train --animate, below,
     # asks for 100 of 3: it gets 3)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -372,8 +374,11 @@ def test_the_first_snapshot_is_titled_as_what_it_is_points_taken_during_epoch_0(
     history = train(SineNet(seed=0), epochs=2, interval=1, eta=0.5)
     fig = plot_snapshots(history)
     assert [ax.get_title() for ax in fig.axes] == ["epoch 0", "epoch 1"]
-    note = fig._suptitle.get_text()
+    note = " ".join(fig._suptitle.get_text().split())  # wrapped to the figure's width
     assert "during that epoch" in note and "before that sample's own update" in note
+    fig.savefig(io.BytesIO(), format="png")  # laid out: the note fits a two-panel figure
+    box = fig._suptitle.get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width, (box, fig.bbox)
     # and it is true: epoch 0's snapshot is not the untrained net's output on those points
     px, py = history.snapshots[0]
     untrained = SineNet(seed=0)

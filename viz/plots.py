@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,9 @@ def plot_snapshots(history: History, epochs=SNAPSHOT_EPOCHS):
         ax.set_xlabel("x (rescaled)")
     axes[0].set_ylabel("y")
     axes[0].legend(loc="upper left", fontsize="small")
-    fig.suptitle(SNAPSHOT_NOTE, fontsize="small")
+    # about 15 characters of small type to the inch: wrapped, a narrow figure keeps it all
+    fig.suptitle(textwrap.fill(SNAPSHOT_NOTE, width=int(15 * 3.2 * len(shown))),
+                 fontsize="small")
     return fig
 
 
