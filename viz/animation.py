@@ -20,7 +20,7 @@ import numpy as np
 from tinygrad_sine.files import atomic_write, make_folder
 from tinygrad_sine.sine import History, progress_line, sine_data
 
-from .learn import Curves, learn_data
+from .learn import Curves, evenly, learn_data
 from .plots import _figure
 
 FIGSIZE = (10.0, 5.6)  # inches; at the default dpi=80, 800 × 448 pixels
@@ -73,7 +73,7 @@ def animate(
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"animate: fps must be a number > 0, got {fps!r}")
     curves = learn_data(history)
-    chosen = _chosen(len(curves.epochs), frames)
+    chosen = evenly(len(curves.epochs), frames)
     make_folder(path.parent, "animate: path's folder")
     fig, update, moving = _draw(history, curves)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -118,13 +118,6 @@ def still(history: History, path: str | Path, *, epoch: int | None = None,
     make_folder(path.parent, "still: path's folder")
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:] or "png",
                                                       dpi=dpi))
-
-
-def _chosen(count: int, frames: int) -> list[int]:
-    """``frames`` frame numbers out of ``count``, evenly, the first and the last included."""
-    if count <= frames:
-        return list(range(count))
-    return sorted({int(round(i)) for i in np.linspace(0, count - 1, frames)})
 
 
 def _write_gif(tmp: Path, images, fps: float) -> None:

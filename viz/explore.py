@@ -156,7 +156,8 @@ def explore(root: Value | Stepper, path: str | Path | None = None, *, grad=None,
     if options["show_grad"]:  # drawn with the final gradients: the boxes are wide enough for them
         options.setdefault("grads", stepper.grads(_last_backward(stepper)))
     dot = draw_graph(top, info=stepper.info, **options)  # one describe: the ids are the steps'
-    rows = _box_rows(stepper, collapse, options["show_grad"], options.get("show_data", True))
+    rows = _box_rows(stepper, collapse, options["show_grad"], options.get("show_data", True),
+                     options.get("grads", {}))
     start = 0 if start is None else start
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(stepper):
         raise ValueError(f"explore: start must be a step number from 0 to {len(stepper) - 1}, "
@@ -192,7 +193,8 @@ def _update_span(stepper: Stepper) -> str:
     return f'<span class="update" style="flex: {n}">update</span>' if n else ""
 
 
-def _box_rows(stepper: Stepper, collapse: bool, show_grad: bool, show_data: bool) -> dict:
+def _box_rows(stepper: Stepper, collapse: bool, show_grad: bool, show_data: bool,
+              final: dict) -> dict:
     """What each box's gradient and value rows say, and from which step on.
 
     ``{box id: {"grad": [[step, text, state], …], "data": […], "seed": […]}}``,
@@ -202,13 +204,13 @@ def _box_rows(stepper: Stepper, collapse: bool, show_grad: bool, show_data: bool
     row's last entry at or before k (a text of None keeps the drawn one).
     ``"drawn"`` is the text the SVG holds (how the row is found; the seed's
     rows, ``manual …``, by its start): they appear once the box's gradient
-    is final, as in a stepper's drawing.
+    is final, as in a stepper's drawing.  ``final``: the gradients the SVG was
+    drawn with.
     """
     info, boxes = stepper.info, box_ids(stepper.info, collapse)
     shown = {box: node for node in info.order if (box := boxes[id(node)]).startswith("v")}
     if collapse:  # a layer's box shows its output y's rows, named
         shown.update({f"layer{k}": layer.y for k, layer in enumerate(info.layers)})
-    final = stepper.grads(_last_backward(stepper))
     arrivals = stepper.arrivals()
     updates = {id(p): (at, after) for p, (at, after) in stepper.update_values().items()}
     rows = {}
@@ -222,7 +224,7 @@ def _box_rows(stepper: Stepper, collapse: bool, show_grad: bool, show_data: bool
                       "final" if k == len(heard) else "partial"]
                      for k, (at, total) in enumerate(heard, 1)]
             entry["grad"] = {"drawn": prefix + box_grad(final.get(node)), "changes": grad}
-        if show_grad:  # the seed's manual value beside the automatic one: once that is final
+            # the seed's manual value beside the automatic one: once that is final
             members = [node] if box.startswith("v") else list(info.layers[int(box[5:])].members)
             final_at = max((arrivals[m][-1][0] for m in members if arrivals.get(m)), default=-1)
             entry["seed"] = {"drawn": "manual ", "prefix": True,

@@ -46,6 +46,7 @@ from tinygrad_sine.autograd import no_grad
 from tinygrad_sine.sine import (
     LOSSES,
     History,
+    _copy_at,
     _loss_function,
     progress_line,
     sine_data,
@@ -374,16 +375,15 @@ def _steps(history: History, epochs: list[int], count: int) -> tuple[dict, str]:
 
     chosen = _step_epochs(history, epochs, count)
     by_epoch = {f.epoch: f for f in history.frames}
+    # where the run diverged, the page opens at the step that went wrong
+    wrong = _start_epoch(history, epochs) if history.diverged is not None else None
     pages = {}
     try:
         for epoch in chosen:
-            pages[str(epoch)] = _step_page(history, by_epoch[epoch])
-        if history.diverged is not None:  # the page opens here: the step that went wrong
-            pages[str(epochs[_start_frame(history, epochs, None)])] = _divergence_page(history)
-    except GraphvizNotFound as err:
-        return {}, f"no training step here: {err}"
-    except GraphTooLarge as err:  # too many nodes even one box per layer, or too slow to lay out
-        return {}, f"no training step here: {err}"
+            pages[str(epoch)] = (_divergence_page(history) if epoch == wrong
+                                 else _step_page(history, by_epoch[epoch]))
+    except (GraphvizNotFound, GraphTooLarge) as err:  # no dot; or too large or slow even
+        return {}, f"no training step here: {err}"      # one box per layer
     except _NoStep as err:
         return {}, str(err)
     return pages, ""
@@ -393,11 +393,17 @@ def _step_epochs(history: History, epochs: list[int], count: int) -> list[int]:
     """The printed epochs that have a frame (evenly chosen down to ``count``), and where
     the run diverged."""
     printed = [e for e in history.epochs if e in set(epochs)] or list(epochs)
-    if len(printed) > count:
-        pick = np.unique(np.round(np.linspace(0, len(printed) - 1, count)).astype(int))
-        printed = [printed[i] for i in pick]
-    start = epochs[_start_frame(history, epochs, None)]
-    return sorted(set(printed) | {start})
+    printed = [printed[i] for i in evenly(len(printed), count)]
+    return sorted(set(printed) | {_start_epoch(history, epochs)})
+
+
+def evenly(count: int, n: int) -> list[int]:
+    """``n`` numbers out of ``range(count)``, evenly spread, the first and the last included
+    (all of them when ``count <= n``): the frames an animation draws, the epochs that keep
+    a step."""
+    if count <= n:
+        return list(range(count))
+    return sorted({int(round(i)) for i in np.linspace(0, count - 1, n)})
 
 
 def _step_page(history: History, frame) -> str:
@@ -407,9 +413,7 @@ def _step_page(history: History, frame) -> str:
     from .explore import explore
     from .graph import GraphTooLarge
 
-    model = copy.deepcopy(history.model)
-    for p, w in zip(model.parameters(), frame.weights):
-        p.data = w
+    model = _copy_at(history.model, frame.weights)
     x, t = history.samples
     batch = frame.batch
     eta = history.settings.get("eta")
@@ -424,9 +428,8 @@ def _step_page(history: History, frame) -> str:
         stepper = Stepper(_step_loss(history, model, x[batch], t[batch]), eta=eta)
         try:
             return explore(stepper, title=title)
-        except GraphTooLarge:
-            loss = _step_loss(history, model, x[batch], t[batch])
-            return explore(Stepper(loss, eta=eta), title=title, collapse=True)
+        except GraphTooLarge:  # one box per layer: the same steps, drawn smaller
+            return explore(stepper, title=title, collapse=True)
 
 
 def _divergence_page(history: History) -> str:
@@ -438,10 +441,11 @@ def _divergence_page(history: History) -> str:
     d = history.diverged
     title = f"Where the run went wrong: {d.message}"
     with np.errstate(all="ignore"):  # its numbers overflow: that is what it shows
+        stepper = d.stepper(history.model)
         try:
-            return explore(d.stepper(history.model), start=d.step, title=title)
+            return explore(stepper, start=d.step, title=title)
         except GraphTooLarge:
-            return explore(d.stepper(history.model), start=d.step, title=title, collapse=True)
+            return explore(stepper, start=d.step, title=title, collapse=True)
 
 
 def _step_loss(history: History, model, x: np.ndarray, t: np.ndarray) -> Value:
