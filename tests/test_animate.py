@@ -61,7 +61,7 @@ def test_an_interrupted_animation_leaves_the_old_file_whole(history, tmp_path):
 
 def test_train_animate_writes_learn_gif_and_learn_html_and_says_so(tmp_path):
     result = cli_here("train", "--epochs", "3", "--interval", "2", "--engine", "compiled",
-                 "--animate", "--out", str(tmp_path))
+                      "--animate", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert f"Page to watch it learn, epoch by epoch, written: {tmp_path / 'learn.html'}" in lines

@@ -34,7 +34,7 @@ def one_line_error(result) -> None:
 
 def test_step_driven_through_a_pipe_prints_the_steps_and_formulas():
     result = cli_here("step", "--seed", "0", "--sample", "10",
-                 stdin="n\nn\ngoto u1\nformulas\ngoto E\ngoto E\nq\n")
+                      stdin="n\nn\ngoto u1\nformulas\ngoto E\ngoto E\nq\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     x, t = sine_data()
@@ -125,7 +125,7 @@ def test_graph_too_large_exits_2_naming_the_cli_options_and_collapse_draws_it(
     assert "more than --max-nodes 10" in result.stderr and "add --collapse" in result.stderr
     assert "max_nodes=" not in result.stderr  # CLI words, not Python's
     result = cli_here("graph", "--n-mid", "3,3", "--max-nodes", "10", "--collapse",
-                 "--out", str(tmp_path / "g.svg"))
+                      "--out", str(tmp_path / "g.svg"))
     assert result.returncode == 0, result.stderr
     ET.parse(tmp_path / "g.svg")
 
