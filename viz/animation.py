@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_sine.files import atomic_write, make_folder
-from tinygrad_sine.sine import History, progress_line, sine_data
+from tinygrad_sine.sine import History, progress_line
 
-from .learn import Curves, evenly, learn_data
+from .learn import Curves, evenly, learn_data, target_curve
 from .plots import _figure
 
 FIGSIZE = (10.0, 5.6)  # inches; at the default dpi=80, 800 × 448 pixels
@@ -200,9 +200,9 @@ def _draw(history: History, c: Curves):
     if c.inputs == 1:
         order = np.argsort(x[:, 0], kind="stable")
         xs, ts = x[order, 0], t[order, 0]
-        if history.data is None:  # the post's data: its dashed sine
-            gx = np.linspace(*(lambda a: (a.min(), a.max()))(sine_data()[0]), 200)
-            fit.plot(gx, np.sin(np.pi * gx + np.pi), "--", color="tab:gray", label="target sin")
+        target = target_curve(history, 200)
+        if target is not None:  # the post's data: its dashed sine
+            fit.plot(*target, "--", color="tab:gray", label="target sin")
         fit.scatter(xs, ts, s=8, color="black", alpha=0.5, label="data")
         (out,) = fit.plot(c.grid, c.output[0], color="tab:blue", lw=2, label="output")
         fit.set_ylim(ts.min() - 0.35 * tspan, ts.max() + 0.35 * tspan)

@@ -185,9 +185,14 @@ def _last_layer(model):
     return last
 
 
-def _target(history: History):
-    """The post's dashed sine over the grid, or None for data of your own."""
-    return None if history.data is not None or history.samples[0].shape[1] != 1 else True
+def target_curve(history: History, n: int = GRID):
+    """``(x, sin)``: the post's target, the dashed curve, at ``n`` points over its data's
+    range; None for data of your own."""
+    if history.data is not None or history.samples[0].shape[1] != 1:
+        return None
+    xs, _ = sine_data()
+    x = np.linspace(xs.min(), xs.max(), n)
+    return x, np.sin(np.pi * x + np.pi)
 
 
 # ---------------------------------------------------------------- the page
@@ -321,10 +326,9 @@ def _page_data(history: History, c: Curves, lines: list[str]) -> dict:
         data["samples"] = {"x": _floats(x[order, 0]), "t": _floats(t[order, 0])}
         data["residual"] = _ints(c.residual[:, order])
         data["residualX"] = data["samples"]["x"]
-        if _target(history):
-            xs, ts = sine_data()
-            grid_x = np.linspace(xs.min(), xs.max(), GRID)
-            data["target"] = {"x": _floats(grid_x), "t": _floats(np.sin(np.pi * grid_x + np.pi))}
+        target = target_curve(history)
+        if target is not None:
+            data["target"] = {"x": _floats(target[0]), "t": _floats(target[1])}
     elif c.inputs == 2:
         data["plane"] = {
             "n": PLANE,
