@@ -214,3 +214,33 @@ def test_a_reduction_of_an_empty_value_has_an_empty_gradient(method, shape, axis
         np.testing.assert_array_equal(y.data, getattr(np, method)(np.zeros(shape), axis=axis))
         (g,) = grad(y.sum(), [v])
     assert g.shape == shape and g.data.size == 0
+
+
+def _reduction_ops() -> list:
+    """Every op of ``ops/reductions.py``: each is a Value method of the same name."""
+    from tinygrad_sine.ops import Op, reductions
+
+    return [op for op in vars(reductions).values()
+            if isinstance(op, type) and issubclass(op, Op) and op is not Op]
+
+
+@pytest.mark.parametrize("op", _reduction_ops(), ids=lambda op: op.name)
+@pytest.mark.parametrize("axis", [(1, 1), (1, -1), [0, -2]])
+def test_every_reduction_names_a_repeated_axis(op, axis):
+    """Not numpy's "does not fit the axis", which is about an axis out of range."""
+    v = Value(np.ones((3, 2)))
+    method = op.name  # "sum", "logsumexp", "log_softmax", ...
+    twice = rf"Value\.{method}: axis .* names axis \d twice \(the Value has 2 axes\)"
+    with pytest.raises(ValueError, match=twice):
+        getattr(v, method)(axis=axis)
+    numpys = getattr(np, method, None)  # np.max, np.var …; numpy has no np.softmax
+    if numpys is not None:
+        with pytest.raises(ValueError, match=twice):
+            numpys(v, axis=axis)
+
+
+def test_every_reduction_is_a_value_method_of_the_ops_name():
+    names = sorted(op.name for op in _reduction_ops())
+    assert names == ["log_softmax", "logsumexp", "max", "mean", "min", "softmax", "std", "sum",
+                     "var"]
+    assert all(callable(getattr(Value, name)) for name in names)

@@ -82,16 +82,6 @@ def _data_changed(node: Value, where: str) -> RuntimeError:
         "compute on a copy (v.detach()) instead")
 
 
-def check_unchanged(node: Value, where: str) -> None:
-    """Raise if ``.data`` of an op's output or inputs was assigned after the op ran.
-
-    ``backprop`` makes this check inline, node by node; the ``Stepper`` calls it.
-    """
-    if node._version > node._born:
-        raise _data_changed(node, where)
-    _check_parents(node, where)
-
-
 def _check_parents(node: Value, where: str) -> None:
     """Raise if ``.data`` of one of the node's inputs was assigned after its op ran."""
     for parent in node.parents:
@@ -104,12 +94,14 @@ def backprop(root: Value, seed, create_graph: bool = False,
     """The chain rule over the whole graph.
 
     Returns the topological order and a dict ``node -> gradient`` for every
-    node (a Value hashes by identity, like a PyTorch tensor, which is why
-    ``==`` on Values is not overloaded).  Gradients are numpy arrays, or Values when
-    ``create_graph`` is true (then the gradient computation is itself
-    recorded and can be differentiated again).  No two nodes' gradients are
-    the same array: where an op passes ``g`` (or a view of it) on to a
-    parent, or one array to two parents, the parent gets a copy.
+    node.  The dict works because a Value hashes by identity, like a PyTorch
+    tensor: ``==`` on Values compares their numbers (elementwise, giving
+    numpy booleans), but a dict finds each node by its hash and identity.
+    Gradients are numpy arrays, or Values when ``create_graph`` is true
+    (then the gradient computation is itself recorded and can be
+    differentiated again).  No two nodes' gradients are the same array:
+    where an op passes ``g`` (or a view of it) on to a parent, or one array
+    to two parents, the parent gets a copy.
 
     Raises RuntimeError (``where`` begins the message) if ``.data`` of a
     node was assigned after an op used it.
@@ -191,24 +183,26 @@ def _own(pg: np.ndarray, g, local: tuple, i: int) -> np.ndarray:
     return pg
 
 
-def checked_gradients(op, local, node: Value) -> tuple:
-    """What ``op.backward`` returned for ``node``, checked: one gradient per input, in order.
+def checked_gradients(op, local: tuple, node: Value) -> tuple:
+    """``local``, from ``_local_gradients``, with each gradient summed back to its input's shape.
 
-    The checks ``backward()`` makes, in one place: a one-input op's bare
-    gradient becomes a 1-tuple, a list a tuple; each gradient must be an
-    array (``None``: no gradient for that input, kept as ``None``) whose
-    shape sums back to its input's shape (undoing broadcasting, with
-    ``sum_to``); anything else is an error naming the op and the shapes.
-    ``backprop`` makes the same checks as it goes, node by node; the
-    ``Stepper``, which replays the same loop, calls this for every node.
+    What ``backprop``'s loop does to each gradient before adding it up, with
+    the same errors: a gradient that is not an array (a float, a list) is a
+    TypeError from ``_not_arrays``; one of another shape than its input is
+    summed back with ``_sum_back`` (undoing broadcasting), or a ValueError
+    naming the op and the shapes.  ``None`` (no gradient for that input)
+    stays ``None``.  The ``Stepper``, which replays backprop's loop step by
+    step, calls ``_local_gradients`` and then this, for every node.
     """
-    parents = node.parents
-    if type(local) is not tuple or len(local) != len(parents):
-        local = _one_per_input(op, local, parents)
-    if not all(pg is None or hasattr(pg, "shape") for pg in local):
-        raise _not_arrays(op, local)
-    return tuple(pg if pg is None or pg.shape == p._data.shape else _sum_back(op, pg, p, node)
-                 for p, pg in zip(parents, local))
+    fitted = []
+    try:
+        for parent, pg in zip(node.parents, local):
+            if pg is not None and pg.shape != parent._data.shape:
+                pg = _sum_back(op, pg, parent, node)
+            fitted.append(pg)
+    except AttributeError:  # a gradient with no .shape: a float, a list
+        raise _not_arrays(op, local) from None
+    return tuple(fitted)
 
 
 def _not_arrays(op, local) -> TypeError:

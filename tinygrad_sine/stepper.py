@@ -20,9 +20,14 @@ topological order, each op's ``backward`` on the gradient arriving at its
 output, ``sum_to`` to undo broadcasting, contributions added up per parent —
 but record every contribution, so each step can say what it sent where.
 
-Each op's result is checked as ``backward()`` checks it (one function,
-``autograd.checked_gradients``, does it for both), so a custom op's wrong
-gradient stops the stepper with the error ``backward()`` gives.
+Each op's ``backward`` is called and its result checked by the code
+``backward()`` uses: ``autograd._local_gradients`` (no ``.data`` assigned
+since the op ran, one gradient per input) and then
+``autograd.checked_gradients`` (each an array, summed back to its input's
+shape).  So a custom op's wrong gradient, or ``.data`` assigned since the
+forward pass, stops the stepper with the error ``backward()`` gives
+(``Stepper:`` in place of ``Value.backward:`` where a message names its
+caller).
 
 The stepper keeps its gradients to itself: ``s.grad(node)`` and
 ``s.grads()`` give each node's gradient as it stands at the current step,
@@ -41,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from .arguments import check_real, is_int
-from .autograd import _seed, check_unchanged, checked_gradients
+from .autograd import _local_gradients, _seed, checked_gradients
 from .compare import GradientRow, format_table
 from .describe import (
     DATA_KINDS,
@@ -53,7 +58,6 @@ from .describe import (
     op_about,
     preview,
     seed_lines,
-    set_role,
     shape_text,
     sum_digits,
     update_lines,
@@ -220,14 +224,13 @@ class Stepper:
     def _send(self, index: int, node: Value, g, totals: dict, users: dict,
               parts: dict) -> list[_Send]:
         """Apply the op's local derivative to ``g``; add each result to its parent's total."""
-        parents, op = node.parents, node._op
-        check_unchanged(node, "Stepper")  # the checks backward() makes, with its errors
-        given = op.backward(g, node.data, *[p.data for p in parents], *node._args)
-        outs = checked_gradients(op, given, node)  # one per input, summed back to its shape
-        if not isinstance(given, (tuple, list)):
-            given = (given,)  # a one-input op's bare gradient
+        op = node._op
+        # backward()'s own calls, with its checks and errors: op.backward(g, y, *inputs),
+        # one gradient per input (local), then each summed back to its input's shape (outs)
+        local = _local_gradients(op, g, node, create_graph=False, where="Stepper")
+        outs = checked_gradients(op, local, node)
         sends = []
-        for parent, pg, before in zip(parents, outs, given):
+        for parent, pg, before in zip(node.parents, outs, local):
             note = ""
             if pg is None:  # "no gradient for this input", as in backward(): a zero
                 pg = np.zeros(parent.shape)[()]
@@ -518,13 +521,11 @@ def training_step(net, x, t, backward: bool = False) -> Value:
     ``E.backward()`` is run, as a training step does before its update
     (the update itself is not made).
     """
-    from .nn import squared_error
+    from .sine import step_graph  # (here: sine imports this module)
 
     if backward:
         net.zero_grad()
-    x = set_role(Value(x, label="x"), "input")  # the data fed in: drawn as inputs
-    t = set_role(Value(t, label="t"), "input")
-    loss = squared_error(net(x), t)
+    loss = step_graph(net, x, t)  # the graph train builds: x and t labelled, marked as inputs
     if backward:
         loss.backward()
     return loss

@@ -671,44 +671,53 @@ class Value:
         return _apply(ops.LeakyRelu, (self,), (real_arg(slope, "leaky_relu", "slope"),))
 
     # ------------------------------------------------------------ reductions
+    def _reduction(self, op, axis, *keepdims) -> Value:
+        """``op`` over ``axis`` (and ``keepdims``, for the ops that take it), checked.
+
+        Every reduction comes through here, so each checks its arguments the
+        same way: ``axis`` against this Value's axes, so that one named twice
+        (``axis=(1, -1)`` of a matrix) is called repeated, as numpy refuses it,
+        rather than left to numpy's error ("does not fit the axis").
+        """
+        where = op.name  # the method's name: "sum", "log_softmax", ...
+        axis = axis_arg(axis, where, self.ndim)
+        return _apply(op, (self,), (axis, *[keepdims_arg(k, where) for k in keepdims]))
+
     def sum(self, axis=None, keepdims: bool = False):
         """Σ over ``axis`` (all axes when None), like ``ndarray.sum`` (ops.Sum)."""
-        return _apply(ops.Sum, (self,),
-                      (axis_arg(axis, "sum", self.ndim), keepdims_arg(keepdims, "sum")))
+        return self._reduction(ops.Sum, axis, keepdims)
 
     def mean(self, axis=None, keepdims: bool = False):
         """The mean over ``axis`` (all axes when None), like ``ndarray.mean`` (ops.Mean)."""
-        return _apply(ops.Mean, (self,),
-                      (axis_arg(axis, "mean", self.ndim), keepdims_arg(keepdims, "mean")))
+        return self._reduction(ops.Mean, axis, keepdims)
 
     def max(self, axis=None, keepdims: bool = False):
         """The largest number over ``axis``, like ``ndarray.max`` (ops.Max; ties share ∂y)."""
-        return _apply(ops.Max, (self,), (axis_arg(axis, "max"), keepdims_arg(keepdims, "max")))
+        return self._reduction(ops.Max, axis, keepdims)
 
     def min(self, axis=None, keepdims: bool = False):
         """The smallest number over ``axis``, like ``ndarray.min`` (ops.Min; ties share ∂y)."""
-        return _apply(ops.Min, (self,), (axis_arg(axis, "min"), keepdims_arg(keepdims, "min")))
+        return self._reduction(ops.Min, axis, keepdims)
 
     def var(self, axis=None, keepdims: bool = False):
         """The variance over ``axis``, dividing by n as ``ndarray.var`` does (ops.Var)."""
-        return _apply(ops.Var, (self,), (axis_arg(axis, "var"), keepdims_arg(keepdims, "var")))
+        return self._reduction(ops.Var, axis, keepdims)
 
     def std(self, axis=None, keepdims: bool = False):
         """The standard deviation over ``axis``, dividing by n as ``ndarray.std`` (ops.Std)."""
-        return _apply(ops.Std, (self,), (axis_arg(axis, "std"), keepdims_arg(keepdims, "std")))
+        return self._reduction(ops.Std, axis, keepdims)
 
     def logsumexp(self, axis=None, keepdims: bool = False):
         """ln Σ eˣ over ``axis``, with no overflow for large x (ops.Logsumexp: ∂x = ∂y e^(x−y))."""
-        return _apply(ops.Logsumexp, (self,),
-                      (axis_arg(axis, "logsumexp"), keepdims_arg(keepdims, "logsumexp")))
+        return self._reduction(ops.Logsumexp, axis, keepdims)
 
     def softmax(self, axis=-1):
         """eˣ / Σ eˣ along ``axis`` (the last by default), without overflow (ops.Softmax)."""
-        return _apply(ops.Softmax, (self,), (axis_arg(axis, "softmax"),))
+        return self._reduction(ops.Softmax, axis)
 
     def log_softmax(self, axis=-1):
         """x − ln Σ eˣ along ``axis`` (the last by default), without overflow (ops.LogSoftmax)."""
-        return _apply(ops.LogSoftmax, (self,), (axis_arg(axis, "log_softmax"),))
+        return self._reduction(ops.LogSoftmax, axis)
 
     # ------------------------------------------------------------ shapes
     def squeeze(self, axis=None):

@@ -15,9 +15,9 @@ Each operation is a small class with two static methods:
 backward pass it is handed numpy arrays and does numpy arithmetic.  When a
 graph of the gradients is wanted (``grad(..., create_graph=True)``) it is
 handed ``Value`` nodes, and the same lines build new graph nodes — which is
-what makes second derivatives possible.  The few helpers below (``sin``,
-``cos``, ``log``, ``broadcast_to``, ``scatter_add``, ``let``) are the only places
-that need to know which of the two they were given.
+what makes second derivatives possible.  The few helpers below (``raw``,
+``broadcast_to``, ``scatter_add``, ``let``) are the only places that need to
+know which of the two they were given.
 
 A gradient returned by ``backward`` may still have the *output's* broadcast
 shape; the traversal (``autograd.py``) sums it back down to the input's shape

@@ -42,6 +42,11 @@ def log_softmax(z):
     its own derivative would cancel exactly.  Works on arrays and on Values
     (the operators and ``np.exp``/``np.log`` dispatch), so second
     derivatives come for free.
+
+    ``LogSoftmax.forward`` shifts with ``reductions._shift``, which names the
+    maximum with :func:`~tinygrad_sine.ops.let`; this function also runs
+    inside ``CrossEntropy.backward``, and ``compile`` writes ``let``'s line
+    for a forward only, so the shift is spelled out here.
     """
     s = z - raw(z).max(axis=-1, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
