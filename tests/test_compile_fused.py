@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from tinygrad_sine import Value, apply, compile, ops
+from tinygrad_sine import Value, apply, compile, ops, where
 from tinygrad_sine.manual import ManualSineNet
 from tinygrad_sine.nn import SGD, SineNet, squared_error
 from tinygrad_sine.sine import sine_data, train
@@ -352,3 +352,35 @@ def test_float_limit_chooses_between_float_and_numpy_code():
     for bad in (-1, 2.5, True, "300"):
         with pytest.raises(ValueError, match="float_limit must be a whole number ≥ 0"):
             compile(lambda x: (Value(1.0) * x).sum(), 1.0).sgd(0.1, float_limit=bad)
+
+
+@pytest.mark.parametrize("big", [np.inf, [np.inf]], ids=["0-d", "1-d"])
+@pytest.mark.parametrize("x", [0.3, np.nan])
+def test_a_comparison_of_two_worked_out_numbers_runs_on_floats_even_for_nan(big, x):
+    """inf − inf is a nan the code writer works out itself; leaky_relu then compares it with 0.
+    (That comparison was written as Python text and eval'd: a NameError for nan, so the float
+    code was given up; and a 0-d inf constant was written as the undefined name ``inf``.)"""
+    def make():
+        w = Value([[0.5]], label="w")
+
+        def loss(x, t):
+            gap = (Value(big) - Value(big)).leaky_relu()  # nan > 0: decided while writing
+            return squared_error(where(np.array([[True]]), x @ w, gap), t)
+        return w, loss
+
+    x0, x1, t = np.array([[0.3]]), np.array([[x]]), np.array([[0.1]])
+    w, loss = make()
+    with np.errstate(invalid="ignore"), compile(loss, x0, t).sgd(0.1) as fused:
+        losses = [fused(x0, t)[0], fused(x1, t)[0]]
+        assert fused.source.startswith("def make(")  # the float code, not numpy's instead
+    w_eager, loss_eager = make()
+    eager = []
+    with np.errstate(invalid="ignore"):
+        for xs in (x0, x1):
+            e = loss_eager(Value(xs), Value(t))
+            e.backward()
+            w_eager.data -= 0.1 * w_eager.grad
+            w_eager.grad = None
+            eager.append(e.item())
+    np.testing.assert_allclose(losses, eager, rtol=1e-12)  # (nan meets nan)
+    np.testing.assert_allclose(w.data, w_eager.data, rtol=1e-12)

@@ -159,15 +159,15 @@ class CompiledFunction:
         """
         program = _Program(trace, self.persistent, self.params, self.fname)
         what = self._difference(program, trace, eager)
-        mine = user_ops(trace)
         if what is None:
             return program
+        mine = user_ops(trace)
         if mine:
             called = frozenset(op for op, _ in mine)
             program = _Program(trace, self.persistent, self.params, self.fname, called)
             if self._difference(program, trace, eager) is None:
                 return program
-        _differs(what, trace, program.source)
+        raise _differs(what, trace, program.source)
 
     def _difference(self, program, trace, eager: dict) -> str | None:
         """What of the program's results differs from eager autograd's (None: nothing)."""

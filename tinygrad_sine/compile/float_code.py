@@ -34,7 +34,6 @@ The weights live in the generated closure as floats between steps (see
 from __future__ import annotations
 
 import math
-import operator
 import re
 import textwrap
 
@@ -42,7 +41,7 @@ import numpy as np
 
 from .. import ops
 from .numpy_code import INLINE
-from .symbols import _ADD, _ATOM, _MUL, _POW, _UNARY  # Python's precedence, for brackets
+from .symbols import _ADD, _ATOM, _FOLD, _MUL, _POW, _UNARY  # precedences; _FOLD: + - * / **
 
 # Names the generated code uses for itself; no node may take them.
 RESERVED = {"exp", "log", "tanh", "sin", "cos", "sqrt", "abs", "power", "maximum", "minimum",
@@ -136,8 +135,7 @@ class F:
         a, b = (F.of(other), self) if swap else (self, F.of(other))
         if a.num is not None and b.num is not None:  # two numbers: write the result
             try:
-                result = {"+": operator.add, "-": operator.sub, "*": operator.mul,
-                          "/": operator.truediv, "**": operator.pow}[sym](a.num, b.num)
+                result = _FOLD[sym](a.num, b.num)
                 if not isinstance(result, complex):  # (−8) ** ⅓: numpy's nan, at run time
                     return F.of(result)
             except (ArithmeticError, ValueError):
@@ -210,11 +208,13 @@ _CHOICES = {"maximum", "minimum", "sign", "isfinite", "clip"}  # ufuncs, by name
 _CMP = 40  # Python's precedence of a comparison
 
 
-def _compare(symbol: str):
+def _compare(ufunc):
+    symbol = _COMPARISONS[ufunc]
+
     def one(a, b):
         a, b = F.of(a), F.of(b)
         if a.num is not None and b.num is not None:  # two numbers: the answer, 0.0 or 1.0
-            return F.of(eval(f"{a.num!r} {symbol} {b.num!r}", {"inf": math.inf}))
+            return F.of(ufunc(a.num, b.num))  # numpy's answer, for nan too
         return F(f"{a.wrap(_CMP + 1)} {symbol} {b.wrap(_CMP + 1)}", _CMP)
     return one
 
@@ -253,7 +253,7 @@ class Elements(np.ndarray):
             del kwargs["casting"]
         name = ufunc.__name__
         if method == "__call__" and not kwargs and (ufunc in _COMPARISONS or name in _CHOICES):
-            one = _compare(_COMPARISONS[ufunc]) if ufunc in _COMPARISONS else _choice(name)
+            one = _compare(ufunc) if ufunc in _COMPARISONS else _choice(name)
             return _objects(np.frompyfunc(one, len(inputs), 1)(*inputs))
         if method == "reduce" and name in ("maximum", "minimum"):  # x.max(axis=…), x.min(…)
             return _fold(name, inputs[0], kwargs.get("axis"), kwargs.get("keepdims", False))

@@ -296,8 +296,8 @@ class FusedSGD:
             return "yes"
         if user_ops(numpy_program.trace):
             return "never"
-        _differs("SGD step on Python floats (float_code.py)", numpy_program.trace,
-                 program.source)
+        raise _differs("SGD step on Python floats (float_code.py)", numpy_program.trace,
+                       program.source)
 
     def __repr__(self):
         return f"<FusedSGD eta={self.eta} of {self.compiled!r}>"

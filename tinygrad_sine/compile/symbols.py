@@ -30,6 +30,8 @@ def _lit(v, consts, subscript: bool = False) -> str:
     if isinstance(v, (int, np.integer)):
         return repr(int(v))
     if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):  # repr's inf and nan are no names in the code: numpy's are
+            return "np.nan" if np.isnan(v) else "np.inf" if v > 0 else "-np.inf"
         return repr(float(v))
     if isinstance(v, tuple):
         return "(" + ", ".join(_lit(x, consts) for x in v) + ("," if len(v) == 1 else "") + ")"

@@ -150,12 +150,12 @@ def user_ops(trace: _Trace) -> list[tuple]:
     return list(found.items())
 
 
-def _differs(what: str, trace: _Trace, source: str):
-    """The self-check found the code's ``what`` differs from eager's: name the user's ops
-    when the graph has some, else it is a bug of compile."""
+def _differs(what: str, trace: _Trace, source: str) -> Exception:
+    """The error to raise when the self-check found the code's ``what`` differs from
+    eager's: naming the user's ops when the graph has some, else a bug of compile."""
     mine = [shown for _, shown in user_ops(trace)]
     if mine:
-        raise TraceError(
+        return TraceError(
             f"compile: the generated code's {what} differs from eager autograd's, even with "
             f"your op{'s' if len(mine) > 1 else ''} {', '.join(mine)} called as eager autograd "
             "calls them. An op whose forward or backward depends on anything besides its "
@@ -164,7 +164,7 @@ def _differs(what: str, trace: _Trace, source: str):
             "arguments only, or call fn eagerly. If it is such a function, this is a bug of "
             f"compile: please report it with the code:\n{source}"
         )
-    raise AssertionError(  # pragma: no cover - a bug in this module
+    return AssertionError(  # pragma: no cover - a bug in this module
         f"compile: the generated code's {what} differs from eager autograd's; "
         f"please report this with the code:\n{source}"
     )
