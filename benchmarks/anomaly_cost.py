@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import contenders as C  # noqa: E402
-from no_check import edited, install  # noqa: E402
+from no_check import edited, time_variants  # noqa: E402
 
 from tinygrad_sine import autograd, detect_anomaly, nn  # noqa: E402
 
@@ -41,7 +41,7 @@ EDITS = [
     ]),
     (nn.SGD, "step", [
         ("    if _anomaly.is_active():  # inside detect_anomaly(): every new value checked "
-         "first\n        self._checked_step()\n        return\n", ""),  # (dedented source)
+         "first\n        self._check_step()\n", ""),  # (dedented source)
     ]),
 ]
 
@@ -51,9 +51,6 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args(argv)
-    from bench import alternate
-
-    weights = C.init_weights()
     patches = {"off": [(owner, name, vars(owner)[name]) for owner, name, _ in EDITS],
                "bare": [(owner, name, edited(owner, name, edits))
                         for owner, name, edits in EDITS]}
@@ -70,25 +67,10 @@ def main(argv=None) -> int:
 
         return inside
 
-    rows = {"batch 1": (C.samples(1, args.steps), C.ETA),
-            "full batch": (C.samples(63, max(args.steps // 4, 20)), C.ETA / 63)}
-    result = {}
-    try:
-        for row, (batches, eta) in rows.items():
-            steps = {}
-            for name in patches:  # each variant makes its own net from the same weights
-                install(patches[name])
-                steps[name] = contender(name, C.make_eager(weights, eta)[0])
-            losses = {}
-            for name in patches:  # the same numbers every way
-                install(patches[name])
-                losses[name] = [steps[name](x, t) for x, t in batches[:5]]
-            if any(losses[n] != losses["off"] for n in patches):
-                raise SystemExit(f"anomaly_cost.py: {row}: the variants disagree: {losses}")
-            result[row] = alternate({name: (steps[name], batches) for name in patches},
-                                    args.rounds, before_round=lambda name: install(patches[name]))
-    finally:
-        install(patches["off"])
+    rows = {"batch 1": (C.make_eager, C.samples(1, args.steps), C.ETA),
+            "full batch": (C.make_eager, C.samples(63, max(args.steps // 4, 20)), C.ETA / 63)}
+    result = time_variants(patches, rows, args.rounds, restore="off", tolerance=0.0,
+                           wrap=contender, script="anomaly_cost.py")
     print(json.dumps(result))
     return 0
 

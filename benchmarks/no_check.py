@@ -97,35 +97,49 @@ def install(patches) -> None:
         setattr(owner, name, obj)
 
 
+def time_variants(patches: dict, rows: dict, rounds: int, restore: str, tolerance: float,
+                  wrap=lambda name, step: step, script: str = "no_check.py") -> dict:
+    """Time the variants in ``patches`` on each row ``{name: (make, batches, eta)}``.
+
+    Each variant builds its own step under its own code (``wrap(name, step)`` may
+    put it inside something); on the first batches they must give the same
+    losses (to ``tolerance``); then they take turns, round by round
+    (``bench.alternate``).  ``patches[restore]`` is installed again at the end.
+    """
+    from bench import alternate
+
+    weights = C.init_weights()
+    result = {}
+    try:
+        for row, (make, batches, eta) in rows.items():
+            steps = {}
+            for name in patches:  # each variant makes its own net under its own code
+                install(patches[name])
+                steps[name] = wrap(name, make(weights, eta)[0])
+            losses = {}
+            for name in patches:  # the same numbers every way
+                install(patches[name])
+                losses[name] = [steps[name](x, t) for x, t in batches[:5]]
+            first = next(iter(losses.values()))
+            if any(abs(a - b) > tolerance for other in losses.values()
+                   for a, b in zip(first, other)):
+                raise SystemExit(f"{script}: {row}: the variants disagree: {losses}")
+            result[row] = alternate({name: (steps[name], batches) for name in patches},
+                                    rounds, before_round=lambda name: install(patches[name]))
+    finally:
+        install(patches[restore])
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args(argv)
-    from bench import alternate
-
-    weights = C.init_weights()
     rows = {"batch 1": (C.make_eager, C.samples(1, args.steps), C.ETA),
             "full batch": (C.make_eager, C.samples(63, max(args.steps // 4, 20)), C.ETA / 63),
             "scalar": (C.make_scalar, C.samples(1, args.steps, kind="float"), C.ETA)}
-    patches = variants()
-    result = {}
-    try:
-        for row, (make, batches, eta) in rows.items():
-            steps = {}
-            for name in ("on", "off"):  # each variant makes its own net under its own code
-                install(patches[name])
-                steps[name] = make(weights, eta)[0]
-            losses = {}
-            for name in ("on", "off"):  # the same numbers both ways
-                install(patches[name])
-                losses[name] = [steps[name](x, t) for x, t in batches[:5]]
-            if max(abs(a - b) for a, b in zip(losses["on"], losses["off"])) > 1e-12:
-                raise SystemExit(f"no_check.py: {row}: the two variants disagree: {losses}")
-            result[row] = alternate({name: (steps[name], batches) for name in ("on", "off")},
-                                    args.rounds, before_round=lambda name: install(patches[name]))
-    finally:
-        install(patches["on"])
+    result = time_variants(variants(), rows, args.rounds, restore="on", tolerance=1e-12)
     print(json.dumps(result))
     return 0
 

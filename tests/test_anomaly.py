@@ -191,3 +191,23 @@ def test_cli_train_names_the_op_in_one_line_and_writes_the_page_at_that_step(tmp
         page = (tmp_path / "explore.html").read_text(encoding="utf-8")
         start = int(re.search(r'"start":(\d+)', page).group(1))
         assert f"step {start} · forward · E = squared_error(y2, t)" in page
+
+
+@pytest.mark.parametrize("checking", [False, True])
+def test_detect_anomaly_only_checks_the_update_it_makes_it_as_without(checking):
+    """Inside detect_anomaly() SGD.step updates the same arrays in place, with one tick of
+    the data-change clock for the whole step, exactly as outside (it used to assign new arrays)."""
+    from tinygrad_sine import value as value_module
+
+    w, b = Value(np.array([1.0, 2.0]), label="w"), Value(np.array([0.5]), label="b")
+    ((w * w).sum() + (b * 3.0).sum()).backward()  # ∂w = 2w, ∂b = 3
+    arrays, clock = (w.data, b.data), value_module._data_changes
+    if checking:
+        with detect_anomaly():
+            SGD([w, b], eta=0.1).step()
+    else:
+        SGD([w, b], eta=0.1).step()
+    assert w.data is arrays[0] and b.data is arrays[1]  # in place
+    assert value_module._data_changes == clock + 1 and w._version == b._version == clock + 1
+    np.testing.assert_allclose(w.data, [0.8, 1.6], rtol=1e-15)
+    np.testing.assert_allclose(b.data, [0.2], rtol=1e-15)

@@ -553,8 +553,7 @@ class SGD:
         A parameter with no gradient (not in the last graph) is left alone, as in PyTorch.
         """
         if _anomaly.is_active():  # inside detect_anomaly(): every new value checked first
-            self._checked_step()
-            return
+            self._check_step()
         eta, now = self.eta, _tick()  # one tick of the data-change clock for the whole step
         for p in self.params:
             g = p._grad  # read directly: ``p.grad`` would make zeros for a missing gradient
@@ -563,18 +562,15 @@ class SGD:
                 data -= eta * g  # in place for an array, a new number for a single one
                 p._data, p._version = data, now
 
-    def _checked_step(self) -> None:
-        """The step inside ``detect_anomaly()``: all new values are worked out and checked
-        before any is stored, so an update that overflows changes no parameter."""
-        new = []
+    def _check_step(self) -> None:
+        """Inside ``detect_anomaly()``, before the step: every new value is worked out and
+        checked, and an update that overflows raises before any parameter is changed.  Only
+        a check: the step itself is then made as without ``detect_anomaly()``."""
         for p in self.params:
             if p._grad is not None:
                 with np.errstate(all="ignore"):
                     value = p._data - self.eta * p._grad
                 _anomaly.check_update(p, p._grad, self.eta, value)
-                new.append((p, value))
-        for p, value in new:
-            p.data = value
 
     def zero_grad(self) -> None:
         """Clear every parameter's ``.grad`` before the next backward pass."""

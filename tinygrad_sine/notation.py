@@ -80,6 +80,18 @@ def number(v, digits: int = 4) -> str:
     return repr(v)
 
 
+def exact_number(v) -> str:
+    """``v`` in the fewest digits that read back as ``v`` itself: :func:`number`'s text when
+    that is exact, else Python's shortest ``repr``.  For a number a shown step multiplies by,
+    such as η, where 4 digits would change the sum.
+
+    >>> exact_number(0.1), exact_number(0.123456), exact_number(2.0)
+    ('0.1', '0.123456', '2')
+    """
+    text = number(v)
+    return text if float(text) == float(v) else repr(float(v))
+
+
 def _significant(text: str) -> int:
     """How many significant digits ``text`` (as written by ``:g``) shows."""
     mantissa = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
@@ -466,14 +478,13 @@ def update_rule(name: str) -> str:
     return f"{name} ← {name} − η·∂{name}"
 
 
-def update_digits(before, grad, eta_text: str, digits: int = 4) -> int:
+def update_digits(before, grad, eta_text: str, after, digits: int = 4) -> int:
     """The fewest significant digits (at least ``digits``) at which the shown
     ``before − η · ∂w`` is the shown ``after``, worked as decimals from the numbers as
-    shown (``eta_text`` is η as shown), to within half a unit of the last digit of
-    ``after``.  Checked on the elements a preview shows, like :func:`sum_digits`."""
+    shown (``eta_text`` is η as shown: every digit, see :func:`exact_number`), to within
+    half a unit of the last digit of ``after``.  Checked on the elements a preview shows,
+    like :func:`sum_digits`."""
     eta = Decimal(eta_text)
-    with np.errstate(all="ignore"):
-        after = np.asarray(before) - float(eta_text) * np.asarray(grad)
     pairs = list(zip(shown_elements(before), shown_elements(grad), shown_elements(after)))
     for p in range(digits, 17):
         if all(adds_up(number(b, p), str(-_EXACT.multiply(eta, Decimal(number(g, p)))),
@@ -491,8 +502,8 @@ def update_lines(name: str, before, grad, eta: float, after, width: int = 60,
     ``before − η · ∂w = after`` with as many digits as it takes for the shown
     numbers to work out (see :func:`update_digits`).
     """
-    eta_text = number(eta)
-    p = update_digits(before, grad, eta_text, digits)
+    eta_text = exact_number(eta)  # as it is: 4 digits of η = 0.123456 would not add up
+    p = update_digits(before, grad, eta_text, after, digits)
     b, g, a = (preview(v, width, p) for v in (before, grad, after))
     rule = update_rule(name)
     lines = [f"  update     {rule}   (gradient descent, η = {eta_text})",

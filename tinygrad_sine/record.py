@@ -24,6 +24,7 @@ Nothing here needs to know the network: it is anything with
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -109,7 +110,7 @@ class Recorder:
         size = max(sum(p.data.size for p in self.params), 1) * 8
         frames = min(frames, max(FRAME_BYTES // size, 2)) if frames > 0 else 0
         self.epochs = set(frame_epochs(epochs, interval, frames))
-        self.twin = _copy(net) if self.epochs else None  # the gradients are worked out on it
+        self.twin = _copy_of(net) if self.epochs else None  # the gradients are worked out on it
 
     def wants(self, epoch: int) -> bool:
         return epoch in self.epochs
@@ -141,10 +142,10 @@ class Recorder:
         return frame
 
 
-def _copy(net):
-    import copy
-
+def _copy_of(net):
+    """A copy of ``net`` (to work gradients out on, to draw frames with), or None if it
+    cannot be copied."""
     try:
         return copy.deepcopy(net)
-    except Exception:  # something in the net that cannot be copied
+    except Exception:  # a network holding something uncopyable: the page draws less
         return None

@@ -20,7 +20,7 @@ from .arguments import check_real, is_real
 from .autograd import no_grad
 from .manual import ManualSineNet
 from .nn import SGD, SineNet, _cross_entropy, check_seed, class_targets, squared_error
-from .record import FRAMES, Frame, Recorder
+from .record import FRAMES, Frame, Recorder, _copy_of
 from .value import Value
 
 ENGINES = ("eager", "manual", "compiled")
@@ -277,7 +277,7 @@ def train(
     Keras's ``TerminateOnNaN`` stops it: the epoch is recorded with that
     error (and the callback called), ``history.diverged`` says where the
     first non-finite number was made (a :class:`Divergence`: the run is
-    replayed from its first weights with ``engine="auto"`` under
+    replayed from its first weights with ``engine="eager"`` under
     :func:`~tinygrad_sine.detect_anomaly`, which names the op and the
     numbers it read), and a ``RuntimeWarning`` gives its message.  Checking
     each sample's error costs one ``math.isfinite`` per update.
@@ -387,14 +387,6 @@ def train(
     return history
 
 
-def _copy_of(net):
-    """A copy of ``net`` to draw frames with, or None if it cannot be copied."""
-    try:
-        return copy.deepcopy(net)
-    except Exception:  # a network holding something uncopyable: the page draws less
-        return None
-
-
 def step_graph(net, x, t, loss: Callable = squared_error) -> Value:
     """The graph of one training step, ``loss(net(x), t)``, as ``train`` builds it; ``x``
     and ``t`` are leaves labelled ``x`` and ``t`` and marked as inputs (data fed in)."""
@@ -424,9 +416,8 @@ class _Replay:
 
     def find(self, epoch: int, start: int, error: float) -> Divergence:
         """The first step (up to sample position ``start`` of ``epoch``) that made a
-        non-finite number, run as ``engine="auto"`` under ``detect_anomaly``."""
+        non-finite number, run as ``engine="eager"`` under ``detect_anomaly``."""
         from .anomaly import AnomalyError, detect_anomaly
-        from .stepper import Stepper
 
         twin = _copy_at(self.net, self.weights)
         sgd, rng, n = SGD(twin.parameters(), self.eta), self.rng, len(self.x)
@@ -444,15 +435,13 @@ class _Replay:
                         loss.backward()
                         sgd.step()
                     except AnomalyError as err:
-                        twin = _copy_at(self.net, before)
-                        with np.errstate(all="ignore"):
-                            stepper = Stepper(step_graph(twin, self.x[idx], self.t[idx],
-                                                         self.loss), eta=self.eta)
-                        found = [st.index for st in stepper if st.phase == err.phase
+                        found = self._divergence(e, idx, f"{err}", err.phase, err.name, None,
+                                                 before, epoch, stop_order[start], error)
+                        stepper = found.stepper(self.net)  # the step, as the user will see it
+                        steps = [st.index for st in stepper if st.phase == err.phase
                                  and stepper.info.name(st.node) == err.name]
-                        return self._divergence(e, idx, f"{err}", err.phase, err.name,
-                                                found[0] if found else None, before, epoch,
-                                                stop_order[start], error)
+                        found.step = steps[0] if steps else None
+                        return found
         idx = stop_order[start:start + self.batch_size]
         return self._divergence(
             epoch, idx, f"the error is {error}, and a replay found no op that made a "
@@ -623,8 +612,6 @@ def compiled_seconds(net: SineNet, eta: float, batch_size: int, updates: int,
     them; fewer if they take more than a quarter of a second) timed on a copy
     of ``net`` and scaled to ``updates``.  ``net`` itself is not touched.
     """
-    import copy
-
     twin = copy.deepcopy(net)
     x_all, t_all = (a.reshape(-1, 1) for a in sine_data())
     rng, batches = np.random.default_rng(0), []
