@@ -39,9 +39,31 @@ def test_bad_grids_are_refused(x, steps, words):
         decision_grid(MLP(2, [2], 2, seed=0), x, steps=steps)
 
 
-def test_the_regions_are_the_largest_output_and_every_point_is_drawn():
+@pytest.fixture
+def drawn_regions(monkeypatch):
+    """The (x, y, Z) arrays each ``contourf`` call is given: what the plot colours, read
+    before matplotlib turns it into polygons."""
+    from matplotlib.axes import Axes
+
+    calls = []
+    contourf = Axes.contourf
+
+    def spy(self, *args, **kwargs):
+        calls.append(tuple(np.array(a) for a in args[:3]))
+        return contourf(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "contourf", spy)
+    return calls
+
+
+def test_the_regions_are_the_largest_output_and_every_point_is_drawn(drawn_regions):
     net = MLP(2, [4], 3, seed=1)
     fig = plot_decision_regions(net, X, LABELS, steps=30)
+    ((gx, gy, z),) = drawn_regions
+    gridx, gridy = np.meshgrid(gx, gy)  # z[i, j] is the class at (gx[j], gy[i])
+    logits = _logits(net, np.stack([gridx.ravel(), gridy.ravel()], axis=1))
+    np.testing.assert_array_equal(z, logits.argmax(axis=1).reshape(30, 30))
+    assert len(np.unique(z)) > 1  # the plane is split, so a flipped rule would show
     ax = fig.axes[0]
     offsets = np.concatenate([c.get_offsets() for c in ax.collections if hasattr(c, "get_offsets")
                               and len(c.get_offsets()) and c.get_offsets().shape[1] == 2
@@ -72,7 +94,7 @@ def test_a_two_input_run_writes_regions_and_an_error_figure_with_accuracy(tmp_pa
     assert all(p.stat().st_size > 1000 for p in written)
 
 
-def test_a_one_output_net_splits_the_plane_at_one_half():
+def test_a_one_output_net_splits_the_plane_at_one_half(drawn_regions):
     class Plane:
         sizes = (2, 1)
 
@@ -85,4 +107,7 @@ def test_a_one_output_net_splits_the_plane_at_one_half():
     gx, gy, out = decision_grid(Plane(), X, steps=11, margin=0.0)
     fig = plot_decision_regions(Plane(), X, np.array([0, 0, 1, 1, 0]), steps=11)
     assert np.array_equal(out[..., 0] > 0.5, np.broadcast_to(gx > 0.5, (11, 11)))
+    ((drawn_x, _, z),) = drawn_regions  # class 1 right of x₁ = 0.5, class 0 left of it
+    np.testing.assert_array_equal(z, np.broadcast_to(drawn_x > 0.5, (11, 11)).astype(int))
+    assert 0 < z.sum() < z.size
     assert fig.axes[0].get_title() == "decision regions"

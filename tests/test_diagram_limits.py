@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -43,9 +44,9 @@ def leaf_used(times: int) -> Value:
     return s
 
 
-def own_processes(word: str) -> list[int]:
-    """Live processes whose command line contains ``word`` and that are this test's:
-    its children (dot), or anything started from a fake dot (named by ``word``)."""
+def live_processes(match) -> list[int]:
+    """Live processes (zombies aside) for which ``match(cmd, parent, group)`` holds: their
+    command line, parent's id and process group's id, read from /proc."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -57,19 +58,36 @@ def own_processes(word: str) -> list[int]:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        state, parent = fields[0], int(fields[1])
-        if word in cmd and state != "Z" and (parent == os.getpid() or "317" in cmd):
+        state, parent, group = fields[0], int(fields[1]), int(fields[2])
+        if state != "Z" and match(cmd, parent, group):
             found.append(int(entry))
     return found
 
 
-def no_process_left(word: str) -> bool:
+def no_process_left(match) -> bool:
     """True once no such process is alive (a killed process may take a moment to go)."""
     for _ in range(50):
-        if not own_processes(word):
+        if not live_processes(match):
             return True
         time.sleep(0.1)
     return False
+
+
+def slow_dot(tmp_path, monkeypatch) -> Callable[[], set]:
+    """A fake dot that sleeps; returns a function giving the process groups it ran in.
+
+    Each run writes its shell's ``$$`` to a file: dot is started in a session of its own,
+    so that is its process group, and the sleep it started is in it too.
+    """
+    pids = tmp_path / "dot-pids"
+    fake_dot(tmp_path, monkeypatch, f"echo $$ >> '{pids}'; sleep 317; echo '<svg/>'")
+    return lambda: {int(line) for line in pids.read_text().split()} if pids.exists() else set()
+
+
+def groups_gone(groups: set) -> bool:
+    """True once nothing in these process groups is alive: this test's dots, not another
+    run's."""
+    return no_process_left(lambda cmd, parent, group: group in groups)
 
 
 needs_proc = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -112,7 +130,7 @@ def test_an_unrolled_recurrence_of_40_steps_is_drawn_or_refused_and_no_dot_is_le
         assert "<svg" in page
     except GraphTooLarge as err:
         assert "show(root)" in str(err)
-    assert no_process_left("dot")
+    assert no_process_left(lambda cmd, parent, group: "dot" in cmd and parent == os.getpid())
 
 
 def test_a_leaf_used_150_times_is_refused_before_dot_runs_saying_what_to_do(
@@ -133,12 +151,14 @@ def test_a_leaf_used_150_times_is_refused_before_dot_runs_saying_what_to_do(
 
 @needs_proc
 def test_a_dot_that_does_not_finish_is_stopped_with_its_children(tmp_path, monkeypatch):
-    fake_dot(tmp_path, monkeypatch, "sleep 317; echo '<svg/>'")
+    dot_groups = slow_dot(tmp_path, monkeypatch)
     a = Value(2.0, label="a")
     target = tmp_path / "out" / "a.svg"
     with pytest.raises(DiagramTooSlow, match=r"did not finish .* within 0.2 s.*show\(root\)"):
         render_graph(a * a, target, timeout=0.2)
-    assert no_process_left("sleep 317")  # the whole process group was killed
+    (first,) = dot_groups()  # dot ran once, in a group of its own
+    assert first != os.getpgrp()
+    assert groups_gone({first})  # the whole process group was killed, the sleep too
     assert not target.exists() and os.listdir(target.parent) == []
     # Jupyter's display of a diagram runs dot the same way
     with pytest.raises(DiagramTooSlow):
@@ -146,7 +166,7 @@ def test_a_dot_that_does_not_finish_is_stopped_with_its_children(tmp_path, monke
     # a Stepper in Jupyter falls back to its text when the page's diagram takes too long
     monkeypatch.setattr(dot_module, "TIMEOUT", 0.2)
     assert Stepper(a * a)._repr_html_() is None
-    assert no_process_left("sleep 317")
+    assert len(dot_groups()) >= 3 and groups_gone(dot_groups())  # each call ran a dot
 
 
 def test_the_cli_says_in_one_line_that_dot_was_stopped(tmp_path, monkeypatch, capsys):

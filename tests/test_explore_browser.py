@@ -11,11 +11,10 @@ ends by checking there were no errors and no request but the page's own file.
 from __future__ import annotations
 
 import re
-import shutil
 
 import numpy as np
 import pytest
-from helpers import cli, missing
+from helpers import cli
 
 from tinygrad_sine import Stepper, Value
 from tinygrad_sine.cli import _seed_step, build_parser
@@ -26,10 +25,8 @@ from viz.explore import explore
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory):
+def seed(tmp_path_factory, require_dot):
     """The seed step's page as ``tinygrad-sine explore`` writes it, and its Stepper."""
-    if shutil.which("dot") is None:
-        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     folder = tmp_path_factory.mktemp("explore")
     result = cli("explore", "--out", str(folder / "step.html"))
     assert result.returncode == 0, result.stderr
@@ -155,9 +152,7 @@ def test_clicking_a_box_goes_to_that_nodes_next_step(opened, seed):
     shows_step(page, stepper, stepper.goto(name).index)
 
 
-def test_a_collapsed_layers_tooltip_names_the_layer(browser, tmp_path):
-    if shutil.which("dot") is None:
-        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+def test_a_collapsed_layers_tooltip_names_the_layer(browser, tmp_path, require_dot):
     result = cli("explore", "--collapse", "--out", str(tmp_path / "c.html"))
     assert result.returncode == 0, result.stderr
     page = Opened(browser, (tmp_path / "c.html").as_uri()).load()
@@ -245,10 +240,8 @@ def central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 
 @pytest.fixture
-def small_page(browser, tmp_path):
+def small_page(browser, tmp_path, require_dot):
     """f = Σ (tanh(a·b) + a): ∂a arrives twice, from the add and then from the mul."""
-    if shutil.which("dot") is None:
-        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     a, b = Value(0.7, label="a"), Value(np.array([1.5, -0.4]), label="b")
     root = ((a * b).tanh() + a).sum()
     stepper = Stepper(root, eta=0.5)
@@ -328,9 +321,7 @@ def test_the_update_step_shows_before_minus_eta_gradient_equals_after(opened, se
     page.page.screenshot(path=tmp_path / "update-step.png")
 
 
-def test_the_divergence_page_opens_at_the_op_that_overflowed(browser, tmp_path):
-    if shutil.which("dot") is None:
-        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
+def test_the_divergence_page_opens_at_the_op_that_overflowed(browser, tmp_path, require_dot):
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         history = train(SineNet(seed=0), epochs=20, eta=60, interval=10)
     d = history.diverged
@@ -369,10 +360,8 @@ def test_the_seeds_manual_values_appear_once_the_boxs_gradient_is_final(opened, 
 
 
 @pytest.fixture(scope="module")
-def wide(tmp_path_factory):
+def wide(tmp_path_factory, require_dot):
     """A 1-5-4-1 tanh net's training step drawn left to right: a wide, flat diagram."""
-    if shutil.which("dot") is None:
-        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     from tinygrad_sine.nn import MLP
     from tinygrad_sine.stepper import training_step
 

@@ -9,11 +9,10 @@ by checking there were none but the page's own file.
 from __future__ import annotations
 
 import re
-import shutil
 
 import numpy as np
 import pytest
-from helpers import cli_here, missing
+from helpers import cli_here
 from test_explore_browser import Opened
 
 from tinygrad_sine.nn import SineNet
@@ -23,11 +22,9 @@ SETTINGS = ("--epochs", "41", "--interval", "20", "--engine", "compiled")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, require_dot):
     """learn.html as ``tinygrad-sine train`` writes it, the lines it printed, and the same
     run's History, made again in Python."""
-    if shutil.which("dot") is None:
-        missing("Graphviz's `dot` program is not on PATH (apt-get install graphviz)")
     folder = tmp_path_factory.mktemp("learn")
     result = cli_here("train", *SETTINGS, "--out", str(folder))
     assert result.returncode == 0, result.stderr
@@ -169,7 +166,8 @@ def test_jupyters_srcdoc_frame_runs_the_page(tab, run):
     tab.check_quiet()
 
 
-def test_a_diverged_run_opens_at_its_epoch_and_the_step_that_overflowed(browser, tmp_path):
+def test_a_diverged_run_opens_at_its_epoch_and_the_step_that_overflowed(browser, tmp_path,
+                                                                      require_dot):
     from viz.learn import learn_page
 
     with pytest.warns(RuntimeWarning):
